@@ -1,0 +1,43 @@
+import { findAppByToken, findApp } from "../db/apps";
+import { findAppKey } from "../db/app-keys";
+import { TtlCache } from "../lib/ttl-cache";
+
+/** What a JWT's `kid` names: the secret that signs it and, for app keys, the app it belongs to. */
+export interface Signer {
+  secret: string;
+  appId: string | null;
+}
+
+const signers = new TtlCache<Signer | null>();
+const appTokens = new TtlCache<string | null>();
+const appIds = new TtlCache<boolean>();
+
+const ttl = (env: Env) => Number(env.AUTH_CACHE_SECONDS) || 30;
+
+export function findSigner(env: Env, kid: string): Promise<Signer | null> {
+  if (env.ACCOUNT_KEY_ID && kid === env.ACCOUNT_KEY_ID) {
+    return Promise.resolve(env.ACCOUNT_SECRET ? { secret: env.ACCOUNT_SECRET, appId: null } : null);
+  }
+  return signers.getOrLoad(kid, ttl(env), async () => {
+    const key = await findAppKey(env.DB, kid);
+    return key && { secret: key.secret, appId: key.appId };
+  });
+}
+
+export function findAppIdByToken(env: Env, token: string): Promise<string | null> {
+  return appTokens.getOrLoad(token, ttl(env), async () => (await findAppByToken(env.DB, token))?.id ?? null);
+}
+
+export function appExists(env: Env, appId: string): Promise<boolean> {
+  return appIds.getOrLoad(appId, ttl(env), async () => (await findApp(env.DB, appId)) !== null);
+}
+
+/** Forgets what this isolate cached about a deleted key or app; other isolates expire it by TTL. */
+export function forgetKey(keyId: string): void {
+  signers.delete(keyId);
+}
+
+export function forgetApp(appId: string, appToken: string): void {
+  appIds.delete(appId);
+  appTokens.delete(appToken);
+}

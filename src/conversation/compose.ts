@@ -1,0 +1,46 @@
+import type { AppUser } from "../db/app-users";
+import { newId } from "../lib/ids";
+import type { FlatObject } from "../lib/schemas";
+import type { NewMessage, Role } from "./message";
+
+/** What a caller may say about a message it posts (JSON body or image form). */
+export interface MessageInput {
+  role: Role;
+  text?: string;
+  name?: string;
+  email?: string;
+  avatarUrl?: string;
+  mediaUrl?: string;
+  mediaType?: string;
+  metadata?: FlatObject;
+}
+
+async function gravatarUrl(email: string): Promise<string> {
+  const digest = await crypto.subtle.digest("MD5", new TextEncoder().encode(email.trim().toLowerCase()));
+  const hash = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `https://www.gravatar.com/avatar/${hash}.png?s=200&d=mm`;
+}
+
+const fullName = (user: AppUser) => [user.givenName, user.surname].filter(Boolean).join(" ") || undefined;
+
+/**
+ * Fills in what the contract defaults: an app user's message is signed with the user's name
+ * and gravatar; any message with an `email` and no `avatarUrl` gets that email's gravatar.
+ * App maker messages are authored by the app.
+ */
+export async function composeMessage(user: AppUser, input: MessageInput): Promise<NewMessage> {
+  const byUser = input.role === "appUser";
+  const email = input.email ?? (byUser ? user.email ?? undefined : undefined);
+  const avatarUrl = input.avatarUrl ?? (email ? await gravatarUrl(email) : undefined);
+  return {
+    _id: newId(),
+    authorId: byUser ? user.id : user.appId,
+    role: input.role,
+    name: input.name ?? (byUser ? fullName(user) : undefined),
+    text: input.text ?? input.mediaUrl ?? "",
+    avatarUrl,
+    mediaUrl: input.mediaUrl,
+    mediaType: input.mediaType,
+    metadata: input.metadata,
+  };
+}

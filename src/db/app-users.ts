@@ -1,0 +1,170 @@
+import type { FlatObject } from "../lib/schemas";
+import { parseObject } from "./json";
+
+export interface AppUser {
+  id: string;
+  appId: string;
+  userId: string | null;
+  conversationId: string;
+  givenName: string | null;
+  surname: string | null;
+  email: string | null;
+  signedUpAt: string;
+  properties: FlatObject;
+  conversationStarted: boolean;
+  credentialRequired: boolean;
+}
+
+export interface ProfileChanges {
+  givenName?: string;
+  surname?: string;
+  email?: string;
+  signedUpAt?: string;
+  properties?: FlatObject;
+}
+
+interface AppUserRow {
+  id: string;
+  app_id: string;
+  user_id: string | null;
+  conversation_id: string;
+  given_name: string | null;
+  surname: string | null;
+  email: string | null;
+  signed_up_at: string;
+  properties: string;
+  conversation_started: number;
+  credential_required: number;
+}
+
+const toAppUser = (row: AppUserRow): AppUser => ({
+  id: row.id,
+  appId: row.app_id,
+  userId: row.user_id,
+  conversationId: row.conversation_id,
+  givenName: row.given_name,
+  surname: row.surname,
+  email: row.email,
+  signedUpAt: row.signed_up_at,
+  properties: parseObject(row.properties),
+  conversationStarted: row.conversation_started === 1,
+  credentialRequired: row.credential_required === 1,
+});
+
+const COLUMNS =
+  "id, app_id, user_id, conversation_id, given_name, surname, email, signed_up_at, properties, conversation_started, credential_required";
+
+/** Inserts the user unless its userId is taken; true when this call created it. */
+export async function insertAppUser(db: D1Database, user: AppUser): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `INSERT OR IGNORE INTO app_users (${COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(
+      user.id,
+      user.appId,
+      user.userId,
+      user.conversationId,
+      user.givenName,
+      user.surname,
+      user.email,
+      user.signedUpAt,
+      JSON.stringify(user.properties),
+      user.conversationStarted ? 1 : 0,
+      user.credentialRequired ? 1 : 0,
+      Date.now(),
+    )
+    .run();
+  return result.meta.changes > 0;
+}
+
+export async function deleteAppUser(db: D1Database, id: string): Promise<void> {
+  await db.prepare("DELETE FROM app_users WHERE id = ?").bind(id).run();
+}
+
+/**
+ * Finds a user by `_id` or `userId` (an `_id` match wins), following a merge to its survivor.
+ */
+export async function resolveAppUser(db: D1Database, appId: string, idOrUserId: string): Promise<AppUser | null> {
+  const row = await db
+    .prepare(
+      `SELECT ${COLUMNS.replace(/(\w+)/g, "u.$1")} FROM app_users a
+       JOIN app_users u ON u.id = COALESCE(a.merged_into, a.id)
+       WHERE a.app_id = ?1 AND (a.id = ?2 OR a.user_id = ?2)
+       ORDER BY a.id = ?2 DESC LIMIT 1`,
+    )
+    .bind(appId, idOrUserId)
+    .first<AppUserRow>();
+  return row && toAppUser(row);
+}
+
+export async function findAppUserByUserId(db: D1Database, appId: string, userId: string): Promise<AppUser | null> {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM app_users WHERE app_id = ? AND user_id = ?`)
+    .bind(appId, userId)
+    .first<AppUserRow>();
+  return row && toAppUser(row);
+}
+
+export async function findAppUser(db: D1Database, id: string): Promise<AppUser | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM app_users WHERE id = ?`).bind(id).first<AppUserRow>();
+  return row && toAppUser(row);
+}
+
+/** Additive update done by SQLite itself, so concurrent updates of different keys both land. */
+export async function updateProfile(db: D1Database, id: string, changes: ProfileChanges): Promise<AppUser> {
+  const row = await db
+    .prepare(
+      `UPDATE app_users SET
+         given_name = COALESCE(?2, given_name),
+         surname = COALESCE(?3, surname),
+         email = COALESCE(?4, email),
+         signed_up_at = COALESCE(?5, signed_up_at),
+         properties = json_patch(properties, ?6)
+       WHERE id = ?1 RETURNING ${COLUMNS}`,
+    )
+    .bind(
+      id,
+      changes.givenName ?? null,
+      changes.surname ?? null,
+      changes.email ?? null,
+      changes.signedUpAt ?? null,
+      JSON.stringify(changes.properties ?? {}),
+    )
+    .first<AppUserRow>();
+  if (!row) throw new Error(`app user ${id} vanished during update`);
+  return toAppUser(row);
+}
+
+export async function markConversationStarted(db: D1Database, id: string): Promise<void> {
+  await db.prepare("UPDATE app_users SET conversation_started = 1 WHERE id = ?").bind(id).run();
+}
+
+/**
+ * The D1 half of a merge, in one transaction: the survivor takes the anonymous user's profile
+ * where its own has gaps, and the anonymous `_id` resolves to the survivor from now on.
+ */
+export function mergeStatements(db: D1Database, anonymous: AppUser, survivorId: string): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `UPDATE app_users SET
+           given_name = COALESCE(given_name, ?2),
+           surname = COALESCE(surname, ?3),
+           email = COALESCE(email, ?4),
+           properties = json_patch(?5, properties),
+           conversation_started = MAX(conversation_started, ?6)
+         WHERE id = ?1`,
+      )
+      .bind(
+        survivorId,
+        anonymous.givenName,
+        anonymous.surname,
+        anonymous.email,
+        JSON.stringify(anonymous.properties),
+        anonymous.conversationStarted ? 1 : 0,
+      ),
+    db.prepare("UPDATE app_users SET merged_into = ?2 WHERE id = ?1").bind(anonymous.id, survivorId),
+    db.prepare("UPDATE app_users SET merged_into = ?2 WHERE merged_into = ?1").bind(anonymous.id, survivorId),
+  ];
+}

@@ -1,0 +1,146 @@
+import type { FlatObject } from "../lib/schemas";
+import { parseObject } from "./json";
+
+export type Platform = "ios" | "android" | "web" | "other";
+
+export interface Device {
+  appId: string;
+  id: string;
+  platform: Platform;
+  appVersion: string | null;
+  pushNotificationToken: string | null;
+  info: FlatObject;
+  activeAppUserId: string | null;
+  anonymousAppUserId: string | null;
+}
+
+export interface DeviceChanges {
+  platform?: Platform;
+  appVersion?: string;
+  pushNotificationToken?: string;
+  info?: FlatObject;
+}
+
+interface DeviceRow {
+  app_id: string;
+  id: string;
+  platform: Platform;
+  app_version: string | null;
+  push_notification_token: string | null;
+  info: string;
+  active_app_user_id: string | null;
+  anonymous_app_user_id: string | null;
+}
+
+const toDevice = (row: DeviceRow): Device => ({
+  appId: row.app_id,
+  id: row.id,
+  platform: row.platform,
+  appVersion: row.app_version,
+  pushNotificationToken: row.push_notification_token,
+  info: parseObject(row.info),
+  activeAppUserId: row.active_app_user_id,
+  anonymousAppUserId: row.anonymous_app_user_id,
+});
+
+const COLUMNS =
+  "app_id, id, platform, app_version, push_notification_token, info, active_app_user_id, anonymous_app_user_id";
+
+/** Creates the device or updates what init reported about it; `info` keys are merged. */
+export async function upsertDevice(
+  db: D1Database,
+  appId: string,
+  id: string,
+  changes: DeviceChanges & { platform: Platform },
+): Promise<Device> {
+  const row = await db
+    .prepare(
+      `INSERT INTO devices (app_id, id, platform, app_version, push_notification_token, info, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+       ON CONFLICT (app_id, id) DO UPDATE SET
+         platform = excluded.platform,
+         app_version = COALESCE(excluded.app_version, app_version),
+         push_notification_token = COALESCE(excluded.push_notification_token, push_notification_token),
+         info = json_patch(info, excluded.info),
+         updated_at = excluded.updated_at
+       RETURNING ${COLUMNS}`,
+    )
+    .bind(
+      appId,
+      id,
+      changes.platform,
+      changes.appVersion ?? null,
+      changes.pushNotificationToken ?? null,
+      JSON.stringify(changes.info ?? {}),
+      Date.now(),
+    )
+    .first<DeviceRow>();
+  if (!row) throw new Error(`device ${id} was not written`);
+  return toDevice(row);
+}
+
+/** Updates a device linked to the given user; null when there is no such link. */
+export async function updateUserDevice(
+  db: D1Database,
+  appId: string,
+  appUserId: string,
+  id: string,
+  changes: DeviceChanges,
+): Promise<Device | null> {
+  const row = await db
+    .prepare(
+      `UPDATE devices SET
+         platform = COALESCE(?4, platform),
+         app_version = COALESCE(?5, app_version),
+         push_notification_token = COALESCE(?6, push_notification_token),
+         info = json_patch(info, ?7),
+         updated_at = ?8
+       WHERE app_id = ?1 AND id = ?3
+         AND EXISTS (SELECT 1 FROM device_users d WHERE d.app_id = ?1 AND d.device_id = ?3 AND d.app_user_id = ?2)
+       RETURNING ${COLUMNS}`,
+    )
+    .bind(
+      appId,
+      appUserId,
+      id,
+      changes.platform ?? null,
+      changes.appVersion ?? null,
+      changes.pushNotificationToken ?? null,
+      JSON.stringify(changes.info ?? {}),
+      Date.now(),
+    )
+    .first<DeviceRow>();
+  return row && toDevice(row);
+}
+
+/** Claims the device's anonymous user slot; false when another init claimed it first. */
+export async function claimAnonymousUser(db: D1Database, appId: string, id: string, appUserId: string): Promise<boolean> {
+  const result = await db
+    .prepare(
+      "UPDATE devices SET anonymous_app_user_id = ? WHERE app_id = ? AND id = ? AND anonymous_app_user_id IS NULL",
+    )
+    .bind(appUserId, appId, id)
+    .run();
+  return result.meta.changes > 0;
+}
+
+export async function findDevice(db: D1Database, appId: string, id: string): Promise<Device | null> {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM devices WHERE app_id = ? AND id = ?`)
+    .bind(appId, id)
+    .first<DeviceRow>();
+  return row && toDevice(row);
+}
+
+export function setActiveUserStatement(db: D1Database, appId: string, id: string, appUserId: string) {
+  return db.prepare("UPDATE devices SET active_app_user_id = ? WHERE app_id = ? AND id = ?").bind(appUserId, appId, id);
+}
+
+/** After a merge the device's anonymous slot points at the survivor, who is identified. */
+export function releaseAnonymousStatement(db: D1Database, appId: string, anonymousId: string) {
+  return db
+    .prepare(
+      "UPDATE devices SET anonymous_app_user_id = NULL WHERE app_id = ? AND anonymous_app_user_id = ?",
+    )
+    .bind(appId, anonymousId);
+}

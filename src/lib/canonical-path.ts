@@ -1,0 +1,17 @@
+/** Collections whose next path segment is an id, and so keeps its case. */
+const ID_FOLLOWS = new Set(["apps", "appusers", "keys", "devices", "webhooks", "whispers", "media"]);
+
+/**
+ * The request path with its fixed segments lowercased, so that `/v1/appUsers/...` (smooch-core
+ * 1.x) and `/v1/appusers/...` reach the same route while ids such as userIds keep their case.
+ */
+export function canonicalPath(request: Request): string {
+  const url = request.url;
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  const queryAt = url.indexOf("?", start);
+  const path = queryAt === -1 ? url.slice(start) : url.slice(start, queryAt);
+  const segments = path.split("/");
+  return segments
+    .map((segment, i) => (i > 0 && ID_FOLLOWS.has(segments[i - 1].toLowerCase()) ? segment : segment.toLowerCase()))
+    .join("/");
+}

@@ -1,0 +1,35 @@
+/** Random identifiers and secrets, all from the platform's CSPRNG. */
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+function randomBytes(length: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(length));
+}
+
+/** 24 lowercase hex characters, the shape of every `_id` in the contract. */
+export const newId = () => hex(randomBytes(12));
+
+/** Webhook secrets: 40 hex characters, as in the contract's examples. */
+export const newHexSecret = () => hex(randomBytes(20));
+
+const BASE36 = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Lowercase alphanumerics without modulo bias (rejection sampling). */
+export function newToken(length: number): string {
+  const limit = 256 - (256 % BASE36.length);
+  let out = "";
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < limit && out.length < length) out += BASE36[byte % BASE36.length];
+    }
+  }
+  return out;
+}
+
+/** Key secrets: 256 bits, base64url. */
+export function newKeySecret(): string {
+  return btoa(String.fromCharCode(...randomBytes(32)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}

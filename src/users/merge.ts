@@ -1,0 +1,24 @@
+import { conversationStub } from "../conversation/stub";
+import { mergeStatements, type AppUser } from "../db/app-users";
+import { moveLinksStatements } from "../db/device-users";
+import { releaseAnonymousStatement } from "../db/devices";
+
+/**
+ * Merges an anonymous user into the identified user who just signed in on its device.
+ * Messages move first (idempotently), then D1 records the merge in one transaction, then the
+ * old conversation is emptied: a crash at any step leaves nothing lost, and the next init
+ * that finds the same pair repeats the remaining steps.
+ */
+export async function mergeAppUsers(env: Env, anonymous: AppUser, survivor: AppUser): Promise<void> {
+  const from = conversationStub(env, anonymous.conversationId);
+  const messages = await from.all();
+  if (messages.length > 0) {
+    await conversationStub(env, survivor.conversationId).absorb(messages, anonymous.id, survivor.id);
+  }
+  await env.DB.batch([
+    ...mergeStatements(env.DB, { ...anonymous, conversationStarted: anonymous.conversationStarted || messages.length > 0 }, survivor.id),
+    ...moveLinksStatements(env.DB, anonymous.id, survivor.id),
+    releaseAnonymousStatement(env.DB, anonymous.appId, anonymous.id),
+  ]);
+  if (messages.length > 0) await from.clear();
+}
