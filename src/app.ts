@@ -9,7 +9,10 @@ import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
 import { appUsersRoutes } from "./routes/appusers/routes";
 import { conversationRoutes } from "./routes/conversation/routes";
+import { imagesRoutes } from "./routes/images/routes";
 import { initRoutes } from "./routes/init/routes";
+import { mediaRoutes } from "./routes/media/routes";
+import { webhooksRoutes } from "./routes/webhooks/routes";
 import { whispersRoutes } from "./routes/whispers/routes";
 
 const JSON_BODY_LIMIT = 100 * 1024;
@@ -19,7 +22,9 @@ const appLevel = new Hono<AppEnv>()
   .route("/", initRoutes)
   .route("/", appUsersRoutes)
   .route("/", conversationRoutes)
-  .route("/", whispersRoutes);
+  .route("/", imagesRoutes)
+  .route("/", whispersRoutes)
+  .route("/", webhooksRoutes);
 
 export const app = new Hono<AppEnv>({ getPath: canonicalPath });
 
@@ -46,6 +51,7 @@ app.use("*", (c, next) =>
 
 app.get("/", (c) => c.json({ name: "parley", api: "/v1" }));
 
+app.route("/v1", mediaRoutes);
 app.route("/v1", appsRoutes);
 app.route("/v1", keysRoutes);
 app.route("/v1/apps/:appId", appLevel);

@@ -9,6 +9,7 @@ export enum ErrorCode {
   Conflict = "conflict",
   PayloadTooLarge = "payload_too_large",
   UnsupportedMediaType = "unsupported_media_type",
+  RangeNotSatisfiable = "range_not_satisfiable",
   TooManyRequests = "too_many_requests",
   Internal = "internal_error",
 }
@@ -21,6 +22,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   [ErrorCode.Conflict]: 409,
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.UnsupportedMediaType]: 415,
+  [ErrorCode.RangeNotSatisfiable]: 416,
   [ErrorCode.TooManyRequests]: 429,
   [ErrorCode.Internal]: 500,
 };

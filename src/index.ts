@@ -1,7 +1,10 @@
 import { app } from "./app";
+import type { DeliveryJob } from "./webhooks/delivery";
+import { handleWebhookBatch } from "./webhooks/consumer";
 
 export { Conversation } from "./conversation/conversation";
 
 export default {
   fetch: app.fetch,
-} satisfies ExportedHandler<Env>;
+  queue: (batch, env) => handleWebhookBatch(batch, env),
+} satisfies ExportedHandler<Env, DeliveryJob>;

@@ -1,5 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
+import { newId } from "../lib/ids";
+import { matches, type DeliveryJob, type WebhookRoute } from "../webhooks/delivery";
 import { PAGE_SIZE, type Message, type MessagePage, type NewMessage } from "./message";
+
+/** Where this conversation's messages go besides storage: webhooks, with the user they concern. */
+export interface Fanout {
+  webhooks: WebhookRoute[];
+  appUser: Record<string, unknown>;
+}
+
+/** A queue batch holds at most 100 messages and 256 KB; stay below both. */
+const MAX_BATCH_MESSAGES = 100;
+const MAX_BATCH_BYTES = 200_000;
+const MAX_ENQUEUE_BACKOFF_MS = 60_000;
 
 interface MessageRow extends Record<string, SqlStorageValue> {
   received_ms: number;
@@ -15,6 +28,7 @@ const toMessage = (row: MessageRow): Message => ({ ...JSON.parse(row.body), rece
 export class Conversation extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private lastReceivedMs = 0;
+  private failedEnqueues = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -26,21 +40,34 @@ export class Conversation extends DurableObject<Env> {
         id TEXT NOT NULL UNIQUE,
         body TEXT NOT NULL
       )`);
+      // The transactional outbox: deliveries written with their message, drained by the alarm.
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        job TEXT NOT NULL
+      )`);
       const last = this.sql.exec<{ last: number | null }>("SELECT MAX(received_ms) AS last FROM messages").one();
       this.lastReceivedMs = last.last ?? 0;
     });
   }
 
-  /** Appends messages in order and returns them with the newest page of the conversation. */
-  async append(messages: NewMessage[]): Promise<{ appended: Message[]; page: MessagePage }> {
+  /**
+   * Appends messages in order and returns them with the newest page of the conversation.
+   * Each message's webhook deliveries are written in the same transaction, and the alarm that
+   * sends them is set before the call returns: a stored message always gets its deliveries.
+   */
+  async append(messages: NewMessage[], fanout?: Fanout): Promise<{ appended: Message[]; page: MessagePage }> {
+    let queued = 0;
     const appended = this.ctx.storage.transactionSync(() =>
       messages.map((message) => {
         // Two messages in the same millisecond still get distinct, increasing timestamps.
         const receivedMs = Math.max(Date.now(), this.lastReceivedMs + 1);
         this.insert(message, receivedMs);
-        return { ...message, received: receivedMs / 1000 };
+        const stored = { ...message, received: receivedMs / 1000 };
+        if (fanout) queued += this.queueDeliveries(stored, fanout);
+        return stored;
       }),
     );
+    if (queued > 0) await this.ctx.storage.setAlarm(Date.now());
     return { appended, page: this.newest() };
   }
 
@@ -102,6 +129,55 @@ export class Conversation extends DurableObject<Env> {
   /** Forgets every message, once a merge has moved them elsewhere. */
   async clear(): Promise<void> {
     this.sql.exec("DELETE FROM messages");
+  }
+
+  /** Sends the outbox to the WEBHOOKS queue in order, and keeps trying until the queue takes it. */
+  async alarm(): Promise<void> {
+    const batch = this.nextOutboxBatch();
+    if (batch.length === 0) return;
+    try {
+      await this.env.WEBHOOKS.sendBatch(batch.map(({ job }) => ({ body: job, contentType: "json" as const })));
+    } catch (error) {
+      this.failedEnqueues++;
+      const backoff = Math.min(1000 * 2 ** this.failedEnqueues, MAX_ENQUEUE_BACKOFF_MS);
+      console.error(`webhook enqueue failed, retrying in ${backoff} ms`, error);
+      await this.ctx.storage.setAlarm(Date.now() + backoff);
+      return;
+    }
+    this.failedEnqueues = 0;
+    this.sql.exec("DELETE FROM outbox WHERE seq <= ?", batch[batch.length - 1].seq);
+    if (this.exists("SELECT 1 FROM outbox LIMIT 1")) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** How many deliveries wait in the outbox (for operators and tests). */
+  pendingDeliveries(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+  }
+
+  private queueDeliveries(message: Message, fanout: Fanout): number {
+    const trigger = `message:${message.role}` as const;
+    const routes = fanout.webhooks.filter((route) => matches(route, message.role));
+    const body = JSON.stringify({ trigger, messages: [message], appUser: fanout.appUser });
+    for (const route of routes) {
+      const job: DeliveryJob = { deliveryId: newId(), webhookId: route.id, messageId: message._id, trigger, body };
+      this.sql.exec("INSERT INTO outbox (job) VALUES (?)", JSON.stringify(job));
+    }
+    return routes.length;
+  }
+
+  private nextOutboxBatch(): { seq: number; job: DeliveryJob }[] {
+    const batch: { seq: number; job: DeliveryJob }[] = [];
+    let bytes = 0;
+    const rows = this.sql.exec<{ seq: number; job: string }>(
+      "SELECT seq, job FROM outbox ORDER BY seq LIMIT ?",
+      MAX_BATCH_MESSAGES,
+    );
+    for (const row of rows) {
+      bytes += row.job.length;
+      if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
+      batch.push({ seq: row.seq, job: JSON.parse(row.job) });
+    }
+    return batch;
   }
 
   private insert({ _id, ...rest }: NewMessage, receivedMs: number): void {

@@ -1,9 +1,12 @@
 import { markConversationStarted, type AppUser } from "../db/app-users";
+import { presentAppUser } from "../users/present";
+import { appWebhooks } from "../webhooks/cache";
 import type { Message, MessagePage, NewMessage } from "./message";
 import { conversationStub } from "./stub";
 
 /**
- * Appends messages to the user's conversation: one Durable Object call, plus the one-time
+ * Appends messages to the user's conversation, with their webhook deliveries: one Durable
+ * Object call, the app's webhook list from the isolate cache, and the one-time
  * `conversationStarted` flip in D1 for the user's first message.
  */
 export async function postMessages(
@@ -11,7 +14,12 @@ export async function postMessages(
   user: AppUser,
   messages: NewMessage[],
 ): Promise<{ appended: Message[]; page: MessagePage }> {
-  const result = await conversationStub(env, user.conversationId).append(messages);
+  const webhooks = await appWebhooks(env, user.appId);
+  const fanout =
+    webhooks.length > 0
+      ? { webhooks: webhooks.map(({ id, triggers }) => ({ id, triggers })), appUser: presentAppUser({ ...user, conversationStarted: true }) }
+      : undefined;
+  const result = await conversationStub(env, user.conversationId).append(messages, fanout);
   if (!user.conversationStarted) await markConversationStarted(env.DB, user.id);
   return result;
 }

@@ -1,8 +1,4 @@
-import type { Conversation } from "./conversation";
-
 /** The Durable Object holding the conversation with this id. */
-export function conversationStub(env: Env, conversationId: string): DurableObjectStub<Conversation> {
-  // `wrangler types` leaves the namespace untyped; the class is ours, so name it here.
-  const namespace = env.CONVERSATIONS as unknown as DurableObjectNamespace<Conversation>;
-  return namespace.get(namespace.idFromName(conversationId));
+export function conversationStub(env: Env, conversationId: string) {
+  return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(conversationId));
 }

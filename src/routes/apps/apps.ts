@@ -1,7 +1,8 @@
 import { Hono } from "hono";
-import { forgetApp } from "../../auth/lookup";
+import { forgetApp, forgetKey } from "../../auth/lookup";
 import { accountAccess } from "../chains";
 import type { AppEnv } from "../../context";
+import { listAppKeys } from "../../db/app-keys";
 import { deleteApp, findApp, insertApp, listApps, updateApp } from "../../db/apps";
 import { notFound } from "../../errors";
 import { newId, newToken } from "../../lib/ids";
@@ -46,7 +47,10 @@ appsRoutes.put("/apps/:appId", ...accountAccess, jsonBody(updateAppBody), async 
 
 appsRoutes.delete("/apps/:appId", ...accountAccess, async (c) => {
   const app = await loadApp(c.env.DB, c.req.param("appId"));
+  // The keys go with the app (ON DELETE CASCADE); this isolate must stop trusting them at once too.
+  const keys = await listAppKeys(c.env.DB, app.id);
   await deleteApp(c.env.DB, app.id);
   forgetApp(app.id, app.appToken);
+  for (const key of keys) forgetKey(key.id);
   return c.json({});
 });

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
-import { isServerCredential } from "../../auth/credential";
+import { isServerCredential, type Credential } from "../../auth/credential";
 import { composeMessage, type MessageInput } from "../../conversation/compose";
-import type { MessagePage } from "../../conversation/message";
+import type { MessagePage, Role } from "../../conversation/message";
 import { postMessages, presentConversation } from "../../conversation/post";
 import { conversationStub } from "../../conversation/stub";
 import type { AppEnv } from "../../context";
@@ -19,11 +19,16 @@ conversationRoutes.get("/appusers/:appUserId/conversation", ...appUserAccess, as
   return c.json({ conversation: presentConversation(user, page.messages) });
 });
 
-/** Posts one message on behalf of the caller; shared by the JSON and the image routes. */
-export async function postMessage(c: Context<AppEnv>, input: MessageInput) {
-  if (input.role === "appMaker" && !isServerCredential(c.get("credential"))) {
+/** Only the business's servers speak as the app maker. */
+export function assertMayPostAs(credential: Credential, role: Role): void {
+  if (role === "appMaker" && !isServerCredential(credential)) {
     throw forbidden("role: appMaker messages require a JWT with app scope");
   }
+}
+
+/** Posts one message on behalf of the caller; shared by the JSON and the image routes. */
+export async function postMessage(c: Context<AppEnv>, input: MessageInput) {
+  assertMayPostAs(c.get("credential"), input.role);
   const user = c.get("appUser");
   const { appended, page } = await postMessages(c.env, user, [await composeMessage(user, input)]);
   return c.json({ message: appended[0], conversation: presentConversation(user, page.messages) }, 201);

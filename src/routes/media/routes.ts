@@ -1,0 +1,50 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../../context";
+import { ApiError, ErrorCode, notFound } from "../../errors";
+
+/** Serves uploaded images. Public, like Smooch's media URLs: the random key is the secret. */
+export const mediaRoutes = new Hono<AppEnv>();
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+function byteRange(range: R2Range, size: number): { offset: number; length: number } {
+  if ("suffix" in range) {
+    const length = Math.min(range.suffix, size);
+    return { offset: size - length, length };
+  }
+  const offset = range.offset ?? 0;
+  return { offset, length: range.length ?? size - offset };
+}
+
+mediaRoutes.get("/media/:key", async (c) => {
+  const key = c.req.param("key");
+  const headers = c.req.raw.headers;
+  let object: R2Object | R2ObjectBody | null;
+  try {
+    object = await c.env.MEDIA.get(key, { range: headers, onlyIf: headers });
+  } catch {
+    const head = await c.env.MEDIA.head(key);
+    if (!head) throw notFound(`media: no object '${key}'`);
+    throw new ApiError(ErrorCode.RangeNotSatisfiable, "range: not satisfiable", { "content-range": `bytes */${head.size}` });
+  }
+  if (!object) throw notFound(`media: no object '${key}'`);
+
+  const response = new Headers({
+    etag: object.httpEtag,
+    "cache-control": IMMUTABLE,
+    "x-content-type-options": "nosniff",
+    "accept-ranges": "bytes",
+  });
+  object.writeHttpMetadata(response);
+  // A failed precondition (If-None-Match matched) leaves no body: the client's copy is current.
+  if (!("body" in object)) return new Response(null, { status: 304, headers: response });
+
+  if (headers.has("range") && object.range) {
+    const { offset, length } = byteRange(object.range, object.size);
+    response.set("content-range", `bytes ${offset}-${offset + length - 1}/${object.size}`);
+    response.set("content-length", String(length));
+    return new Response(object.body, { status: 206, headers: response });
+  }
+  response.set("content-length", String(object.size));
+  return new Response(object.body, { status: 200, headers: response });
+});
