@@ -1,23 +1,52 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+const migrations = await readD1Migrations("./migrations");
+
+/** The worker as wrangler.toml declares it, with test secrets and any overrides. */
+const worker = (miniflare: Record<string, unknown> = {}) =>
+  cloudflareTest({
+    wrangler: { configPath: "./wrangler.toml" },
+    miniflare: {
+      bindings: {
+        ACCOUNT_KEY_ID: "test-account-key",
+        ACCOUNT_SECRET: "test-account-secret-0123456789abcdef",
+        TEST_MIGRATIONS: migrations,
+      },
+      ...miniflare,
+    },
+  });
+
 // Tests run inside workerd against real D1, Durable Objects, R2 and Queues.
-export default defineConfig(async () => ({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          ACCOUNT_KEY_ID: "test-account-key",
-          ACCOUNT_SECRET: "test-account-secret-0123456789abcdef",
-          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [worker()],
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          setupFiles: ["./test/worker/apply-migrations.ts"],
+          testTimeout: 30_000,
         },
       },
-    }),
-  ],
-  test: {
-    include: ["test/worker/**/*.test.ts"],
-    setupFiles: ["./test/worker/apply-migrations.ts"],
-    testTimeout: 30_000,
+      {
+        // Budgets small enough to exhaust in a test; production's are in wrangler.toml.
+        plugins: [
+          worker({
+            ratelimits: {
+              RATE_LIMITER: { namespace_id: "1001", simple: { limit: 3, period: 60 } },
+              SERVER_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 20, period: 60 } },
+            },
+          }),
+        ],
+        test: {
+          name: "rate-limits",
+          include: ["test/rate-limits/**/*.test.ts"],
+          setupFiles: ["./test/worker/apply-migrations.ts"],
+          testTimeout: 30_000,
+        },
+      },
+    ],
   },
-}));
+});

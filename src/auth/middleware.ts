@@ -5,6 +5,7 @@ import { forbidden, notFound, unauthorized } from "../errors";
 import { isServerCredential } from "./credential";
 import { verifyJwt } from "./jwt";
 import { appExists, findAppIdByToken } from "./lookup";
+import { enforceRateLimit } from "./rate-limit";
 
 /** Establishes the caller from `Authorization: Bearer <jwt>` (preferred) or `app-token`. */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
@@ -21,6 +22,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   } else {
     throw unauthorized("credentials: send an app-token header or 'Authorization: Bearer <jwt>'");
   }
+  await enforceRateLimit(c.env, c.get("credential"), c.req.raw);
   await next();
 });
 

@@ -1,4 +1,4 @@
-import type { FlatObject } from "../lib/schemas";
+import { FLAT_OBJECT_MAX_BYTES, type FlatObject } from "../lib/schemas";
 import { parseObject } from "./json";
 
 export interface AppUser {
@@ -111,8 +111,12 @@ export async function findAppUser(db: D1Database, id: string): Promise<AppUser |
   return row && toAppUser(row);
 }
 
-/** Additive update done by SQLite itself, so concurrent updates of different keys both land. */
-export async function updateProfile(db: D1Database, id: string, changes: ProfileChanges): Promise<AppUser> {
+/**
+ * Additive update done by SQLite itself, so concurrent updates of different keys both land.
+ * Null, and nothing written, when the merged properties would outgrow the flat-object limit:
+ * each request is checked for size, but many additive ones could otherwise pile up without bound.
+ */
+export async function updateProfile(db: D1Database, id: string, changes: ProfileChanges): Promise<AppUser | null> {
   const row = await db
     .prepare(
       `UPDATE app_users SET
@@ -121,7 +125,7 @@ export async function updateProfile(db: D1Database, id: string, changes: Profile
          email = COALESCE(?4, email),
          signed_up_at = COALESCE(?5, signed_up_at),
          properties = json_patch(properties, ?6)
-       WHERE id = ?1 RETURNING ${COLUMNS}`,
+       WHERE id = ?1 AND length(CAST(json_patch(properties, ?6) AS BLOB)) <= ?7 RETURNING ${COLUMNS}`,
     )
     .bind(
       id,
@@ -130,9 +134,13 @@ export async function updateProfile(db: D1Database, id: string, changes: Profile
       changes.email ?? null,
       changes.signedUpAt ?? null,
       JSON.stringify(changes.properties ?? {}),
+      FLAT_OBJECT_MAX_BYTES,
     )
     .first<AppUserRow>();
-  if (!row) throw new Error(`app user ${id} vanished during update`);
+  if (!row) {
+    if (await findAppUser(db, id)) return null;
+    throw new Error(`app user ${id} vanished during update`);
+  }
   return toAppUser(row);
 }
 

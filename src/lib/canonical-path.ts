@@ -11,7 +11,12 @@ export function canonicalPath(request: Request): string {
   const queryAt = url.indexOf("?", start);
   const path = queryAt === -1 ? url.slice(start) : url.slice(start, queryAt);
   const segments = path.split("/");
+  // An id is never itself a collection name: after /appusers/Keys comes a fixed segment again.
+  let previousIsId = false;
   return segments
-    .map((segment, i) => (i > 0 && ID_FOLLOWS.has(segments[i - 1].toLowerCase()) ? segment : segment.toLowerCase()))
+    .map((segment, i) => {
+      previousIsId = i > 0 && !previousIsId && ID_FOLLOWS.has(segments[i - 1].toLowerCase());
+      return previousIsId ? segment : segment.toLowerCase();
+    })
     .join("/");
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-const FLAT_OBJECT_MAX_BYTES = 4096;
+export const FLAT_OBJECT_MAX_BYTES = 4096;
 
 /**
  * A flat JSON object of strings, numbers and booleans, at most 4 KB serialised: the shape of
