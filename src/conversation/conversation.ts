@@ -14,6 +14,13 @@ const MAX_BATCH_MESSAGES = 100;
 const MAX_BATCH_BYTES = 200_000;
 const MAX_ENQUEUE_BACKOFF_MS = 60_000;
 
+/** Set once a merge has taken this conversation's messages: later appends go to the survivor. */
+export interface HandOver {
+  conversationId: string;
+  fromAuthorId: string;
+  toAuthorId: string;
+}
+
 interface MessageRow extends Record<string, SqlStorageValue> {
   received_ms: number;
   body: string;
@@ -29,6 +36,7 @@ export class Conversation extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private lastReceivedMs = 0;
   private failedEnqueues = 0;
+  private handedOver: HandOver | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -45,8 +53,11 @@ export class Conversation extends DurableObject<Env> {
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         job TEXT NOT NULL
       )`);
+      this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
       const last = this.sql.exec<{ last: number | null }>("SELECT MAX(received_ms) AS last FROM messages").one();
       this.lastReceivedMs = last.last ?? 0;
+      const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
+      this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
     });
   }
 
@@ -56,6 +67,7 @@ export class Conversation extends DurableObject<Env> {
    * sends them is set before the call returns: a stored message always gets its deliveries.
    */
   async append(messages: NewMessage[], fanout?: Fanout): Promise<{ appended: Message[]; page: MessagePage }> {
+    if (this.handedOver) return this.forward(this.handedOver, messages, fanout);
     let queued = 0;
     const appended = this.ctx.storage.transactionSync(() =>
       messages.map((message) => {
@@ -72,40 +84,38 @@ export class Conversation extends DurableObject<Env> {
   }
 
   newest(limit = PAGE_SIZE): MessagePage {
-    const rows = this.sql
-      .exec<MessageRow>("SELECT received_ms, body FROM messages ORDER BY received_ms DESC LIMIT ?", limit + 1)
-      .toArray();
-    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasOlder: rows.length > limit, hasNewer: false };
+    return this.before(Number.MAX_SAFE_INTEGER, limit);
   }
 
   /** The newest `limit` messages received strictly before `beforeMs`, oldest first. */
   before(beforeMs: number, limit = PAGE_SIZE): MessagePage {
-    const rows = this.sql
-      .exec<MessageRow>(
-        "SELECT received_ms, body FROM messages WHERE received_ms < ? ORDER BY received_ms DESC LIMIT ?",
-        beforeMs,
-        limit + 1,
-      )
-      .toArray();
+    const { messages, more } = this.read("received_ms < ? ORDER BY received_ms DESC", beforeMs, limit);
     const hasNewer = this.exists("SELECT 1 FROM messages WHERE received_ms >= ? LIMIT 1", beforeMs);
-    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasOlder: rows.length > limit, hasNewer };
+    return { messages: messages.reverse(), hasOlder: more, hasNewer };
   }
 
   /** The oldest `limit` messages received strictly after `afterMs`, oldest first. */
   after(afterMs: number, limit = PAGE_SIZE): MessagePage {
-    const rows = this.sql
-      .exec<MessageRow>(
-        "SELECT received_ms, body FROM messages WHERE received_ms > ? ORDER BY received_ms ASC LIMIT ?",
-        afterMs,
-        limit + 1,
-      )
-      .toArray();
+    const { messages, more } = this.read("received_ms > ? ORDER BY received_ms ASC", afterMs, limit);
     const hasOlder = this.exists("SELECT 1 FROM messages WHERE received_ms <= ? LIMIT 1", afterMs);
-    return { messages: rows.slice(0, limit).map(toMessage), hasOlder, hasNewer: rows.length > limit };
+    return { messages, hasOlder, hasNewer: more };
   }
 
-  /** Every message, oldest first: what a merge moves into the surviving conversation. */
-  all(): Message[] {
+  /** Up to `limit` messages in the given order from a bound, and whether more lie beyond. */
+  private read(boundAndOrder: string, bound: number, limit: number): { messages: Message[]; more: boolean } {
+    const rows = this.sql
+      .exec<MessageRow>(`SELECT received_ms, body FROM messages WHERE ${boundAndOrder} LIMIT ?`, bound, limit + 1)
+      .toArray();
+    return { messages: rows.slice(0, limit).map(toMessage), more: rows.length > limit };
+  }
+
+  /**
+   * Hands every message to the conversation a merge keeps, and from now on forwards appends
+   * there: a message posted to the merged user while the merge runs is not lost.
+   */
+  async handOver(to: HandOver): Promise<Message[]> {
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('handOver', ?)", JSON.stringify(to));
+    this.handedOver = to;
     return this.sql.exec<MessageRow>("SELECT received_ms, body FROM messages ORDER BY received_ms").toArray().map(toMessage);
   }
 
@@ -126,7 +136,7 @@ export class Conversation extends DurableObject<Env> {
     });
   }
 
-  /** Forgets every message, once a merge has moved them elsewhere. */
+  /** Forgets every message, once a merge has moved them elsewhere (see handOver). */
   async clear(): Promise<void> {
     this.sql.exec("DELETE FROM messages");
   }
@@ -178,6 +188,12 @@ export class Conversation extends DurableObject<Env> {
       batch.push({ seq: row.seq, job: JSON.parse(row.job) });
     }
     return batch;
+  }
+
+  private forward(to: HandOver, messages: NewMessage[], fanout?: Fanout) {
+    const survivor = this.env.CONVERSATIONS.get(this.env.CONVERSATIONS.idFromName(to.conversationId));
+    const authored = messages.map((m) => (m.authorId === to.fromAuthorId ? { ...m, authorId: to.toAuthorId } : m));
+    return survivor.append(authored, fanout);
   }
 
   private insert({ _id, ...rest }: NewMessage, receivedMs: number): void {

@@ -160,7 +160,9 @@ export function mergeStatements(db: D1Database, anonymous: AppUser, survivorId: 
            given_name = COALESCE(given_name, ?2),
            surname = COALESCE(surname, ?3),
            email = COALESCE(email, ?4),
-           properties = json_patch(?5, properties),
+           -- The anonymous user's properties fill gaps only while the result stays within the limit.
+           properties = CASE WHEN length(CAST(json_patch(?5, properties) AS BLOB)) <= ?7
+                        THEN json_patch(?5, properties) ELSE properties END,
            conversation_started = MAX(conversation_started, ?6)
          WHERE id = ?1`,
       )
@@ -171,6 +173,7 @@ export function mergeStatements(db: D1Database, anonymous: AppUser, survivorId: 
         anonymous.email,
         JSON.stringify(anonymous.properties),
         anonymous.conversationStarted ? 1 : 0,
+        FLAT_OBJECT_MAX_BYTES,
       ),
     db.prepare("UPDATE app_users SET merged_into = ?2 WHERE id = ?1").bind(anonymous.id, survivorId),
     db.prepare("UPDATE app_users SET merged_into = ?2 WHERE merged_into = ?1").bind(anonymous.id, survivorId),

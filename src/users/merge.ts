@@ -5,13 +5,18 @@ import { releaseAnonymousStatement } from "../db/devices";
 
 /**
  * Merges an anonymous user into the identified user who just signed in on its device.
- * Messages move first (idempotently), then D1 records the merge in one transaction, then the
- * old conversation is emptied: a crash at any step leaves nothing lost, and the next init
- * that finds the same pair repeats the remaining steps.
+ * The old conversation hands its messages over (forwarding any later append to the survivor),
+ * they are absorbed idempotently, D1 records the merge in one transaction, and the old
+ * conversation is emptied: a crash at any step leaves nothing lost, and the next init that
+ * finds the same pair repeats the remaining steps.
  */
 export async function mergeAppUsers(env: Env, anonymous: AppUser, survivor: AppUser): Promise<void> {
   const from = conversationStub(env, anonymous.conversationId);
-  const messages = await from.all();
+  const messages = await from.handOver({
+    conversationId: survivor.conversationId,
+    fromAuthorId: anonymous.id,
+    toAuthorId: survivor.id,
+  });
   if (messages.length > 0) {
     await conversationStub(env, survivor.conversationId).absorb(messages, anonymous.id, survivor.id);
   }

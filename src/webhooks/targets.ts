@@ -40,6 +40,12 @@ function isPrivateIPv6(host: string): boolean {
     const v4 = parseIPv4(mapped[1]);
     return v4 ? isPrivateIPv4(v4) : true;
   }
+  // The URL parser writes IPv4-mapped addresses in hex: [::ffff:127.0.0.1] becomes [::ffff:7f00:1].
+  const mappedHex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (mappedHex) {
+    const [high, low] = [parseInt(mappedHex[1], 16), parseInt(mappedHex[2], 16)];
+    return isPrivateIPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+  }
   const first = parseInt(host.split(":")[0] || "0", 16);
   return (first & 0xfe00) === 0xfc00 /* unique local fc00::/7 */ || (first & 0xffc0) === 0xfe80 /* link-local */;
 }

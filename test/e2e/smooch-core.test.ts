@@ -1,46 +1,7 @@
 // The official client, smooch-core 1.5.0, against the worker running in `wrangler dev`.
 import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
-import { SignJWT } from "jose";
-import { beforeAll, describe, expect, inject, it } from "vitest";
-
-// The client's Node entry (package.json "main"), loaded the way a Node app of its day did.
-const SmoochCore = createRequire(import.meta.url)("smooch-core");
-
-const baseUrl = inject("baseUrl");
-const options = { serviceUrl: `${baseUrl}/v1` };
-const HEX_ID = /^[0-9a-f]{24}$/;
-
-const sign = (payload: Record<string, unknown>, kid: string, secret: string) =>
-  new SignJWT(payload)
-    .setProtectedHeader({ alg: "HS256", kid })
-    .setIssuedAt()
-    .setExpirationTime("10m")
-    .sign(new TextEncoder().encode(secret));
-
-/** Calls the endpoints smooch-core 1.5.0 has no method for (account API, whispers). */
-async function api(method: string, path: string, jwt: string, body: unknown) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = await response.json();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** The HTTP status smooch-core rejected with (its errors carry the fetch Response). */
-const refusal = (call: Promise<unknown>): Promise<number> =>
-  call.then(
-    () => {
-      throw new Error("expected the call to be refused");
-    },
-    (error) => {
-      if (!error.response) throw error;
-      return error.response.status;
-    },
-  );
+import { beforeAll, describe, expect, it } from "vitest";
+import { accountJwt, api, HEX_ID, options, refusal, sign, SmoochCore } from "./client.ts";
 
 const gravatar = (email: string) =>
   expect.stringContaining(createHash("md5").update(email.trim().toLowerCase()).digest("hex"));
@@ -61,7 +22,7 @@ async function init(client: any, userId: string, deviceId = `e2e-device-${++devi
 }
 
 beforeAll(async () => {
-  const account = await sign({ scope: "account" }, inject("accountKeyId"), inject("accountSecret"));
+  const account = await accountJwt();
   const { app } = await api("POST", "/v1/apps", account, { name: "smooch-core e2e" });
   const { key } = await api("POST", `/v1/apps/${app._id}/keys`, account, { name: "server" });
   ({ _id: keyId, secret } = key);

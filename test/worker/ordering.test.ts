@@ -160,6 +160,8 @@ describe("paging through a long conversation", () => {
 describe("the Conversation Durable Object", () => {
   const stubFor = (name: string) => env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(name)) as DurableObjectStub<Conversation>;
   const author = "aaaaaaaaaaaaaaaaaaaaaaaa";
+  // A page larger than any conversation here: the whole conversation.
+  const ALL = 1_000_000;
 
   it("gives strictly increasing received to many messages appended in one call", async () => {
     const stub = stubFor("one-call");
@@ -169,7 +171,7 @@ describe("the Conversation Durable Object", () => {
       expectStrictlyIncreasing(appended.map((m) => m.received));
       const again = await conversation.append(textMessages(author, 3, "again"));
       expect(again.appended[0].received).toBeGreaterThan(appended[499].received);
-      const stored = conversation.all();
+      const stored = conversation.newest(ALL).messages;
       expect(ids(stored)).toEqual(ids([...appended, ...again.appended]));
       expectStrictlyIncreasing(stored.map((m) => m.received));
     });
@@ -181,7 +183,7 @@ describe("the Conversation Durable Object", () => {
     await evictDurableObject(stub);
     const second = await stub.append(textMessages(author, 1, "after"));
     expect(second.appended[0].received).toBeGreaterThan(first.appended[299].received);
-    const stored = await stub.all();
+    const stored = (await stub.newest(ALL)).messages;
     expect(stored).toHaveLength(301);
     expectStrictlyIncreasing(stored.map((m) => m.received));
   });
@@ -194,13 +196,13 @@ describe("the Conversation Durable Object", () => {
     await source.append([...textMessages(from, 20, "anon"), { ...textMessages(author, 1, "maker")[0], role: "appMaker" }]);
     // The target already holds messages at (some of) the same milliseconds.
     await target.append(textMessages(to, 10, "own"));
-    const moving = await source.all();
+    const moving = (await source.newest(ALL)).messages;
 
     await runInDurableObject(target, async (conversation: Conversation) => {
       await conversation.absorb(moving, from, to);
-      const once = conversation.all();
+      const once = conversation.newest(ALL).messages;
       await conversation.absorb(moving, from, to);
-      const twice = conversation.all();
+      const twice = conversation.newest(ALL).messages;
 
       expect(twice).toEqual(once);
       expect(twice).toHaveLength(31);
@@ -230,5 +232,23 @@ describe("the Conversation Durable Object", () => {
     const page = await stub.newest();
     expect(ids(page.messages)).toEqual(ids(appended));
     expect(page.hasOlder).toBe(false);
+  });
+
+  it("forwards to the survivor a message posted after a merge took the conversation's messages", async () => {
+    const merged = stubFor("handover-source");
+    const survivor = stubFor("handover-target");
+    const from = "dddddddddddddddddddddddd";
+    const to = "eeeeeeeeeeeeeeeeeeeeeeee";
+    await merged.append(textMessages(from, 2, "before"));
+    const moving = await merged.handOver({ conversationId: "handover-target", fromAuthorId: from, toAuthorId: to });
+    // A post that resolved the merged user before D1 recorded the merge lands here now.
+    const late = await merged.append(textMessages(from, 1, "late"));
+    await survivor.absorb(moving, from, to);
+    await merged.clear();
+
+    expect(late.appended[0].authorId).toBe(to);
+    const stored = (await survivor.newest(ALL)).messages;
+    expect(stored.map((m) => m.text).sort()).toEqual(["before0", "before1", "late0"]);
+    expect((await merged.newest(ALL)).messages).toEqual([]);
   });
 });

@@ -8,12 +8,13 @@ export const mediaRoutes = new Hono<AppEnv>();
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
 function byteRange(range: R2Range, size: number): { offset: number; length: number } {
-  if ("suffix" in range) {
+  // The runtime's R2Range carries all three keys, unset ones as undefined.
+  if ("suffix" in range && range.suffix !== undefined) {
     const length = Math.min(range.suffix, size);
     return { offset: size - length, length };
   }
-  const offset = range.offset ?? 0;
-  return { offset, length: range.length ?? size - offset };
+  const { offset = 0, length = size - offset } = range as { offset?: number; length?: number };
+  return { offset, length };
 }
 
 mediaRoutes.get("/media/:key", async (c) => {
