@@ -58,6 +58,10 @@ export class Conversation extends DurableObject<Env> {
       this.lastReceivedMs = last.last ?? 0;
       const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
       this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
+      // An outbox whose alarm the runtime gave up on is picked up again when the object wakes.
+      if (this.exists("SELECT 1 FROM outbox LIMIT 1") && (await ctx.storage.getAlarm()) === null) {
+        await ctx.storage.setAlarm(Date.now());
+      }
     });
   }
 

@@ -1,6 +1,10 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { expect, vi } from "vitest";
 import { exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
+import { Conversation } from "../../src/conversation/conversation";
+import worker from "../../src/index";
+import type { DeliveryJob } from "../../src/webhooks/delivery";
 
 export const BASE = "https://parley.test";
 
@@ -72,3 +76,138 @@ export async function createApp(name = "test app", settings?: Record<string, unk
 }
 
 export const device = (id: string, platform = "ios") => ({ id, platform });
+
+const base64url = (value: unknown) =>
+  btoa(JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+/** An `alg: none` JWT with a real kid: what a forger sends, so it must be refused for its alg alone. */
+export const unsignedJwt = (payload: Record<string, unknown>, kid: string) =>
+  `${base64url({ alg: "none", kid })}.${base64url(payload)}.`;
+
+/**
+ * Credentials that identify no one and so must be refused with 401 on every authenticated
+ * endpoint, each built around an otherwise sufficient payload (app scope unless given).
+ */
+export async function invalidCredentials(
+  app: TestApp,
+  payload: Record<string, unknown> = { scope: "app" },
+): Promise<Array<[string, Record<string, string>]>> {
+  const past = Math.floor(Date.now() / 1000) - 60;
+  return [
+    ["no credential", {}],
+    ["an unknown app token", { "app-token": "no-such-app-token" }],
+    ["an expired JWT", bearer(await sign(payload, app.keyId, app.secret, "HS256", past))],
+    ["an unsigned JWT (alg none)", bearer(unsignedJwt(payload, app.keyId))],
+    ["a JWT with an unknown kid", bearer(await sign(payload, "000000000000000000000000", app.secret))],
+    ["a JWT with a bad signature", bearer(await sign(payload, app.keyId, "not-the-secret"))],
+  ];
+}
+
+/** Asserts the contract's error shape, and for 400s that the description starts with the offending field. */
+export function expectError(response: { status: number; json: any }, status: number, field?: string) {
+  expect(response.status, JSON.stringify(response.json)).toBe(status);
+  expect(typeof response.json?.error?.code).toBe("string");
+  expect(typeof response.json?.error?.description).toBe("string");
+  if (field !== undefined) {
+    const escaped = field.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    expect(response.json.error.description).toMatch(new RegExp(`^${escaped}[.:]`));
+  }
+}
+
+/** The Conversation Durable Object behind an app user, for setting up long conversations without HTTP. */
+export async function conversationOf(appUserId: string) {
+  const row = await env.DB.prepare("SELECT conversation_id FROM app_users WHERE id = ?")
+    .bind(appUserId)
+    .first<{ conversation_id: string }>();
+  if (!row) throw new Error(`no app user ${appUserId}`);
+  const namespace = env.CONVERSATIONS as unknown as DurableObjectNamespace<import("../../src/conversation/conversation").Conversation>;
+  return namespace.get(namespace.idFromName(row.conversation_id));
+}
+
+/** `count` plain appUser messages by `authorId`, texts `${prefix}0`, `${prefix}1`, ... */
+export const textMessages = (authorId: string, count: number, prefix = "m") =>
+  Array.from({ length: count }, (_, i) => ({
+    _id: Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join(""),
+    authorId,
+    role: "appUser" as const,
+    text: `${prefix}${i}`,
+  }));
+
+// --- Issue 3: webhooks, the outbox and the queue consumer -------------------------------
+
+/** A request the worker sent with the global fetch, its body read once. */
+export interface SentRequest {
+  url: string;
+  method: string;
+  headers: Headers;
+  body: string;
+  signal: AbortSignal | null;
+}
+
+/**
+ * Answers the worker's outbound fetches (webhook targets) in place of the network and records
+ * them. The worker shares the tests' isolate, so the spy reaches the queue consumer too.
+ */
+export function interceptFetch(answer: (sent: SentRequest) => Response | Promise<Response> = () => new Response("ok")) {
+  const sent: SentRequest[] = [];
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    const record = {
+      url: request.url,
+      method: request.method,
+      headers: request.headers,
+      body: await request.text(),
+      signal: init?.signal ?? null,
+    };
+    sent.push(record);
+    return answer(record);
+  });
+  return { sent, spy };
+}
+
+/**
+ * Keeps every Conversation's outbox alarm pending (pushed an hour ahead) instead of draining:
+ * the state a worker that died between storing a message and enqueueing its deliveries leaves.
+ * Restoring the spy lets `runDurableObjectAlarm` run the real alarm.
+ */
+export function holdOutboxAlarms() {
+  return vi.spyOn(Conversation.prototype, "alarm").mockImplementation(async function (this: Conversation) {
+    await (this as unknown as { ctx: DurableObjectState }).ctx.storage.setAlarm(Date.now() + 3_600_000);
+  });
+}
+
+/** The delivery jobs waiting in a conversation's outbox, oldest first. */
+export async function outboxJobs(stub: DurableObjectStub<Conversation>): Promise<DeliveryJob[]> {
+  return runInDurableObject(stub, (_instance, state) =>
+    state.storage.sql
+      .exec<{ job: string }>("SELECT job FROM outbox ORDER BY seq")
+      .toArray()
+      .map((row) => JSON.parse(row.job) as DeliveryJob),
+  );
+}
+
+/**
+ * Runs the worker's queue handler on one batch, as the queue would, and returns its acks and
+ * retries, plus the options each retry was asked for (getQueueResult does not report delays).
+ */
+export async function runQueue(queue: string, messages: Array<{ body: DeliveryJob; attempts?: number }>) {
+  const batch = createMessageBatch<DeliveryJob>(
+    queue,
+    messages.map(({ body, attempts = 1 }, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts, body })),
+  );
+  const retries: Array<{ msgId: string; options?: QueueRetryOptions }> = [];
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (options?: QueueRetryOptions) => {
+      retries.push({ msgId: message.id, options });
+      retry(options);
+    };
+  }
+  const ctx = createExecutionContext();
+  await (worker as ExportedHandler<Env, DeliveryJob>).queue!(batch, env, ctx);
+  return { ids: batch.messages.map((m) => m.id), retries, result: await getQueueResult(batch, ctx) };
+}
+
+/** A fresh 24-hex id, as the worker makes them. */
+export const hexId = () =>
+  Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");

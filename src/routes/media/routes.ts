@@ -40,6 +40,14 @@ mediaRoutes.get("/media/:key", async (c) => {
   // A failed precondition (If-None-Match matched) leaves no body: the client's copy is current.
   if (!("body" in object)) return new Response(null, { status: 304, headers: response });
 
+  // Not every R2 refuses a range that starts past the end (the local one clamps it): check here.
+  const start = /^bytes=(\d+)-/.exec(headers.get("range") ?? "");
+  if (start && Number(start[1]) >= object.size) {
+    await object.body.cancel();
+    throw new ApiError(ErrorCode.RangeNotSatisfiable, "range: starts past the end of the object", {
+      "content-range": `bytes */${object.size}`,
+    });
+  }
   if (headers.has("range") && object.range) {
     const { offset, length } = byteRange(object.range, object.size);
     response.set("content-range", `bytes ${offset}-${offset + length - 1}/${object.size}`);
