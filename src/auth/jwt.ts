@@ -6,6 +6,9 @@ import { findSigner } from "./lookup";
 const ALGORITHMS = ["HS256", "HS384", "HS512"];
 const encoder = new TextEncoder();
 
+/** A claim or header value for an error message; String() throws on objects whose toString is not a function. */
+const shown = (value: unknown) => (typeof value === "string" ? value : (JSON.stringify(value) ?? ""));
+
 function readHeader(token: string) {
   try {
     return decodeProtectedHeader(token);
@@ -31,7 +34,7 @@ async function verifySignature(token: string, secret: string): Promise<JWTPayloa
 export async function verifyJwt(env: Env, token: string): Promise<Credential> {
   const header = readHeader(token);
   if (!header.alg || !ALGORITHMS.includes(header.alg)) {
-    throw unauthorized(`authorization: JWT alg '${header.alg ?? ""}' is not accepted; use ${ALGORITHMS.join(", ")}`);
+    throw unauthorized(`authorization: JWT alg '${shown(header.alg)}' is not accepted; use ${ALGORITHMS.join(", ")}`);
   }
   if (typeof header.kid !== "string" || header.kid === "") {
     throw unauthorized("authorization: the JWT header has no kid");
@@ -52,5 +55,5 @@ export async function verifyJwt(env: Env, token: string): Promise<Credential> {
     }
     return { kind: "jwt", scope: "appUser", appId: signer.appId, keyId: header.kid, userId: payload.userId };
   }
-  throw unauthorized(`authorization: JWT scope '${String(scope ?? "")}' is not one of appUser, app`);
+  throw unauthorized(`authorization: JWT scope '${shown(scope)}' is not one of appUser, app`);
 }

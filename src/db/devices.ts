@@ -1,4 +1,4 @@
-import type { FlatObject } from "../lib/schemas";
+import { FLAT_OBJECT_MAX_BYTES, type FlatObject } from "../lib/schemas";
 import { parseObject } from "./json";
 
 export type Platform = "ios" | "android" | "web" | "other";
@@ -43,6 +43,11 @@ const toDevice = (row: DeviceRow): Device => ({
   anonymousAppUserId: row.anonymous_app_user_id,
 });
 
+/** Reported info keys are merged into the stored ones, unless that outgrows the limit: then the report replaces them. */
+const mergeInfo = (reported: string) =>
+  `CASE WHEN length(CAST(json_patch(info, ${reported}) AS BLOB)) <= ${FLAT_OBJECT_MAX_BYTES}
+        THEN json_patch(info, ${reported}) ELSE ${reported} END`;
+
 const COLUMNS =
   "app_id, id, platform, app_version, push_notification_token, info, active_app_user_id, anonymous_app_user_id";
 
@@ -61,7 +66,7 @@ export async function upsertDevice(
          platform = excluded.platform,
          app_version = COALESCE(excluded.app_version, app_version),
          push_notification_token = COALESCE(excluded.push_notification_token, push_notification_token),
-         info = json_patch(info, excluded.info),
+         info = ${mergeInfo("excluded.info")},
          updated_at = excluded.updated_at
        RETURNING ${COLUMNS}`,
     )
@@ -93,7 +98,7 @@ export async function updateUserDevice(
          platform = COALESCE(?4, platform),
          app_version = COALESCE(?5, app_version),
          push_notification_token = COALESCE(?6, push_notification_token),
-         info = json_patch(info, ?7),
+         info = ${mergeInfo("?7")},
          updated_at = ?8
        WHERE app_id = ?1 AND id = ?3
          AND EXISTS (SELECT 1 FROM device_users d WHERE d.app_id = ?1 AND d.device_id = ?3 AND d.app_user_id = ?2)

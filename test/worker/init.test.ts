@@ -93,6 +93,19 @@ describe("POST /v1/init", () => {
     expect(echoed.json.device).toEqual(full);
   });
 
+  it("merges reported device info, but never past 4 KB: then the latest report replaces it", async () => {
+    const app = await createApp();
+    const report = (key: string) => ({ device: { ...device("growing"), info: { [key]: "x".repeat(3000) } } });
+    const first = await init(app.token, report("a"));
+    await init(app.token, report("b"));
+    const echoed = await call("PUT", `/v1/appusers/${first.json.appUser._id}/devices/growing`, app.token, { body: {} });
+    expect(Object.keys(echoed.json.device.info)).toEqual(["b"]);
+    const small = await call("PUT", `/v1/appusers/${first.json.appUser._id}/devices/growing`, app.token, {
+      body: { info: { c: "small" } },
+    });
+    expect(Object.keys(small.json.device.info).sort()).toEqual(["b", "c"]);
+  });
+
   it.each(["ios", "android", "web", "other"])("accepts the %s platform", async (platform) => {
     const app = await createApp();
     expect((await init(app.token, { device: device(`p-${platform}`, platform) })).status).toBe(200);

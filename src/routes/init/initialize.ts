@@ -43,19 +43,15 @@ async function mergeActiveAnonymous(env: Env, device: Device, user: AppUser): Pr
 
 /** POST /v1/init: registers the device and returns the user now active on it. */
 export async function initialize(env: Env, appId: string, credential: Credential, body: InitBody): Promise<AppUser> {
+  // Every refusal comes before the device is written: a refused init changes nothing.
+  const userId = userIdFor(credential, body);
+  const identified = userId === undefined ? undefined : await findOrCreateByUserId(env.DB, appId, userId);
+  if (identified && credential.kind === "appToken" && identified.credentialRequired) {
+    throw unauthorized("credentials: this app user requires a JWT credential");
+  }
   const { id: deviceId, ...deviceFields } = body.device;
   const device = await upsertDevice(env.DB, appId, deviceId, deviceFields);
-  const userId = userIdFor(credential, body);
-  let user: AppUser;
-  if (userId === undefined) {
-    user = await anonymousUserOf(env.DB, device);
-  } else {
-    user = await findOrCreateByUserId(env.DB, appId, userId);
-    if (credential.kind === "appToken" && user.credentialRequired) {
-      throw unauthorized("credentials: this app user requires a JWT credential");
-    }
-    user = await mergeActiveAnonymous(env, device, user);
-  }
+  const user = identified ? await mergeActiveAnonymous(env, device, identified) : await anonymousUserOf(env.DB, device);
   await env.DB.batch([
     linkStatement(env.DB, appId, deviceId, user.id),
     setActiveUserStatement(env.DB, appId, deviceId, user.id),

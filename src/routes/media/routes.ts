@@ -24,7 +24,8 @@ mediaRoutes.get("/media/:key", async (c) => {
   try {
     object = await c.env.MEDIA.get(key, { range: headers, onlyIf: headers });
   } catch {
-    const head = await c.env.MEDIA.head(key);
+    // R2 refuses names it could never hold (over 1024 bytes, say) in head() too: no such object.
+    const head = await c.env.MEDIA.head(key).catch(() => null);
     if (!head) throw notFound(`media: no object '${key}'`);
     throw new ApiError(ErrorCode.RangeNotSatisfiable, "range: not satisfiable", { "content-range": `bytes */${head.size}` });
   }
