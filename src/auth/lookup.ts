@@ -1,4 +1,4 @@
-import { findAppByToken, findApp } from "../db/apps";
+import { findAppByToken, findApp, type App } from "../db/apps";
 import { findAppKey } from "../db/app-keys";
 import { TtlCache } from "../lib/ttl-cache";
 
@@ -10,7 +10,7 @@ export interface Signer {
 
 const signers = new TtlCache<Signer | null>();
 const appTokens = new TtlCache<string | null>();
-const appIds = new TtlCache<boolean>();
+const apps = new TtlCache<App | null>();
 
 const ttl = (env: Env) => Number(env.AUTH_CACHE_SECONDS) || 30;
 
@@ -28,8 +28,9 @@ export function findAppIdByToken(env: Env, token: string): Promise<string | null
   return appTokens.getOrLoad(token, ttl(env), async () => (await findAppByToken(env.DB, token))?.id ?? null);
 }
 
-export function appExists(env: Env, appId: string): Promise<boolean> {
-  return appIds.getOrLoad(appId, ttl(env), async () => (await findApp(env.DB, appId)) !== null);
+/** The app, for checking that it exists and reading its settings (init's `app` object). */
+export function cachedApp(env: Env, appId: string): Promise<App | null> {
+  return apps.getOrLoad(appId, ttl(env), () => findApp(env.DB, appId));
 }
 
 /** Forgets what this isolate cached about a deleted key or app; other isolates expire it by TTL. */
@@ -38,6 +39,6 @@ export function forgetKey(keyId: string): void {
 }
 
 export function forgetApp(appId: string, appToken: string): void {
-  appIds.delete(appId);
+  apps.delete(appId);
   appTokens.delete(appToken);
 }

@@ -4,7 +4,7 @@ import { resolveAppUser } from "../db/app-users";
 import { forbidden, notFound, unauthorized } from "../errors";
 import { isServerCredential } from "./credential";
 import { verifyJwt } from "./jwt";
-import { appExists, findAppIdByToken } from "./lookup";
+import { cachedApp, findAppIdByToken } from "./lookup";
 import { enforceRateLimit } from "./rate-limit";
 
 /** Establishes the caller from `Authorization: Bearer <jwt>` (preferred) or `app-token`. */
@@ -43,7 +43,7 @@ export const scopeToApp = createMiddleware<AppEnv>(async (c, next) => {
   const pathAppId = c.req.param("appId");
   if (credential.kind === "jwt" && credential.scope === "account") {
     if (!pathAppId) throw forbidden("credentials: account scope acts on an app through /v1/apps/{appId}/...");
-    if (!(await appExists(c.env, pathAppId))) throw notFound(`appId: no app '${pathAppId}'`);
+    if (!(await cachedApp(c.env, pathAppId))) throw notFound(`appId: no app '${pathAppId}'`);
     c.set("appId", pathAppId);
   } else {
     if (pathAppId && pathAppId !== credential.appId) throw notFound(`appId: no app '${pathAppId}'`);

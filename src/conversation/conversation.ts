@@ -173,7 +173,14 @@ export class Conversation extends DurableObject<Env> {
     const routes = fanout.webhooks.filter((route) => matches(route, message.role));
     const body = JSON.stringify({ trigger, messages: [message], appUser: fanout.appUser });
     for (const route of routes) {
-      const job: DeliveryJob = { deliveryId: newId(), webhookId: route.id, messageId: message._id, trigger, body };
+      const job: DeliveryJob = {
+        conversation: this.ctx.id.toString(),
+        deliveryId: newId(),
+        webhookId: route.id,
+        messageId: message._id,
+        trigger,
+        body,
+      };
       this.sql.exec("INSERT INTO outbox (job) VALUES (?)", JSON.stringify(job));
     }
     return routes.length;

@@ -47,9 +47,9 @@ const toDelivery = (row: DeliveryRow): Delivery => ({
  * so the row keeps the highest attempt count, and a delivered outcome is never undone.
  * A webhook deleted meanwhile has no row to attach to: the insert is skipped.
  */
-export async function recordAttempt(db: D1Database, attempt: DeliveryAttempt): Promise<void> {
+export function attemptStatement(db: D1Database, attempt: DeliveryAttempt): D1PreparedStatement {
   const now = Date.now();
-  await db
+  return db
     .prepare(
       `INSERT INTO webhook_deliveries
          (id, webhook_id, message_id, trigger, attempts, last_status, last_error, outcome, created_at, updated_at)
@@ -71,8 +71,7 @@ export async function recordAttempt(db: D1Database, attempt: DeliveryAttempt): P
       attempt.lastError,
       attempt.outcome,
       now,
-    )
-    .run();
+    );
 }
 
 export async function listDeliveries(db: D1Database, webhookId: string, limit: number): Promise<Delivery[]> {
@@ -87,9 +86,9 @@ export async function listDeliveries(db: D1Database, webhookId: string, limit: n
 }
 
 /** Marks a delivery failed for good, keeping what its last attempt recorded. */
-export async function recordGaveUp(db: D1Database, job: Pick<DeliveryAttempt, "id" | "webhookId" | "messageId" | "trigger">) {
+export function gaveUpStatement(db: D1Database, job: Pick<DeliveryAttempt, "id" | "webhookId" | "messageId" | "trigger">) {
   const now = Date.now();
-  await db
+  return db
     .prepare(
       `INSERT INTO webhook_deliveries
          (id, webhook_id, message_id, trigger, attempts, last_status, last_error, outcome, created_at, updated_at)
@@ -99,6 +98,5 @@ export async function recordGaveUp(db: D1Database, job: Pick<DeliveryAttempt, "i
          outcome = CASE WHEN outcome = 'delivered' THEN outcome ELSE 'failed' END,
          updated_at = excluded.updated_at`,
     )
-    .bind(job.id, job.webhookId, job.messageId, job.trigger, now)
-    .run();
+    .bind(job.id, job.webhookId, job.messageId, job.trigger, now);
 }

@@ -4,39 +4,30 @@
  * another isolate taking up to the TTL to be seen here.
  */
 export class TtlCache<V> {
-  private readonly entries = new Map<string, { value: V; expires: number }>();
+  // Promises, so that concurrent misses for one key share a single load.
+  private readonly entries = new Map<string, { value: Promise<V>; expires: number }>();
 
   constructor(private readonly maxEntries = 10_000) {}
 
-  get(key: string): V | undefined {
+  /** Returns the cached value, or loads, caches and returns it. Misses (null) are cached too. */
+  getOrLoad(key: string, ttlSeconds: number, load: () => Promise<V>): Promise<V> {
     const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expires <= Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  set(key: string, value: V, ttlSeconds: number): void {
+    if (entry && entry.expires > Date.now()) return entry.value;
     if (this.entries.size >= this.maxEntries) {
       // Maps iterate in insertion order: drop the oldest entry.
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
+    const value = load();
     this.entries.set(key, { value, expires: Date.now() + ttlSeconds * 1000 });
+    // A failed load is not remembered: the next request tries again.
+    value.catch(() => {
+      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+    });
+    return value;
   }
 
   delete(key: string): void {
     this.entries.delete(key);
-  }
-
-  /** Returns the cached value, or loads, caches and returns it. Misses (null) are cached too. */
-  async getOrLoad(key: string, ttlSeconds: number, load: () => Promise<V>): Promise<V> {
-    const cached = this.get(key);
-    if (cached !== undefined) return cached;
-    const value = await load();
-    this.set(key, value, ttlSeconds);
-    return value;
   }
 }

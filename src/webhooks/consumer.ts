@@ -1,4 +1,4 @@
-import { recordAttempt, recordGaveUp, type DeliveryAttempt } from "../db/webhook-deliveries";
+import { attemptStatement, gaveUpStatement, type DeliveryAttempt } from "../db/webhook-deliveries";
 import type { Webhook } from "../db/webhooks";
 import { cachedWebhook } from "./cache";
 import type { DeliveryJob } from "./delivery";
@@ -43,14 +43,20 @@ async function post(env: Env, webhook: Webhook, job: DeliveryJob): Promise<Attem
   }
 }
 
-async function deliver(env: Env, message: Message<DeliveryJob>): Promise<void> {
+/** One message's attempt: its D1 record, and what to tell the queue once that is written. */
+interface Settled {
+  record: D1PreparedStatement | null;
+  settle: () => void;
+}
+
+async function deliver(env: Env, message: Message<DeliveryJob>): Promise<Settled> {
   const job = message.body;
   const webhook = await cachedWebhook(env, job.webhookId);
   // A webhook deleted since the message was stored has nobody left to deliver to.
-  if (!webhook) return message.ack();
+  if (!webhook) return { record: null, settle: () => message.ack() };
   const result = await post(env, webhook, job);
   const outcome = result.ok ? "delivered" : result.permanent ? "failed" : "retrying";
-  await recordAttempt(env.DB, {
+  const record = attemptStatement(env.DB, {
     id: job.deliveryId,
     webhookId: job.webhookId,
     messageId: job.messageId,
@@ -60,22 +66,45 @@ async function deliver(env: Env, message: Message<DeliveryJob>): Promise<void> {
     lastError: result.lastError,
     outcome,
   });
-  if (outcome === "retrying") message.retry({ delaySeconds: retryDelaySeconds(env, message.attempts) });
-  else message.ack();
+  const settle = () =>
+    outcome === "retrying" ? message.retry({ delaySeconds: retryDelaySeconds(env, message.attempts) }) : message.ack();
+  return { record, settle };
 }
 
 /** What the dead-letter queue receives has used up its retries: record the failure. */
-async function recordFailure(env: Env, message: Message<DeliveryJob>): Promise<void> {
+async function recordFailure(env: Env, message: Message<DeliveryJob>): Promise<Settled> {
   const { deliveryId, webhookId, messageId, trigger } = message.body;
-  await recordGaveUp(env.DB, { id: deliveryId, webhookId, messageId, trigger });
-  message.ack();
+  return { record: gaveUpStatement(env.DB, { id: deliveryId, webhookId, messageId, trigger }), settle: () => message.ack() };
+}
+
+/** The batch's messages by conversation, each group in queue order. */
+function byConversation(messages: readonly Message<DeliveryJob>[]): Message<DeliveryJob>[][] {
+  const groups = new Map<string, Message<DeliveryJob>[]>();
+  for (const message of messages) {
+    const group = groups.get(message.body.conversation) ?? [];
+    group.push(message);
+    groups.set(message.body.conversation, group);
+  }
+  return [...groups.values()];
 }
 
 /**
- * Delivers one batch in order, one message after the other, so that a conversation's
- * deliveries reach the target in the order the outbox enqueued them.
+ * Delivers a batch: conversations side by side, each conversation's deliveries one after the
+ * other in the order its outbox enqueued them. The attempts are recorded in one D1 batch
+ * before any message is acknowledged, so a failed record means a retry, never a lost delivery.
  */
 export async function handleWebhookBatch(batch: MessageBatch<DeliveryJob>, env: Env): Promise<void> {
   const handle = batch.queue === DEAD_LETTER_QUEUE ? recordFailure : deliver;
-  for (const message of batch.messages) await handle(env, message);
+  const settled = (
+    await Promise.all(
+      byConversation(batch.messages).map(async (group) => {
+        const results: Settled[] = [];
+        for (const message of group) results.push(await handle(env, message));
+        return results;
+      }),
+    )
+  ).flat();
+  const records = settled.flatMap(({ record }) => (record ? [record] : []));
+  if (records.length > 0) await env.DB.batch(records);
+  for (const { settle } of settled) settle();
 }

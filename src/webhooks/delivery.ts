@@ -1,5 +1,7 @@
 /** What the Conversation's outbox puts on the WEBHOOKS queue: one message, one webhook. */
 export interface DeliveryJob {
+  /** The conversation's object id: deliveries with the same one are made in enqueue order. */
+  conversation: string;
   /** Stays the same across every retry of this delivery (the X-Parley-Delivery header). */
   deliveryId: string;
   webhookId: string;

@@ -48,6 +48,7 @@ async function verifySignature(header: string | null, body: string, secret: stri
 const job = (overrides: Partial<DeliveryJob> = {}): DeliveryJob => {
   const messageId = hexId();
   return {
+    conversation: "one-conversation",
     deliveryId: hexId(),
     webhookId: webhook._id,
     messageId,
@@ -134,6 +135,24 @@ describe("the queue consumer", () => {
     const { ids, result } = await runQueue(QUEUE, deliveries.map((body) => ({ body })));
     expect(result.explicitAcks).toEqual(ids);
     expect(sent.map((r) => r.headers.get("x-parley-delivery"))).toEqual(deliveries.map((d) => d.deliveryId));
+  });
+
+  it("delivers different conversations side by side, each still in its order", async () => {
+    const first = [job({ conversation: "a" }), job({ conversation: "a" })];
+    const other = job({ conversation: "b" });
+    // The first conversation's target answers only once the other conversation's delivery has
+    // started: one after the other across conversations would never get there.
+    let otherStarted: () => void = () => {};
+    const otherHasStarted = new Promise<void>((resolve) => (otherStarted = resolve));
+    const { sent } = interceptFetch(async (request) => {
+      if (request.headers.get("x-parley-delivery") === other.deliveryId) otherStarted();
+      else await otherHasStarted;
+      return new Response("ok");
+    });
+    const { ids, result } = await runQueue(QUEUE, [first[0], other, first[1]].map((body) => ({ body })));
+    expect(result.explicitAcks.sort()).toEqual([...ids].sort());
+    const order = sent.map((r) => r.headers.get("x-parley-delivery"));
+    expect(order.filter((id) => id !== other.deliveryId)).toEqual(first.map((d) => d.deliveryId));
   });
 
   it("acks without calling anyone when the webhook was deleted", async () => {

@@ -272,6 +272,7 @@ describe("credentials", () => {
 
 describe("GET /v1/webhooks/{id}/deliveries", () => {
   const job = (webhookId: string) => ({
+    conversation: "one-conversation",
     deliveryId: hexId(),
     webhookId,
     messageId: hexId(),

@@ -42,6 +42,7 @@ appsRoutes.put("/apps/:appId", ...accountAccess, jsonBody(updateAppBody), async 
   const app = await loadApp(c.env.DB, c.req.param("appId"));
   const updated = { ...app, name: body.name ?? app.name, settings: { ...app.settings, ...body.settings } };
   await updateApp(c.env.DB, updated);
+  forgetApp(app.id, app.appToken);
   return c.json({ app: presentApp(updated) });
 });
 

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { SignJWT } from "jose";
-import { appExists, forgetKey } from "../../auth/lookup";
+import { cachedApp, forgetKey } from "../../auth/lookup";
 import { accountAccess } from "../chains";
 import type { AppEnv } from "../../context";
 import { deleteAppKey, findAppKey, insertAppKey, listAppKeys } from "../../db/app-keys";
@@ -14,7 +14,7 @@ import { createKeyBody } from "./schemas";
 export const keysRoutes = new Hono<AppEnv>();
 
 async function requireApp(env: Env, appId: string) {
-  if (!(await appExists(env, appId))) throw notFound(`appId: no app '${appId}'`);
+  if (!(await cachedApp(env, appId))) throw notFound(`appId: no app '${appId}'`);
 }
 
 async function loadKey(env: Env, appId: string, keyId: string) {

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../context";
-import { findApp } from "../../db/apps";
+import { cachedApp } from "../../auth/lookup";
 import { jsonBody } from "../../lib/validate";
 import { presentAppUser } from "../../users/present";
 import { appAccess } from "../chains";
@@ -13,7 +13,7 @@ initRoutes.post("/init", ...appAccess, jsonBody(initBody), async (c) => {
   const appId = c.get("appId");
   const [user, app] = await Promise.all([
     initialize(c.env, appId, c.get("credential"), c.req.valid("json")),
-    findApp(c.env.DB, appId),
+    cachedApp(c.env, appId),
   ]);
   const settings = app?.settings ?? {};
   return c.json({

@@ -1,0 +1,295 @@
+// `npm run bench`: starts wrangler dev on fresh local state, measures the scenarios of issue 4
+// against a baseline taken in the same run, prints a table and writes test/bench/results/latest.json.
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startDevServer, type DevServer } from "../support/dev-server.ts";
+import { call, createApp, pool, type BenchApp } from "./api.ts";
+import { BENCH_RATE_LIMIT, ROOT, writeBenchConfig } from "./config.ts";
+import { runLoad, type Figures, type LoadOptions } from "./load.ts";
+import { fmt, machine, percentile, table, writeJson, type ScenarioResult } from "./report.ts";
+import type { SampleRequest, SampleResult } from "./webhook-probe.ts";
+
+const CONNECTIONS = 16;
+const DURATION_SECONDS = 10;
+const WARMUP_SECONDS = 2;
+const USERS = 1_000;
+/** Setup requests in flight at once: enough to keep the server busy, few enough to stay polite. */
+const SETUP_CONCURRENCY = 16;
+/** Whisper rules on the seeding event: one tracked event appends this many messages in one call. */
+const SEED_BATCH = 100;
+const SMALL_CONVERSATION = 100;
+const LARGE_CONVERSATION = 20_000;
+const WEBHOOK_SAMPLES = 200;
+const WEBHOOK_AWAIT_MS = 60_000;
+const RESULTS = join(ROOT, "test/bench/results/latest.json");
+
+const log = (text: string) => console.log(text);
+const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+interface Prepared {
+  app: BenchApp;
+  /** `_id`s of the users the posting scenarios spread over. */
+  users: string[];
+  single: string;
+  small: string;
+  large: string;
+}
+
+const tokenAuth = (app: BenchApp) => ({ "app-token": app.appToken });
+const jwtAuth = (app: BenchApp) => ({ authorization: `Bearer ${app.appJwt}` });
+const messageBody = JSON.stringify({ role: "appUser", text: "A benchmark message of ordinary length, about sixty chars." });
+
+async function initUser(server: DevServer, app: BenchApp, userId: string): Promise<string> {
+  const { appUser } = await call(server.baseUrl, "POST", "/v1/init", tokenAuth(app), {
+    device: { id: `device-${userId}`, platform: "web" },
+    userId,
+  });
+  return appUser._id;
+}
+
+/** The business's server creating a user: one D1 write, so 1,000 of them are quick to make. */
+async function preCreateUser(server: DevServer, app: BenchApp, userId: string): Promise<string> {
+  const { appUser } = await call(server.baseUrl, "POST", "/v1/appusers", jwtAuth(app), { userId });
+  return appUser._id;
+}
+
+async function prepare(server: DevServer): Promise<Prepared> {
+  const started = Date.now();
+  const app = await createApp(server.baseUrl, server.account);
+  const post = (user: string) =>
+    call(server.baseUrl, "POST", `/v1/appusers/${user}/conversation/messages`, tokenAuth(app), JSON.parse(messageBody));
+
+  // One message each beforehand, so the measured posts are the steady state and not the
+  // one-time conversationStarted write of a user's first message.
+  const users = await pool(USERS, SETUP_CONCURRENCY, (i) => preCreateUser(server, app, `bench-user-${i}`));
+  await pool(USERS, SETUP_CONCURRENCY, (i) => post(users[i]));
+  const [single, small, large] = await Promise.all(["single", "small", "large"].map((name) => initUser(server, app, `bench-${name}`)));
+  await post(single);
+  log(`  ${USERS} users pre-created, one message each (${elapsed(started)})`);
+
+  // Seeding in batches: a tracked event appends every matching whisper in one call to the
+  // conversation object, so 20,000 messages take 200 requests instead of 20,000.
+  await pool(SEED_BATCH, SETUP_CONCURRENCY, (i) =>
+    call(server.baseUrl, "POST", "/v1/whispers", jwtAuth(app), { event: "bench-seed", text: `Seeded message ${i}, of ordinary length for a chat.` }),
+  );
+  const track = (user: string) =>
+    call(server.baseUrl, "POST", `/v1/appusers/${user}/events`, tokenAuth(app), { name: "bench-seed" });
+  await pool(SMALL_CONVERSATION / SEED_BATCH, 1, () => track(small));
+  await pool(LARGE_CONVERSATION / SEED_BATCH, 4, () => track(large));
+  for (const [user, expected] of [[small, SMALL_CONVERSATION], [large, LARGE_CONVERSATION]] as const) {
+    const { messages, previous } = await call(server.baseUrl, "GET", `/v1/appusers/${user}/messages`, tokenAuth(app));
+    if (messages.length !== 100 || (expected > 100) !== Boolean(previous)) {
+      throw new Error(`seeding: the conversation of ${expected} messages does not page as expected`);
+    }
+  }
+  log(`  conversations of ${SMALL_CONVERSATION} and ${fmt(LARGE_CONVERSATION)} messages seeded (${elapsed(started)})`);
+  return { app, users, single, small, large };
+}
+
+/** The webhook probe child: its target port once it listens. */
+async function startProbe(): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(join(ROOT, "test/bench/webhook-probe.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("webhook probe did not start within 10 s")), 10_000);
+    child.once("message", (message: { type: string; port: number }) => {
+      clearTimeout(timer);
+      resolve(message.port);
+    });
+    child.once("exit", (code) => reject(new Error(`webhook probe exited (${code}) before listening`)));
+  });
+  return { child, port };
+}
+
+function sample(child: ChildProcess, request: Omit<SampleRequest, "type">): Promise<SampleResult> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`webhook probe exited (${code})`));
+    child.once("exit", onExit);
+    child.once("message", (message: SampleResult) => {
+      child.off("exit", onExit);
+      resolve(message);
+    });
+    child.send({ type: "sample", ...request });
+  });
+}
+
+async function main() {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), "parley-bench-"));
+  let server: DevServer | undefined;
+  let probe: ChildProcess | undefined;
+  let stopping: Promise<void> | undefined;
+  // Once only: Ctrl-C and the failure it causes in the run both come here.
+  const cleanup = () =>
+    (stopping ??= (async () => {
+      if (probe && probe.exitCode === null && probe.signalCode === null) probe.kill("SIGTERM");
+      await server?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    })());
+  // Ctrl-C: stop what we started before going.
+  process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
+
+  try {
+    const config = writeBenchConfig(dir);
+    log(`Parley benchmark: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s per scenario, loopback only.`);
+    log(
+      `Rate limits: RATE_LIMITER and SERVER_RATE_LIMITER raised to ${fmt(BENCH_RATE_LIMIT)} per 60 s in a temporary copy ` +
+        `of wrangler.toml (${config}), so that one load generator on one address is not throttled.`,
+    );
+    server = await startDevServer({ config, logLevel: "warn", vars: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" } });
+    log(`wrangler dev on ${server.baseUrl} (fresh state, --log-level warn) after ${elapsed(started)}`);
+    const { app, users, single, small, large } = await prepare(server);
+    const s = server;
+
+    const results: ScenarioResult[] = [];
+    let baseline = 0;
+    const scenario = async (id: string, name: string, options: Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "warmupSeconds">) => {
+      const figures: Figures = await runLoad({
+        baseUrl: s.baseUrl,
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
+        ...options,
+      });
+      if (id === "1") baseline = figures.rps;
+      const result = { id, name, ...figures, ratioToBaseline: baseline ? figures.rps / baseline : 0 };
+      results.push(result);
+      const codes = Object.entries(figures.statusCodes).map(([code, n]) => `${code}×${n}`).join(" ");
+      log(`  ${id}. ${name}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms, ${codes || "no answers"}`);
+      return result;
+    };
+    let next = 0;
+    const anyUser = () => ({ path: `/v1/appusers/${users[next++ % users.length]}/conversation/messages` });
+    const postToUsers = { method: "POST" as const, path: anyUser().path, headers: tokenAuth(app), body: messageBody, vary: anyUser };
+
+    log("Scenarios:");
+    await scenario("1", "baseline: GET / (no auth)", { path: "/" });
+    await scenario("2", `post message, app token, ${fmt(USERS)} users`, postToUsers);
+    await scenario("3", "post message, one conversation", {
+      method: "POST",
+      path: `/v1/appusers/${single}/conversation/messages`,
+      headers: tokenAuth(app),
+      body: messageBody,
+    });
+    const small4 = await scenario("4a", `GET conversation, ${SMALL_CONVERSATION} messages`, {
+      path: `/v1/appusers/${small}/conversation`,
+      headers: tokenAuth(app),
+    });
+    const large4 = await scenario("4b", `GET conversation, ${fmt(LARGE_CONVERSATION)} messages`, {
+      path: `/v1/appusers/${large}/conversation`,
+      headers: tokenAuth(app),
+    });
+    let device = 0;
+    await scenario("5", "init, a new device each", {
+      method: "POST",
+      path: "/v1/init",
+      headers: tokenAuth(app),
+      vary: () => ({ body: JSON.stringify({ device: { id: `fresh-${++device}`, platform: "web" } }) }),
+    });
+    const jwt6 = await scenario("6", `GET conversation, ${SMALL_CONVERSATION} messages, app JWT`, {
+      path: `/v1/appusers/${small}/conversation`,
+      headers: jwtAuth(app),
+    });
+
+    // Scenario 7: scenario 2's load again, now with a webhook, sampled by the probe.
+    const started7 = await startProbe();
+    probe = started7.child;
+    await call(s.baseUrl, "POST", "/v1/webhooks", jwtAuth(app), {
+      target: `http://127.0.0.1:${started7.port}/hook`,
+      triggers: ["message:appUser"],
+    });
+    const check = await sample(probe, { baseUrl: s.baseUrl, appToken: app.appToken, users, count: 1, startDelayMs: 0, intervalMs: 0, awaitMs: 15_000 });
+    if (check.latencies.length !== 1) throw new Error("webhook: a message posted before the load was not delivered within 15 s");
+    const sampling = sample(probe, {
+      baseUrl: s.baseUrl,
+      appToken: app.appToken,
+      users,
+      count: WEBHOOK_SAMPLES,
+      startDelayMs: WARMUP_SECONDS * 1000,
+      intervalMs: (DURATION_SECONDS * 1000) / WEBHOOK_SAMPLES,
+      awaitMs: WEBHOOK_AWAIT_MS,
+    });
+    const load7 = await scenario("7", `post message as in 2, with a webhook`, postToUsers);
+    const loadEnded = Date.now();
+    const hooks = await sampling;
+    // A sampled message that never arrived is later than every one that did.
+    const latencies = [...hooks.latencies, ...Array<number>(hooks.missing).fill(Infinity)];
+    const finite = (n: number | null) => (n !== null && Number.isFinite(n) ? n : null);
+    const webhook = {
+      /** The one message posted before the load: delivery on an idle server. */
+      idleLatencyMs: check.latencies[0],
+      samples: hooks.posted,
+      postFailures: hooks.postFailures,
+      delivered: hooks.latencies.length,
+      missing: hooks.missing,
+      /** null: beyond the wait (some sampled messages had not arrived by then). */
+      p50: finite(percentile(latencies, 50)),
+      p99: finite(percentile(latencies, 99)),
+      max: finite(latencies.length ? Math.max(...latencies) : null),
+      deliveriesReceived: hooks.deliveries - check.deliveries,
+      duplicateDeliveries: hooks.duplicates,
+      messagesPostedUnderLoad: (load7.warmupStatusCodes["201"] ?? 0) + (load7.statusCodes["201"] ?? 0) + hooks.posted,
+      lastArrivalAfterLoadEndMs: hooks.lastArrival === null ? null : Math.round(hooks.lastArrival - loadEnded),
+    };
+
+    const readRatio = large4.rps / small4.rps;
+    const record = {
+      date: new Date().toISOString(),
+      machine: machine(),
+      settings: {
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
+        rateLimitsRaisedTo: BENCH_RATE_LIMIT,
+        wranglerLogLevel: "warn",
+        conversationSeeding: `${SEED_BATCH} whisper rules on one event; each tracked event appends ${SEED_BATCH} messages in one call`,
+      },
+      scenarios: results,
+      conversationReadRatio: { largeToSmallRps: readRatio, small: SMALL_CONVERSATION, large: LARGE_CONVERSATION },
+      jwtToAppTokenReadRatio: jwt6.rps / small4.rps,
+      webhookDelivery: webhook,
+      totalSeconds: (Date.now() - started) / 1000,
+    };
+    writeJson(RESULTS, record);
+
+    const m = record.machine;
+    log("");
+    const late = (n: number | null) => (n === null ? `over ${WEBHOOK_AWAIT_MS / 1000} s` : `${fmt(n)} ms`);
+    log(
+      table([
+        ...results,
+        {
+          id: "7",
+          name: "webhook delivery: 2xx → arrival, under 7's load",
+          rps: null,
+          p50: webhook.p50,
+          p99: webhook.p99,
+          errors: webhook.missing + webhook.postFailures,
+          ratioToBaseline: null,
+        },
+      ]),
+    );
+    log("");
+    log(`4: reading the newest page of ${fmt(LARGE_CONVERSATION)} messages runs at ${fmt(readRatio, 2)}× the rate of ${SMALL_CONVERSATION}.`);
+    log(`6: the app JWT read runs at ${fmt(record.jwtToAppTokenReadRatio, 2)}× the app-token read (4a).`);
+    log(
+      `7: webhook delivery, from the message's 2xx to its arrival at a target on 127.0.0.1, during scenario 7's load: ` +
+        `p50 ${late(webhook.p50)}, p99 ${late(webhook.p99)}, max ${late(webhook.max)} ` +
+        `(${webhook.delivered} of ${webhook.samples} sampled messages arrived within ${WEBHOOK_AWAIT_MS / 1000} s` +
+        `${webhook.postFailures ? `, ${webhook.postFailures} sample posts failed` : ""}; ` +
+        `${fmt(webhook.deliveriesReceived)} deliveries received for ${fmt(webhook.messagesPostedUnderLoad)} messages posted, warm-up included, ` +
+        `last ${webhook.lastArrivalAfterLoadEndMs === null ? "n/a" : `${fmt(webhook.lastArrivalAfterLoadEndMs / 1000, 1)} s`} after the load ended; ` +
+        `${fmt(webhook.idleLatencyMs)} ms for one message before the load).`,
+    );
+    log(`Machine: ${m.os}, ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}; ${record.date}.`);
+    log(`Figures written to ${RESULTS}; whole run ${elapsed(started)}.`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,110 @@
+// Scenario 7's measuring end, in its own process so that the load generator's busy event loop
+// does not delay its clocks: a webhook target on 127.0.0.1 that notes when each message arrives,
+// and a sampling client that posts messages during the load and notes when each 2xx came back.
+import { createServer } from "node:http";
+import { performance } from "node:perf_hooks";
+
+export interface SampleRequest {
+  type: "sample";
+  baseUrl: string;
+  appToken: string;
+  users: string[];
+  count: number;
+  startDelayMs: number;
+  intervalMs: number;
+  /** How long to wait, after the last post, for the sampled messages to arrive. */
+  awaitMs: number;
+}
+
+export interface SampleResult {
+  type: "result";
+  posted: number;
+  postFailures: number;
+  /** Milliseconds from each sampled message's 2xx to its delivery, in posting order. */
+  latencies: number[];
+  missing: number;
+  /** Every delivery the target got, sampled or not, and how many repeated a delivery id. */
+  deliveries: number;
+  duplicates: number;
+  /** Epoch milliseconds of the last delivery seen. */
+  lastArrival: number | null;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const arrivals = new Map<string, number>();
+const deliveryIds = new Set<string>();
+let deliveries = 0;
+let duplicates = 0;
+let lastArrival: number | null = null;
+
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on("data", (chunk: Buffer) => chunks.push(chunk));
+  req.on("end", () => {
+    const at = now();
+    res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+    deliveries++;
+    lastArrival = at;
+    const deliveryId = String(req.headers["x-parley-delivery"] ?? "");
+    if (deliveryIds.has(deliveryId)) duplicates++;
+    deliveryIds.add(deliveryId);
+    try {
+      for (const message of JSON.parse(Buffer.concat(chunks).toString()).messages ?? []) {
+        if (!arrivals.has(message._id)) arrivals.set(message._id, at);
+      }
+    } catch {
+      // Not a delivery body; counted above all the same.
+    }
+  });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+async function sample(request: SampleRequest): Promise<SampleResult> {
+  await sleep(request.startDelayMs);
+  const posted: { id: string; at: number }[] = [];
+  let postFailures = 0;
+  const start = now();
+  for (let i = 0; i < request.count; i++) {
+    await sleep(start + i * request.intervalMs - now());
+    const user = request.users[(i * 7919) % request.users.length];
+    try {
+      const response = await fetch(`${request.baseUrl}/v1/appusers/${user}/conversation/messages`, {
+        method: "POST",
+        headers: { "app-token": request.appToken, "content-type": "application/json" },
+        body: JSON.stringify({ role: "appUser", text: `sampled message ${i}` }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const at = now();
+      const body = await response.json();
+      if (response.ok) posted.push({ id: body.message._id, at });
+      else postFailures++;
+    } catch {
+      postFailures++;
+    }
+  }
+  const deadline = now() + request.awaitMs;
+  while (now() < deadline && posted.some(({ id }) => !arrivals.has(id))) await sleep(100);
+  const latencies = posted.filter(({ id }) => arrivals.has(id)).map(({ id, at }) => arrivals.get(id)! - at);
+  return {
+    type: "result",
+    posted: posted.length,
+    postFailures,
+    latencies,
+    missing: posted.length - latencies.length,
+    deliveries,
+    duplicates,
+    lastArrival,
+  };
+}
+
+if (process.send) {
+  // The benchmark that forked us is gone: nothing left to measure for.
+  process.on("disconnect", () => process.exit(0));
+  process.on("message", async (message: SampleRequest) => {
+    if (message.type === "sample") process.send!(await sample(message));
+  });
+  server.listen(0, "127.0.0.1", () => {
+    process.send!({ type: "ready", port: (server.address() as { port: number }).port });
+  });
+}
