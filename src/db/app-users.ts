@@ -54,9 +54,9 @@ const toAppUser = (row: AppUserRow): AppUser => ({
 const COLUMNS =
   "id, app_id, user_id, conversation_id, given_name, surname, email, signed_up_at, properties, conversation_started, credential_required";
 
-/** Inserts the user unless its userId is taken; true when this call created it. */
-export async function insertAppUser(db: D1Database, user: AppUser): Promise<boolean> {
-  const result = await db
+/** Inserts the user unless its userId is taken. */
+export function insertAppUserStatement(db: D1Database, user: AppUser): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT OR IGNORE INTO app_users (${COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
@@ -73,14 +73,41 @@ export async function insertAppUser(db: D1Database, user: AppUser): Promise<bool
       user.conversationStarted ? 1 : 0,
       user.credentialRequired ? 1 : 0,
       Date.now(),
-    )
-    .run();
+    );
+}
+
+/** Inserts the user unless its userId is taken; true when this call created it. */
+export async function insertAppUser(db: D1Database, user: AppUser): Promise<boolean> {
+  const result = await insertAppUserStatement(db, user).run();
   return result.meta.changes > 0;
 }
 
-export async function deleteAppUser(db: D1Database, id: string): Promise<void> {
-  await db.prepare("DELETE FROM app_users WHERE id = ?").bind(id).run();
+/** Drops a user created for a device's anonymous slot that another init claimed first. */
+export function dropUnclaimedStatement(db: D1Database, appId: string, deviceId: string, id: string) {
+  return db
+    .prepare(
+      `DELETE FROM app_users WHERE id = ?3
+       AND NOT EXISTS (SELECT 1 FROM devices WHERE app_id = ?1 AND id = ?2 AND anonymous_app_user_id = ?3)`,
+    )
+    .bind(appId, deviceId, id);
 }
+
+/** The device's anonymous user, through a merge to its survivor: read it with `readAppUser`. */
+export function anonymousUserOfDeviceStatement(db: D1Database, appId: string, deviceId: string) {
+  return db
+    .prepare(
+      `SELECT ${COLUMNS.replace(/(\w+)/g, "u.$1")} FROM devices d
+       JOIN app_users a ON a.id = d.anonymous_app_user_id
+       JOIN app_users u ON u.id = COALESCE(a.merged_into, a.id)
+       WHERE d.app_id = ? AND d.id = ?`,
+    )
+    .bind(appId, deviceId);
+}
+
+export const readAppUser = (result: D1Result): AppUser | null => {
+  const row = result.results[0] as AppUserRow | undefined;
+  return row ? toAppUser(row) : null;
+};
 
 /**
  * Finds a user by `_id` or `userId` (an `_id` match wins), following a merge to its survivor.

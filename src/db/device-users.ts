@@ -6,6 +6,17 @@ export function linkStatement(db: D1Database, appId: string, deviceId: string, a
     .bind(appId, deviceId, appUserId);
 }
 
+/** Links the device to its anonymous user, whoever claimed the slot. */
+export function linkAnonymousStatement(db: D1Database, appId: string, deviceId: string) {
+  return db
+    .prepare(
+      `INSERT OR IGNORE INTO device_users (app_id, device_id, app_user_id)
+       SELECT app_id, id, anonymous_app_user_id FROM devices
+       WHERE app_id = ? AND id = ? AND anonymous_app_user_id IS NOT NULL`,
+    )
+    .bind(appId, deviceId);
+}
+
 /** Moves every device of a merged user to the survivor; links the survivor already had stay single. */
 export function moveLinksStatements(db: D1Database, fromAppUserId: string, toAppUserId: string) {
   return [

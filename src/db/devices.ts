@@ -118,23 +118,20 @@ export async function updateUserDevice(
   return row && toDevice(row);
 }
 
-/** Claims the device's anonymous user slot; false when another init claimed it first. */
-export async function claimAnonymousUser(db: D1Database, appId: string, id: string, appUserId: string): Promise<boolean> {
-  const result = await db
+/** Claims the device's anonymous user slot, unless another init claimed it first. */
+export function claimAnonymousStatement(db: D1Database, appId: string, id: string, appUserId: string) {
+  return db
     .prepare(
       "UPDATE devices SET anonymous_app_user_id = ? WHERE app_id = ? AND id = ? AND anonymous_app_user_id IS NULL",
     )
-    .bind(appUserId, appId, id)
-    .run();
-  return result.meta.changes > 0;
+    .bind(appUserId, appId, id);
 }
 
-export async function findDevice(db: D1Database, appId: string, id: string): Promise<Device | null> {
-  const row = await db
-    .prepare(`SELECT ${COLUMNS} FROM devices WHERE app_id = ? AND id = ?`)
-    .bind(appId, id)
-    .first<DeviceRow>();
-  return row && toDevice(row);
+/** Makes the device's anonymous user (whoever claimed the slot) its active user. */
+export function activateAnonymousStatement(db: D1Database, appId: string, id: string) {
+  return db
+    .prepare("UPDATE devices SET active_app_user_id = anonymous_app_user_id WHERE app_id = ? AND id = ?")
+    .bind(appId, id);
 }
 
 export function setActiveUserStatement(db: D1Database, appId: string, id: string, appUserId: string) {

@@ -1,7 +1,20 @@
 import type { Credential } from "../../auth/credential";
-import { deleteAppUser, insertAppUser, resolveAppUser, type AppUser } from "../../db/app-users";
-import { linkStatement } from "../../db/device-users";
-import { claimAnonymousUser, findDevice, setActiveUserStatement, upsertDevice, type Device } from "../../db/devices";
+import {
+  anonymousUserOfDeviceStatement,
+  dropUnclaimedStatement,
+  insertAppUserStatement,
+  readAppUser,
+  resolveAppUser,
+  type AppUser,
+} from "../../db/app-users";
+import { linkAnonymousStatement, linkStatement } from "../../db/device-users";
+import {
+  activateAnonymousStatement,
+  claimAnonymousStatement,
+  setActiveUserStatement,
+  upsertDevice,
+  type Device,
+} from "../../db/devices";
 import { forbidden, unauthorized } from "../../errors";
 import { findOrCreateByUserId, newAppUser } from "../../users/create";
 import { mergeAppUsers } from "../../users/merge";
@@ -17,18 +30,29 @@ function userIdFor(credential: Credential, body: InitBody): string | undefined {
   return body.userId;
 }
 
-/** The device's anonymous user: the one it already has, or one created and claimed now. */
-async function anonymousUserOf(db: D1Database, device: Device): Promise<AppUser> {
-  if (device.anonymousAppUserId) {
-    const existing = await resolveAppUser(db, device.appId, device.anonymousAppUserId);
-    if (existing) return existing;
-  }
-  const created = newAppUser(device.appId);
-  await insertAppUser(db, created);
-  if (await claimAnonymousUser(db, device.appId, device.id, created.id)) return created;
-  // Another init on the same device claimed the slot first: use its user, drop ours.
-  await deleteAppUser(db, created.id);
-  return anonymousUserOf(db, (await findDevice(db, device.appId, device.id)) ?? device);
+/**
+ * The device's anonymous user, linked and made active: the one it already has, or one created
+ * now. One D1 transaction: the slot is claimed atomically, so concurrent inits on one device
+ * all get the same user and a candidate that lost the race is dropped.
+ */
+async function signInAnonymously(db: D1Database, device: Device): Promise<AppUser> {
+  const candidate = device.anonymousAppUserId ? null : newAppUser(device.appId);
+  const claim = candidate
+    ? [
+        insertAppUserStatement(db, candidate),
+        claimAnonymousStatement(db, device.appId, device.id, candidate.id),
+        dropUnclaimedStatement(db, device.appId, device.id, candidate.id),
+      ]
+    : [];
+  const results = await db.batch([
+    ...claim,
+    linkAnonymousStatement(db, device.appId, device.id),
+    activateAnonymousStatement(db, device.appId, device.id),
+    anonymousUserOfDeviceStatement(db, device.appId, device.id),
+  ]);
+  const user = readAppUser(results[results.length - 1]);
+  if (!user) throw new Error(`device ${device.id} has no anonymous user after claiming one`);
+  return user;
 }
 
 /** Merges the device's active anonymous user into `user` when it signs in there. */
@@ -51,7 +75,8 @@ export async function initialize(env: Env, appId: string, credential: Credential
   }
   const { id: deviceId, ...deviceFields } = body.device;
   const device = await upsertDevice(env.DB, appId, deviceId, deviceFields);
-  const user = identified ? await mergeActiveAnonymous(env, device, identified) : await anonymousUserOf(env.DB, device);
+  if (!identified) return signInAnonymously(env.DB, device);
+  const user = await mergeActiveAnonymous(env, device, identified);
   await env.DB.batch([
     linkStatement(env.DB, appId, deviceId, user.id),
     setActiveUserStatement(env.DB, appId, deviceId, user.id),
