@@ -1,0 +1,41 @@
+// `npm run test:faults`: crash, webhook target outage and soak against a real `wrangler dev`,
+// one after the other (each starts and stops its own server). `node test/faults/run.ts soak`
+// runs one of them. Exits non-zero when any check fails.
+import { crash } from "./crash.ts";
+import { outage } from "./outage.ts";
+import { soak } from "./soak.ts";
+
+const checks: Record<string, { title: string; run: () => Promise<string[]> }> = {
+  crash: { title: "crash: SIGKILL under load, restart on the same state", run: crash },
+  outage: { title: "target outage: webhook target down 10 s, then up", run: outage },
+  soak: { title: "soak: two minutes of mixed traffic", run: soak },
+};
+
+// Interrupted: exit through process.exit, so that startDevServer's exit hook kills the servers.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
+
+const selected = process.argv.slice(2);
+for (const name of selected) if (!(name in checks)) throw new Error(`unknown check '${name}'; one of ${Object.keys(checks).join(", ")}`);
+
+let failed = 0;
+const started = Date.now();
+for (const name of selected.length > 0 ? selected : Object.keys(checks)) {
+  const { title, run } = checks[name];
+  console.log(`\n== ${title}`);
+  const checkStarted = Date.now();
+  let failures: string[];
+  try {
+    failures = await run();
+  } catch (error) {
+    failures = [`aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`];
+  }
+  const seconds = ((Date.now() - checkStarted) / 1000).toFixed(0);
+  if (failures.length === 0) console.log(`PASS ${name} (${seconds} s)`);
+  else {
+    failed++;
+    for (const failure of failures) console.log(`  FAIL: ${failure}`);
+    console.log(`FAIL ${name} (${seconds} s)`);
+  }
+}
+console.log(`\n${failed === 0 ? "all fault checks passed" : `${failed} fault check(s) failed`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+process.exit(failed === 0 ? 0 : 1);
