@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context";
-import { ApiError, ErrorCode, notFound } from "./errors";
+import { ApiError, conflict, ErrorCode, notFound } from "./errors";
 import { canonicalPath } from "./lib/canonical-path";
 import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
@@ -62,6 +62,11 @@ app.notFound((c) => notFound(`path: no route for ${c.req.method} ${new URL(c.req
 app.onError((error) => {
   if (error instanceof ApiError) return error.toResponse();
   if (error instanceof HTTPException) return ApiError.fromStatus(error.status, error.message).toResponse();
+  // A row this request relied on changed under it (say, its app deleted while its credentials
+  // were still cached): the contract's 409, not a server error.
+  if (error instanceof Error && /constraint failed/i.test(error.message)) {
+    return conflict("request: the resource changed concurrently, retry").toResponse();
+  }
   console.error("unhandled error", error);
   return new ApiError(ErrorCode.Internal, "internal error").toResponse();
 });

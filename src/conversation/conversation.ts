@@ -163,11 +163,6 @@ export class Conversation extends DurableObject<Env> {
     if (this.exists("SELECT 1 FROM outbox LIMIT 1")) await this.ctx.storage.setAlarm(Date.now());
   }
 
-  /** How many deliveries wait in the outbox (for operators and tests). */
-  pendingDeliveries(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
-  }
-
   private queueDeliveries(message: Message, fanout: Fanout): number {
     const trigger = `message:${message.role}` as const;
     const routes = fanout.webhooks.filter((route) => matches(route, message.role));

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { account, BASE, call, createApp, device, expectError, type TestApp } from "./helpers";
@@ -206,5 +207,20 @@ describe("paths", () => {
     expect(got.json.appUser._id).toBe(appUserId);
     expect((await call("GET", `/v1/APPS/${app.appId}/Keys/${app.keyId}`, acct)).status).toBe(200);
     expect((await call("GET", "/v1/Whispers", app.server)).status).toBe(200);
+  });
+});
+
+describe("concurrent changes", () => {
+  it("answers 409, not 500, when the app is deleted while its credentials are still cached", async () => {
+    const app = await createApp();
+    // Cache the app token and the key in this isolate, as a busy edge location would.
+    expect((await call("POST", "/v1/init", app.token, { body: { device: device("d0") } })).status).toBe(200);
+    expect((await call("GET", "/v1/whispers", app.server)).status).toBe(200);
+    // Another location deletes the app: this isolate does not hear of it until its cache expires.
+    await env.DB.prepare("DELETE FROM apps WHERE id = ?").bind(app.appId).run();
+
+    expectError(await call("POST", "/v1/init", app.token, { body: { device: device("d1") } }), 409);
+    expectError(await call("POST", "/v1/appusers", app.server, { body: { userId: "late" } }), 409);
+    expectError(await call("POST", "/v1/whispers", app.server, { body: { event: "e", text: "t" } }), 409);
   });
 });

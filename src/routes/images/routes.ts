@@ -40,7 +40,7 @@ async function readForm(request: Request): Promise<FormData> {
   }
 }
 
-export const mediaUrlBase = (env: Env, requestUrl: string) =>
+const mediaUrlBase = (env: Env, requestUrl: string) =>
   (env.PUBLIC_URL || new URL(requestUrl).origin).replace(/\/+$/, "");
 
 for (const path of ["/appusers/:appUserId/conversation/images", "/appusers/:appUserId/images"]) {
