@@ -42,7 +42,7 @@ export async function runLoad(options: LoadOptions): Promise<Figures> {
     },
     body: options.body,
     ...(vary && {
-      setupRequest: (req: { path: string; body?: string }) => Object.assign(req, vary()),
+      setupRequest: (req: autocannon.Request) => Object.assign(req, vary()),
     }),
   };
   const result = await autocannon({

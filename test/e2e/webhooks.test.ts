@@ -18,7 +18,11 @@ const AFTER_LAST_MS = 6_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `probe` returns something truthy, failing with `what` after the deadline. */
-async function until<T>(what: string, probe: () => T | Promise<T>, deadlineMs = DELIVERY_DEADLINE_MS): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | false | Promise<T | false>,
+  deadlineMs = DELIVERY_DEADLINE_MS,
+): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     const value = await probe();
