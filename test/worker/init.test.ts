@@ -93,6 +93,22 @@ describe("POST /v1/init", () => {
     expect(echoed.json.device).toEqual(full);
   });
 
+  it("applies profile fields sent with init to the user, additively", async () => {
+    const app = await createApp();
+    const first = await init(app.token, {
+      device: device("profiled"),
+      userId: "profiled@example.com",
+      givenName: "Ann",
+      email: "ann@example.com",
+      properties: { plan: "free" },
+    });
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    expect(first.json.appUser).toMatchObject({ givenName: "Ann", email: "ann@example.com", properties: { plan: "free" } });
+    const second = await init(app.token, { device: device("profiled"), userId: "profiled@example.com", properties: { seats: 3 } });
+    expect(second.json.appUser).toMatchObject({ givenName: "Ann", properties: { plan: "free", seats: 3 } });
+    expectError(await init(app.token, { device: device("profiled"), givenName: 7 }), 400, "givenName");
+  });
+
   it("merges reported device info, but never past 4 KB: then the latest report replaces it", async () => {
     const app = await createApp();
     const report = (key: string) => ({ device: { ...device("growing"), info: { [key]: "x".repeat(3000) } } });

@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../context";
-import { insertAppUser, updateProfile, type AppUser, type ProfileChanges } from "../../db/app-users";
+import { insertAppUser, type AppUser } from "../../db/app-users";
 import { updateUserDevice, type DeviceChanges } from "../../db/devices";
-import { badRequest, conflict, notFound } from "../../errors";
-import { FLAT_OBJECT_MAX_BYTES } from "../../lib/schemas";
+import { conflict, notFound } from "../../errors";
 import { jsonBody } from "../../lib/validate";
 import { newAppUser } from "../../users/create";
 import { presentAppUser, presentDevice } from "../../users/present";
+import { updateUser } from "../../users/update";
 import { appUserAccess, serverAccess } from "../chains";
 import { trackEvent } from "./track-event";
 import { preCreateBody, pushTokenBody, trackEventBody, updateAppUserBody, updateDeviceBody } from "./schemas";
@@ -28,12 +28,6 @@ appUsersRoutes.post("/appusers", ...serverAccess, jsonBody(preCreateBody), async
   return c.json({ appUser: presentAppUser(user) }, 201);
 });
 
-async function updateUser(env: Env, user: AppUser, changes: ProfileChanges, field = "properties"): Promise<AppUser> {
-  const updated = await updateProfile(env.DB, user.id, changes);
-  if (!updated) throw badRequest(`${field}: the user's properties would exceed ${FLAT_OBJECT_MAX_BYTES} bytes as JSON`);
-  return updated;
-}
-
 appUsersRoutes.get("/appusers/:appUserId", ...appUserAccess, (c) => c.json({ appUser: presentAppUser(c.get("appUser")) }));
 
 appUsersRoutes.put("/appusers/:appUserId", ...appUserAccess, jsonBody(updateAppUserBody), async (c) => {
@@ -43,8 +37,7 @@ appUsersRoutes.put("/appusers/:appUserId", ...appUserAccess, jsonBody(updateAppU
 
 appUsersRoutes.post("/appusers/:appUserId/events", ...appUserAccess, jsonBody(trackEventBody), async (c) => {
   const { name, appUser: changes } = c.req.valid("json");
-  let user = c.get("appUser");
-  if (changes && Object.keys(changes).length > 0) user = await updateUser(c.env, user, changes, "appUser.properties");
+  const user = await updateUser(c.env, c.get("appUser"), changes ?? {}, "appUser.properties");
   return c.json({ conversationUpdated: await trackEvent(c.env, user, name) });
 });
 

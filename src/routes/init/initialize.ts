@@ -20,7 +20,10 @@ import { findOrCreateByUserId, newAppUser } from "../../users/create";
 import { mergeAppUsers } from "../../users/merge";
 import type { InitBody } from "./schemas";
 
-function userIdFor(credential: Credential, body: InitBody): string | undefined {
+/** What init needs to sign a device in; the profile fields are applied afterwards. */
+type SignIn = Pick<InitBody, "device" | "userId">;
+
+function userIdFor(credential: Credential, body: SignIn): string | undefined {
   if (credential.kind === "jwt" && credential.scope === "appUser") {
     if (body.userId !== undefined && body.userId !== credential.userId) {
       throw forbidden("userId: does not match the userId of the JWT");
@@ -66,7 +69,7 @@ async function mergeActiveAnonymous(env: Env, device: Device, user: AppUser): Pr
 }
 
 /** POST /v1/init: registers the device and returns the user now active on it. */
-export async function initialize(env: Env, appId: string, credential: Credential, body: InitBody): Promise<AppUser> {
+export async function initialize(env: Env, appId: string, credential: Credential, body: SignIn): Promise<AppUser> {
   // Every refusal comes before the device is written: a refused init changes nothing.
   const userId = userIdFor(credential, body);
   const identified = userId === undefined ? undefined : await findOrCreateByUserId(env.DB, appId, userId);

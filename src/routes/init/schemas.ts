@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { flatObject, nonEmptyString } from "../../lib/schemas";
+import { flatObject, nonEmptyString, profileFields } from "../../lib/schemas";
 
 export const platform = z.enum(["ios", "android", "web", "other"]);
 
@@ -12,6 +12,8 @@ export const initBody = z.object({
     info: flatObject.optional(),
   }),
   userId: nonEmptyString(256).optional(),
+  // SDKs that know the user's profile at start-up send it along; it updates the user additively.
+  ...profileFields,
 });
 
 export type InitBody = z.output<typeof initBody>;
