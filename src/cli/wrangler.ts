@@ -13,7 +13,7 @@ export function wrangler(args: string[], options: SpawnOptions = {}) {
 }
 
 /** Runs wrangler to completion; rejects on a non-zero exit. */
-export function runWrangler(args: string[], options: SpawnOptions = {}): Promise<void> {
+function runWrangler(args: string[], options: SpawnOptions = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = wrangler(args, options);
     child.on("error", reject);
@@ -22,5 +22,5 @@ export function runWrangler(args: string[], options: SpawnOptions = {}): Promise
 }
 
 /** Applies the D1 migrations to local state (CI=true answers wrangler's confirmation). */
-export const migrateLocal = (extraArgs: string[] = []) =>
-  runWrangler(["d1", "migrations", "apply", "DB", "--local", ...extraArgs], { env: { ...offlineEnv, CI: "true" } });
+export const migrateLocal = () =>
+  runWrangler(["d1", "migrations", "apply", "DB", "--local"], { env: { ...offlineEnv, CI: "true" } });
