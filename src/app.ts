@@ -2,8 +2,12 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "./context";
-import { ApiError, conflict, ErrorCode, notFound } from "./errors";
+import { z } from "zod";
+import { ApiError, ErrorCode, notFound } from "./errors";
+import { publicAccess } from "./http/access";
+import type { AppEnv } from "./http/context";
+import { describe, openApiDocument } from "./http/openapi";
+import { requestId } from "./http/request-id";
 import { canonicalPath } from "./lib/canonical-path";
 import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
@@ -28,12 +32,15 @@ const appLevel = new Hono<AppEnv>()
 
 export const app = new Hono<AppEnv>({ getPath: canonicalPath });
 
+app.use("*", requestId);
+
 app.use(
   "*",
   cors({
     origin: "*",
-    allowHeaders: ["app-token", "authorization", "content-type"],
+    allowHeaders: ["app-token", "authorization", "content-type", "x-request-id"],
     allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+    exposeHeaders: ["X-Request-Id"],
     maxAge: 86400,
   }),
 );
@@ -49,7 +56,16 @@ app.use("*", (c, next) =>
   c.req.header("content-type")?.toLowerCase().startsWith("multipart/") ? next() : jsonBodyLimit(c, next),
 );
 
-app.get("/", (c) => c.json({ name: "parley", api: "/v1" }));
+app.get(
+  "/",
+  describe({
+    summary: "Service information",
+    tags: ["Meta"],
+    responses: { 200: { description: "The service's name and API root.", schema: z.object({ name: z.string(), api: z.string() }) } },
+  }),
+  publicAccess,
+  (c) => c.json({ name: "parley", api: "/v1" }),
+);
 
 app.route("/v1", mediaRoutes);
 app.route("/v1", appsRoutes);
@@ -57,16 +73,34 @@ app.route("/v1", keysRoutes);
 app.route("/v1/apps/:appId", appLevel);
 app.route("/v1", appLevel);
 
+let document: ReturnType<typeof openApiDocument> | undefined;
+
+app.get(
+  "/v1/openapi.json",
+  describe({
+    summary: "This API's OpenAPI 3.1 document",
+    tags: ["Meta"],
+    responses: { 200: { description: "The document, generated from the schemas that validate each request." } },
+  }),
+  publicAccess,
+  (c) => {
+    // Built once per isolate, from the routes registered by then: all of them.
+    document ??= openApiDocument(app.routes, {
+      title: "Parley",
+      version: "1",
+      description:
+        "The Smooch v1 conversation API on Cloudflare Workers. Path segments match without regard to case; " +
+        "every `{appUserId}` also accepts the user's `userId`.",
+    });
+    return c.json(document);
+  },
+);
+
 app.notFound((c) => notFound(`path: no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse());
 
-app.onError((error) => {
+app.onError((error, c) => {
   if (error instanceof ApiError) return error.toResponse();
   if (error instanceof HTTPException) return ApiError.fromStatus(error.status, error.message).toResponse();
-  // A row this request relied on changed under it (say, its app deleted while its credentials
-  // were still cached): the contract's 409, not a server error.
-  if (error instanceof Error && /constraint failed/i.test(error.message)) {
-    return conflict("request: the resource changed concurrently, retry").toResponse();
-  }
-  console.error("unhandled error", error);
+  console.error(`request ${c.get("requestId")}: unhandled error`, error);
   return new ApiError(ErrorCode.Internal, "internal error").toResponse();
 });

@@ -1,5 +1,3 @@
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-
 /** Every error Parley answers with, and the HTTP status each one carries. */
 export enum ErrorCode {
   BadRequest = "bad_request",
@@ -14,7 +12,7 @@ export enum ErrorCode {
   Internal = "internal_error",
 }
 
-const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.BadRequest]: 400,
   [ErrorCode.Unauthorized]: 401,
   [ErrorCode.Forbidden]: 403,
@@ -36,7 +34,7 @@ export class ApiError extends Error {
     super(description);
   }
 
-  get status(): ContentfulStatusCode {
+  get status(): number {
     return STATUS[this.code];
   }
 

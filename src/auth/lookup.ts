@@ -1,3 +1,4 @@
+import { config } from "../config";
 import { findAppByToken, findApp, type App } from "../db/apps";
 import { findAppKey } from "../db/app-keys";
 import { TtlCache } from "../lib/ttl-cache";
@@ -12,12 +13,11 @@ const signers = new TtlCache<Signer | null>();
 const appTokens = new TtlCache<string | null>();
 const apps = new TtlCache<App | null>();
 
-const ttl = (env: Env) => Number(env.AUTH_CACHE_SECONDS) || 30;
+const ttl = (env: Env) => config(env).authCacheSeconds;
 
 export function findSigner(env: Env, kid: string): Promise<Signer | null> {
-  if (env.ACCOUNT_KEY_ID && kid === env.ACCOUNT_KEY_ID) {
-    return Promise.resolve(env.ACCOUNT_SECRET ? { secret: env.ACCOUNT_SECRET, appId: null } : null);
-  }
+  const account = config(env).account;
+  if (account && kid === account.keyId) return Promise.resolve({ secret: account.secret, appId: null });
   return signers.getOrLoad(kid, ttl(env), async () => {
     const key = await findAppKey(env.DB, kid);
     return key && { secret: key.secret, appId: key.appId };

@@ -15,8 +15,7 @@ function budget(env: Env, credential: Credential, clientAddress: string): [RateL
   return [env.SERVER_RATE_LIMITER, `key:${credential.keyId}`];
 }
 
-export async function enforceRateLimit(env: Env, credential: Credential, request: Request): Promise<void> {
-  const clientAddress = request.headers.get("cf-connecting-ip") ?? "unknown";
+export async function enforceRateLimit(env: Env, credential: Credential, clientAddress: string): Promise<void> {
   const [limiter, key] = budget(env, credential, clientAddress);
   const { success } = await limiter.limit({ key });
   if (!success) {

@@ -1,7 +1,8 @@
 import type { AppUser } from "../db/app-users";
+import type { Role } from "../enums";
 import { newId } from "../lib/ids";
 import type { FlatObject } from "../lib/schemas";
-import type { NewMessage, Role } from "./message";
+import type { NewMessage } from "../presenters/message";
 
 /** What a caller may say about a message it posts (JSON body or image form). */
 export interface MessageInput {

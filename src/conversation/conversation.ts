@@ -1,13 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
+import { messageTrigger } from "../enums";
 import { newId } from "../lib/ids";
-import { matches, type DeliveryJob, type WebhookRoute } from "../webhooks/delivery";
-import { PAGE_SIZE, type Message, type MessagePage, type NewMessage } from "./message";
-
-/** Where this conversation's messages go besides storage: webhooks, with the user they concern. */
-export interface Fanout {
-  webhooks: WebhookRoute[];
-  appUser: Record<string, unknown>;
-}
+import type { ConversationMessage, NewMessage } from "../presenters/message";
+import { matches, type DeliveryJob, type Fanout } from "../webhooks/delivery";
+import { PAGE_SIZE, type MessagePage } from "./page";
 
 /** A queue batch holds at most 100 messages and 256 KB; stay below both. */
 const MAX_BATCH_MESSAGES = 100;
@@ -26,7 +22,7 @@ interface MessageRow extends Record<string, SqlStorageValue> {
   body: string;
 }
 
-const toMessage = (row: MessageRow): Message => ({ ...JSON.parse(row.body), received: row.received_ms / 1000 });
+const toMessage = (row: MessageRow): ConversationMessage => ({ ...JSON.parse(row.body), received: row.received_ms / 1000 });
 
 /**
  * One app user's conversation. It alone writes its messages, so appends are serialised and
@@ -70,7 +66,7 @@ export class Conversation extends DurableObject<Env> {
    * Each message's webhook deliveries are written in the same transaction, and the alarm that
    * sends them is set before the call returns: a stored message always gets its deliveries.
    */
-  async append(messages: NewMessage[], fanout?: Fanout): Promise<{ appended: Message[]; page: MessagePage }> {
+  async append(messages: NewMessage[], fanout?: Fanout): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
     if (this.handedOver) return this.forward(this.handedOver, messages, fanout);
     let queued = 0;
     const appended = this.ctx.storage.transactionSync(() =>
@@ -106,7 +102,7 @@ export class Conversation extends DurableObject<Env> {
   }
 
   /** Up to `limit` messages in the given order from a bound, and whether more lie beyond. */
-  private read(boundAndOrder: string, bound: number, limit: number): { messages: Message[]; more: boolean } {
+  private read(boundAndOrder: string, bound: number, limit: number): { messages: ConversationMessage[]; more: boolean } {
     const rows = this.sql
       .exec<MessageRow>(`SELECT received_ms, body FROM messages WHERE ${boundAndOrder} LIMIT ?`, bound, limit + 1)
       .toArray();
@@ -117,7 +113,7 @@ export class Conversation extends DurableObject<Env> {
    * Hands every message to the conversation a merge keeps, and from now on forwards appends
    * there: a message posted to the merged user while the merge runs is not lost.
    */
-  async handOver(to: HandOver): Promise<Message[]> {
+  async handOver(to: HandOver): Promise<ConversationMessage[]> {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('handOver', ?)", JSON.stringify(to));
     this.handedOver = to;
     return this.sql.exec<MessageRow>("SELECT received_ms, body FROM messages ORDER BY received_ms").toArray().map(toMessage);
@@ -128,7 +124,7 @@ export class Conversation extends DurableObject<Env> {
    * millisecond where one is taken), authored by `authorId` where they were the merged user's.
    * Idempotent: a message already here is skipped, so a merge interrupted halfway can run again.
    */
-  async absorb(messages: Message[], fromAuthorId: string, toAuthorId: string): Promise<void> {
+  async absorb(messages: ConversationMessage[], fromAuthorId: string, toAuthorId: string): Promise<void> {
     this.ctx.storage.transactionSync(() => {
       for (const { received, ...message } of messages) {
         if (this.exists("SELECT 1 FROM messages WHERE id = ?", message._id)) continue;
@@ -163,8 +159,8 @@ export class Conversation extends DurableObject<Env> {
     if (this.exists("SELECT 1 FROM outbox LIMIT 1")) await this.ctx.storage.setAlarm(Date.now());
   }
 
-  private queueDeliveries(message: Message, fanout: Fanout): number {
-    const trigger = `message:${message.role}` as const;
+  private queueDeliveries(message: ConversationMessage, fanout: Fanout): number {
+    const trigger = messageTrigger(message.role);
     const routes = fanout.webhooks.filter((route) => matches(route, message.role));
     const body = JSON.stringify({ trigger, messages: [message], appUser: fanout.appUser });
     for (const route of routes) {

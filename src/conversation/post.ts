@@ -1,8 +1,19 @@
+import { isServerCredential, type Credential } from "../auth/credential";
 import { markConversationStarted, type AppUser } from "../db/app-users";
-import { presentAppUser } from "../users/present";
-import { appWebhooks } from "../webhooks/cache";
-import type { Message, MessagePage, NewMessage } from "./message";
+import type { Role } from "../enums";
+import { forbidden } from "../errors";
+import type { ConversationMessage, NewMessage } from "../presenters/message";
+import { fanoutFor } from "../webhooks/fanout";
+import { composeMessage, type MessageInput } from "./compose";
+import type { MessagePage } from "./page";
 import { conversationStub } from "./stub";
+
+/** Only the business's servers speak as the app maker. */
+export function assertMayPostAs(credential: Credential, role: Role): void {
+  if (role === "appMaker" && !isServerCredential(credential)) {
+    throw forbidden("role: appMaker messages require a JWT with app scope");
+  }
+}
 
 /**
  * Appends messages to the user's conversation, with their webhook deliveries: one Durable
@@ -13,21 +24,15 @@ export async function postMessages(
   env: Env,
   user: AppUser,
   messages: NewMessage[],
-): Promise<{ appended: Message[]; page: MessagePage }> {
-  const webhooks = await appWebhooks(env, user.appId);
-  const fanout =
-    webhooks.length > 0
-      ? { webhooks: webhooks.map(({ id, triggers }) => ({ id, triggers })), appUser: presentAppUser({ ...user, conversationStarted: true }) }
-      : undefined;
-  const result = await conversationStub(env, user.conversationId).append(messages, fanout);
+): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
+  const result = await conversationStub(env, user.conversationId).append(messages, await fanoutFor(env, user));
   if (!user.conversationStarted) await markConversationStarted(env.DB, user.id);
   return result;
 }
 
-/** The conversation object of the contract, around one page of its messages. */
-export const presentConversation = (user: AppUser, messages: Message[]) => ({
-  _id: user.conversationId,
-  appMakers: [],
-  appUsers: [user.id],
-  messages,
-});
+/** Posts one message on behalf of the caller: the JSON and the image routes both end here. */
+export async function postMessage(env: Env, credential: Credential, user: AppUser, input: MessageInput) {
+  assertMayPostAs(credential, input.role);
+  const { appended, page } = await postMessages(env, user, [await composeMessage(user, input)]);
+  return { message: appended[0], page };
+}

@@ -1,3 +1,5 @@
+import { whileAppExists } from "./constraints";
+
 export interface AppKey {
   id: string;
   appId: string;
@@ -25,10 +27,12 @@ const toAppKey = (row: AppKeyRow): AppKey => ({
 const COLUMNS = "id, app_id, name, secret, created_at";
 
 export async function insertAppKey(db: D1Database, key: AppKey): Promise<void> {
-  await db
-    .prepare("INSERT INTO app_keys (id, app_id, name, secret, created_at) VALUES (?, ?, ?, ?, ?)")
-    .bind(key.id, key.appId, key.name, key.secret, key.createdAt)
-    .run();
+  await whileAppExists(
+    db
+      .prepare("INSERT INTO app_keys (id, app_id, name, secret, created_at) VALUES (?, ?, ?, ?, ?)")
+      .bind(key.id, key.appId, key.name, key.secret, key.createdAt)
+      .run(),
+  );
 }
 
 export async function findAppKey(db: D1Database, id: string): Promise<AppKey | null> {

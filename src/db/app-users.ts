@@ -1,5 +1,7 @@
 import { FLAT_OBJECT_MAX_BYTES, type FlatObject } from "../lib/schemas";
 import { parseObject } from "./json";
+import { conflict } from "../errors";
+import { whileAppExists } from "./constraints";
 
 export interface AppUser {
   id: string;
@@ -78,7 +80,7 @@ export function insertAppUserStatement(db: D1Database, user: AppUser): D1Prepare
 
 /** Inserts the user unless its userId is taken; true when this call created it. */
 export async function insertAppUser(db: D1Database, user: AppUser): Promise<boolean> {
-  const result = await insertAppUserStatement(db, user).run();
+  const result = await whileAppExists(insertAppUserStatement(db, user).run());
   return result.meta.changes > 0;
 }
 
@@ -166,7 +168,7 @@ export async function updateProfile(db: D1Database, id: string, changes: Profile
     .first<AppUserRow>();
   if (!row) {
     if (await findAppUser(db, id)) return null;
-    throw new Error(`app user ${id} vanished during update`);
+    throw conflict("appUserId: the app user was deleted while this request ran");
   }
   return toAppUser(row);
 }

@@ -1,7 +1,7 @@
+import type { Platform } from "../enums";
 import { FLAT_OBJECT_MAX_BYTES, type FlatObject } from "../lib/schemas";
 import { parseObject } from "./json";
-
-export type Platform = "ios" | "android" | "web" | "other";
+import { whileAppExists } from "./constraints";
 
 export interface Device {
   appId: string;
@@ -58,7 +58,8 @@ export async function upsertDevice(
   id: string,
   changes: DeviceChanges & { platform: Platform },
 ): Promise<Device> {
-  const row = await db
+  const row = await whileAppExists(
+    db
     .prepare(
       `INSERT INTO devices (app_id, id, platform, app_version, push_notification_token, info, updated_at)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -79,7 +80,8 @@ export async function upsertDevice(
       JSON.stringify(changes.info ?? {}),
       Date.now(),
     )
-    .first<DeviceRow>();
+    .first<DeviceRow>(),
+  );
   if (!row) throw new Error(`device ${id} was not written`);
   return toDevice(row);
 }

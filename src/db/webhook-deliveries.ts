@@ -1,14 +1,14 @@
-export type Outcome = "retrying" | "delivered" | "failed";
+import type { DeliveryOutcome, MessageTrigger } from "../enums";
 
 export interface DeliveryAttempt {
   id: string;
   webhookId: string;
   messageId: string;
-  trigger: string;
+  trigger: MessageTrigger;
   attempts: number;
   lastStatus: number | null;
   lastError: string | null;
-  outcome: Outcome;
+  outcome: DeliveryOutcome;
 }
 
 export interface Delivery extends DeliveryAttempt {
@@ -20,11 +20,11 @@ interface DeliveryRow {
   id: string;
   webhook_id: string;
   message_id: string;
-  trigger: string;
+  trigger: MessageTrigger;
   attempts: number;
   last_status: number | null;
   last_error: string | null;
-  outcome: Outcome;
+  outcome: DeliveryOutcome;
   created_at: number;
   updated_at: number;
 }

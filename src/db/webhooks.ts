@@ -1,4 +1,5 @@
-export type Trigger = "message" | "message:appUser" | "message:appMaker";
+import type { Trigger } from "../enums";
+import { whileAppExists } from "./constraints";
 
 export interface Webhook {
   id: string;
@@ -31,13 +32,15 @@ const COLUMNS = "id, app_id, target, triggers, secret, created_at";
 
 /** Inserts the webhook unless the app already has `max`; false when it has. One statement, so no race. */
 export async function insertWebhook(db: D1Database, webhook: Webhook, max: number): Promise<boolean> {
-  const result = await db
-    .prepare(
-      `INSERT INTO webhooks (${COLUMNS})
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE (SELECT COUNT(*) FROM webhooks WHERE app_id = ?2) < ?7`,
-    )
-    .bind(webhook.id, webhook.appId, webhook.target, JSON.stringify(webhook.triggers), webhook.secret, webhook.createdAt, max)
-    .run();
+  const result = await whileAppExists(
+    db
+      .prepare(
+        `INSERT INTO webhooks (${COLUMNS})
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE (SELECT COUNT(*) FROM webhooks WHERE app_id = ?2) < ?7`,
+      )
+      .bind(webhook.id, webhook.appId, webhook.target, JSON.stringify(webhook.triggers), webhook.secret, webhook.createdAt, max)
+      .run(),
+  );
   return result.meta.changes > 0;
 }
 

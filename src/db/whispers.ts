@@ -1,3 +1,5 @@
+import { whileAppExists } from "./constraints";
+
 export interface Whisper {
   id: string;
   appId: string;
@@ -31,10 +33,12 @@ const toWhisper = (row: WhisperRow): Whisper => ({
 const COLUMNS = "id, app_id, event, text, name, avatar_url, created_at";
 
 export async function insertWhisper(db: D1Database, whisper: Whisper): Promise<void> {
-  await db
-    .prepare(`INSERT INTO whispers (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-    .bind(whisper.id, whisper.appId, whisper.event, whisper.text, whisper.name, whisper.avatarUrl, whisper.createdAt)
-    .run();
+  await whileAppExists(
+    db
+      .prepare(`INSERT INTO whispers (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .bind(whisper.id, whisper.appId, whisper.event, whisper.text, whisper.name, whisper.avatarUrl, whisper.createdAt)
+      .run(),
+  );
 }
 
 export async function listWhispers(db: D1Database, appId: string): Promise<Whisper[]> {

@@ -2,15 +2,19 @@ import { z } from "zod";
 
 export const FLAT_OBJECT_MAX_BYTES = 4096;
 
+const flatKey = z.string();
+const flatValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/** How a flat object reads in a response. */
+export const flatObjectShape = z.record(flatKey, flatValue);
+
 /**
  * A flat JSON object of strings, numbers and booleans, at most 4 KB serialised: the shape of
  * app user `properties`, message `metadata` and device `info`. Rebuilt with Object.fromEntries
  * so that keys such as `__proto__` stay plain data.
  */
 export const flatObject = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]), {
-    error: "must be a flat object of strings, numbers and booleans",
-  })
+  .record(flatKey, flatValue, { error: "must be a flat object of strings, numbers and booleans" })
   .transform((value) => Object.fromEntries(Object.entries(value)) as Record<string, string | number | boolean>)
   .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= FLAT_OBJECT_MAX_BYTES, {
     message: `must be at most ${FLAT_OBJECT_MAX_BYTES} bytes as JSON`,

@@ -1,4 +1,5 @@
-import { findAppUserByUserId, insertAppUser, type AppUser } from "../db/app-users";
+import { findAppUserByUserId, insertAppUser, type AppUser, type ProfileChanges } from "../db/app-users";
+import { conflict } from "../errors";
 import { newId } from "../lib/ids";
 
 /** A new app user with the contract's defaults; the caller stores it. */
@@ -28,4 +29,24 @@ export async function findOrCreateByUserId(db: D1Database, appId: string, userId
   const winner = await findAppUserByUserId(db, appId, userId);
   if (!winner) throw new Error(`app user '${userId}' was neither inserted nor found`);
   return winner;
+}
+
+/** Pre-creates a user for a userId that no user has yet (409 otherwise). */
+export async function preCreateUser(
+  env: Env,
+  appId: string,
+  fields: ProfileChanges & { userId: string; credentialRequired: boolean },
+): Promise<AppUser> {
+  const { userId, credentialRequired, givenName, surname, email, signedUpAt, properties } = fields;
+  const user = newAppUser(appId, {
+    userId,
+    credentialRequired,
+    givenName: givenName ?? null,
+    surname: surname ?? null,
+    email: email ?? null,
+    properties: properties ?? {},
+    ...(signedUpAt && { signedUpAt }),
+  });
+  if (!(await insertAppUser(env.DB, user))) throw conflict(`userId: an app user '${userId}' already exists`);
+  return user;
 }

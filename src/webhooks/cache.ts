@@ -1,10 +1,11 @@
+import { config } from "../config";
 import { listWebhooks, findWebhook, type Webhook } from "../db/webhooks";
 import { TtlCache } from "../lib/ttl-cache";
 
 const byApp = new TtlCache<Webhook[]>();
 const byId = new TtlCache<Webhook | null>();
 
-const ttl = (env: Env) => Number(env.AUTH_CACHE_SECONDS) || 30;
+const ttl = (env: Env) => config(env).authCacheSeconds;
 
 /** The app's webhooks, from D1 at most once per cache period: every posted message needs them. */
 export const appWebhooks = (env: Env, appId: string) =>

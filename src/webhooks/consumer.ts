@@ -1,9 +1,10 @@
+import { config } from "../config";
 import { attemptStatement, gaveUpStatement, type DeliveryAttempt } from "../db/webhook-deliveries";
 import type { Webhook } from "../db/webhooks";
 import { cachedWebhook } from "./cache";
 import type { DeliveryJob } from "./delivery";
 import { signatureHeader } from "./signature";
-import { isPrivateHost, privateTargetsAllowed } from "./targets";
+import { isPrivateHost } from "./targets";
 
 /** The dead-letter queue's name, as wrangler.toml declares it. */
 export const DEAD_LETTER_QUEUE = "parley-webhooks-dlq";
@@ -12,12 +13,12 @@ const TIMEOUT_MS = 20_000;
 
 /** The wait before retry n+1 after attempt n failed: base, 2 base, 4 base, ... */
 export const retryDelaySeconds = (env: Env, attempt: number) =>
-  (Number(env.WEBHOOK_RETRY_BASE_SECONDS) || 10) * 2 ** (attempt - 1);
+  config(env).webhookRetryBaseSeconds * 2 ** (attempt - 1);
 
 type AttemptResult = Pick<DeliveryAttempt, "lastStatus" | "lastError"> & { ok: boolean; permanent?: boolean };
 
 async function post(env: Env, webhook: Webhook, job: DeliveryJob): Promise<AttemptResult> {
-  if (!privateTargetsAllowed(env) && isPrivateHost(new URL(webhook.target).hostname)) {
+  if (!config(env).webhookAllowPrivateTargets && isPrivateHost(new URL(webhook.target).hostname)) {
     return { ok: false, permanent: true, lastStatus: null, lastError: "target is on a private network" };
   }
   try {

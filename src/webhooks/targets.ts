@@ -49,5 +49,3 @@ function isPrivateIPv6(host: string): boolean {
   const first = parseInt(host.split(":")[0] || "0", 16);
   return (first & 0xfe00) === 0xfc00 /* unique local fc00::/7 */ || (first & 0xffc0) === 0xfe80 /* link-local */;
 }
-
-export const privateTargetsAllowed = (env: Env) => env.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true";

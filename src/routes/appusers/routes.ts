@@ -1,57 +1,95 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../../context";
-import { insertAppUser, type AppUser } from "../../db/app-users";
-import { updateUserDevice, type DeviceChanges } from "../../db/devices";
-import { conflict, notFound } from "../../errors";
-import { jsonBody } from "../../lib/validate";
-import { newAppUser } from "../../users/create";
-import { presentAppUser, presentDevice } from "../../users/present";
+import { z } from "zod";
+import { appUserAccess, serverAccess } from "../../http/access";
+import type { AppEnv } from "../../http/context";
+import { describe } from "../../http/openapi";
+import { jsonBody } from "../../http/validate";
+import { appUserSchema, deviceSchema, presentAppUser, presentDevice } from "../../presenters/app-user";
+import { preCreateUser } from "../../users/create";
+import { updateDevice } from "../../users/devices";
+import { trackEvent } from "../../users/events";
 import { updateUser } from "../../users/update";
-import { appUserAccess, serverAccess } from "../chains";
-import { trackEvent } from "./track-event";
 import { preCreateBody, pushTokenBody, trackEventBody, updateAppUserBody, updateDeviceBody } from "./schemas";
 
 export const appUsersRoutes = new Hono<AppEnv>();
 
-appUsersRoutes.post("/appusers", ...serverAccess, jsonBody(preCreateBody), async (c) => {
-  const { userId, credentialRequired, givenName, surname, email, signedUpAt, properties } = c.req.valid("json");
-  const user = newAppUser(c.get("appId"), {
-    userId,
-    credentialRequired,
-    givenName: givenName ?? null,
-    surname: surname ?? null,
-    email: email ?? null,
-    properties: properties ?? {},
-    ...(signedUpAt && { signedUpAt }),
-  });
-  if (!(await insertAppUser(c.env.DB, user))) throw conflict(`userId: an app user '${userId}' already exists`);
-  return c.json({ appUser: presentAppUser(user) }, 201);
-});
+const tags = ["App users"];
+const oneUser = z.object({ appUser: appUserSchema });
+const oneDevice = z.object({ device: deviceSchema });
 
-appUsersRoutes.get("/appusers/:appUserId", ...appUserAccess, (c) => c.json({ appUser: presentAppUser(c.get("appUser")) }));
-
-appUsersRoutes.put("/appusers/:appUserId", ...appUserAccess, jsonBody(updateAppUserBody), async (c) => {
-  const user = await updateUser(c.env, c.get("appUser"), c.req.valid("json"));
-  return c.json({ appUser: presentAppUser(user) });
-});
-
-appUsersRoutes.post("/appusers/:appUserId/events", ...appUserAccess, jsonBody(trackEventBody), async (c) => {
-  const { name, appUser: changes } = c.req.valid("json");
-  const user = await updateUser(c.env, c.get("appUser"), changes ?? {}, "appUser.properties");
-  return c.json({ conversationUpdated: await trackEvent(c.env, user, name) });
-});
-
-async function updateDevice(env: Env, user: AppUser, deviceId: string, changes: DeviceChanges) {
-  const device = await updateUserDevice(env.DB, user.appId, user.id, deviceId, changes);
-  if (!device) throw notFound(`deviceId: app user '${user.id}' has no device '${deviceId}'`);
-  return { device: presentDevice(device) };
-}
-
-appUsersRoutes.put("/appusers/:appUserId/devices/:deviceId", ...appUserAccess, jsonBody(updateDeviceBody), async (c) =>
-  c.json(await updateDevice(c.env, c.get("appUser"), c.req.param("deviceId"), c.req.valid("json"))),
+appUsersRoutes.post(
+  "/appusers",
+  describe({
+    summary: "Pre-create an app user",
+    description: "Creates a user for a `userId` before that user first runs the app; 409 when the userId exists.",
+    tags,
+    errors: [409],
+    responses: { 201: { description: "The new app user.", schema: oneUser } },
+  }),
+  ...serverAccess,
+  jsonBody(preCreateBody),
+  async (c) => c.json({ appUser: presentAppUser(await preCreateUser(c.env, c.get("appId"), c.req.valid("json"))) }, 201),
 );
 
-appUsersRoutes.post("/appusers/:appUserId/pushtoken", ...appUserAccess, jsonBody(pushTokenBody), async (c) => {
-  const { deviceId, token } = c.req.valid("json");
-  return c.json(await updateDevice(c.env, c.get("appUser"), deviceId, { pushNotificationToken: token }));
-});
+appUsersRoutes.get(
+  "/appusers/:appUserId",
+  describe({
+    summary: "Get an app user",
+    description: "`appUserId` is the user's `_id` or its `userId`.",
+    tags,
+    responses: { 200: { description: "The app user.", schema: oneUser } },
+  }),
+  ...appUserAccess,
+  (c) => c.json({ appUser: presentAppUser(c.get("appUser")) }),
+);
+
+appUsersRoutes.put(
+  "/appusers/:appUserId",
+  describe({
+    summary: "Update an app user",
+    description: "Additive: only the fields given, and only the keys of `properties` given, change.",
+    tags,
+    responses: { 200: { description: "The app user as it now reads.", schema: oneUser } },
+  }),
+  ...appUserAccess,
+  jsonBody(updateAppUserBody),
+  async (c) => c.json({ appUser: presentAppUser(await updateUser(c.env, c.get("appUser"), c.req.valid("json"))) }),
+);
+
+appUsersRoutes.post(
+  "/appusers/:appUserId/events",
+  describe({
+    summary: "Track an event",
+    description: "Posts every whisper listening to the event; `appUser` attributes sent along update the user first.",
+    tags,
+    responses: {
+      200: { description: "Whether a whisper posted to the conversation.", schema: z.object({ conversationUpdated: z.boolean() }) },
+    },
+  }),
+  ...appUserAccess,
+  jsonBody(trackEventBody),
+  async (c) => {
+    const { name, appUser: changes } = c.req.valid("json");
+    return c.json({ conversationUpdated: await trackEvent(c.env, c.get("appUser"), name, changes ?? {}) });
+  },
+);
+
+appUsersRoutes.put(
+  "/appusers/:appUserId/devices/:deviceId",
+  describe({ summary: "Update one of the user's devices", tags, responses: { 200: { description: "The device.", schema: oneDevice } } }),
+  ...appUserAccess,
+  jsonBody(updateDeviceBody),
+  async (c) =>
+    c.json({ device: presentDevice(await updateDevice(c.env, c.get("appUser"), c.req.param("deviceId"), c.req.valid("json"))) }),
+);
+
+appUsersRoutes.post(
+  "/appusers/:appUserId/pushtoken",
+  describe({ summary: "Set a device's push token", tags, responses: { 200: { description: "The device.", schema: oneDevice } } }),
+  ...appUserAccess,
+  jsonBody(pushTokenBody),
+  async (c) => {
+    const { deviceId, token } = c.req.valid("json");
+    return c.json({ device: presentDevice(await updateDevice(c.env, c.get("appUser"), deviceId, { pushNotificationToken: token })) });
+  },
+);

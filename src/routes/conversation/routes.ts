@@ -1,54 +1,36 @@
-import { Hono, type Context } from "hono";
-import { isServerCredential, type Credential } from "../../auth/credential";
-import { composeMessage, type MessageInput } from "../../conversation/compose";
-import type { MessagePage, Role } from "../../conversation/message";
-import { postMessages, presentConversation } from "../../conversation/post";
-import { conversationStub } from "../../conversation/stub";
-import type { AppEnv } from "../../context";
-import { forbidden, notFound } from "../../errors";
-import { jsonBody, queryParams } from "../../lib/validate";
-import { appUserAccess } from "../chains";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { MessagePage } from "../../conversation/page";
+import { postMessage } from "../../conversation/post";
+import { readConversation, readMessages } from "../../conversation/read";
+import { appUserAccess } from "../../http/access";
+import type { AppEnv } from "../../http/context";
+import { describe } from "../../http/openapi";
+import { jsonBody, queryParams } from "../../http/validate";
+import { conversationSchema, messageSchema, presentConversation } from "../../presenters/message";
 import { messagesQuery, postMessageBody } from "./schemas";
 
 export const conversationRoutes = new Hono<AppEnv>();
 
-conversationRoutes.get("/appusers/:appUserId/conversation", ...appUserAccess, async (c) => {
-  const user = c.get("appUser");
-  const page = await conversationStub(c.env, user.conversationId).newest();
-  if (page.messages.length === 0) throw notFound(`conversation: app user '${user.id}' has no conversation yet`);
-  return c.json({ conversation: presentConversation(user, page.messages) });
-});
+const tags = ["Conversations"];
 
-/** Only the business's servers speak as the app maker. */
-export function assertMayPostAs(credential: Credential, role: Role): void {
-  if (role === "appMaker" && !isServerCredential(credential)) {
-    throw forbidden("role: appMaker messages require a JWT with app scope");
-  }
-}
+/** What posting a message answers, by JSON or by image upload. */
+export const postedSchema = z.object({ message: messageSchema, conversation: conversationSchema });
 
-/** Posts one message on behalf of the caller; shared by the JSON and the image routes. */
-export async function postMessage(c: Context<AppEnv>, input: MessageInput) {
-  assertMayPostAs(c.get("credential"), input.role);
-  const user = c.get("appUser");
-  const { appended, page } = await postMessages(c.env, user, [await composeMessage(user, input)]);
-  return c.json({ message: appended[0], conversation: presentConversation(user, page.messages) }, 201);
-}
-
-for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:appUserId/messages"]) {
-  conversationRoutes.post(path, ...appUserAccess, jsonBody(postMessageBody), (c) => postMessage(c, c.req.valid("json")));
-
-  conversationRoutes.get(path, ...appUserAccess, queryParams(messagesQuery), async (c) => {
-    const { before, after } = c.req.valid("query");
-    const stub = conversationStub(c.env, c.get("appUser").conversationId);
-    const page: MessagePage =
-      before !== undefined
-        ? await stub.before(Math.round(before * 1000))
-        : after !== undefined
-          ? await stub.after(Math.round(after * 1000))
-          : await stub.newest();
-    return c.json({ messages: page.messages, ...pageLinks(c.req.url, page) });
-  });
-}
+conversationRoutes.get(
+  "/appusers/:appUserId/conversation",
+  describe({
+    summary: "Get the conversation",
+    description: "The newest 100 messages, oldest first; 404 until the first message.",
+    tags,
+    responses: { 200: { description: "The conversation.", schema: z.object({ conversation: conversationSchema }) } },
+  }),
+  ...appUserAccess,
+  async (c) => {
+    const user = c.get("appUser");
+    return c.json({ conversation: presentConversation(user, (await readConversation(c.env, user)).messages) });
+  },
+);
 
 /** `previous` and `next` URLs, as later v1 returned them, where more messages exist. */
 function pageLinks(requestUrl: string, page: MessagePage) {
@@ -63,4 +45,44 @@ function pageLinks(requestUrl: string, page: MessagePage) {
     ...(page.hasOlder && first && { previous: link("before", first.received) }),
     ...(page.hasNewer && last && { next: link("after", last.received) }),
   };
+}
+
+for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:appUserId/messages"]) {
+  conversationRoutes.post(
+    path,
+    describe({
+      summary: "Post a message",
+      description: "As `appUser` with any credential of the user, or as `appMaker` with an app-scope JWT.",
+      tags,
+      responses: { 201: { description: "The message, and the conversation's newest page.", schema: postedSchema } },
+    }),
+    ...appUserAccess,
+    jsonBody(postMessageBody),
+    async (c) => {
+      const user = c.get("appUser");
+      const { message, page } = await postMessage(c.env, c.get("credential"), user, c.req.valid("json"));
+      return c.json({ message, conversation: presentConversation(user, page.messages) }, 201);
+    },
+  );
+
+  conversationRoutes.get(
+    path,
+    describe({
+      summary: "Page through messages",
+      description: "Up to 100 messages before or after a `received` time (bound excluded), oldest first; the newest without either.",
+      tags,
+      responses: {
+        200: {
+          description: "A page of messages, with links to the neighbouring pages where more exist.",
+          schema: z.object({ messages: z.array(messageSchema), previous: z.string().optional(), next: z.string().optional() }),
+        },
+      },
+    }),
+    ...appUserAccess,
+    queryParams(messagesQuery),
+    async (c) => {
+      const page = await readMessages(c.env, c.get("appUser"), c.req.valid("query"));
+      return c.json({ messages: page.messages, ...pageLinks(c.req.url, page) });
+    },
+  );
 }

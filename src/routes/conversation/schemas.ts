@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { ROLES } from "../../enums";
 import { flatObject } from "../../lib/schemas";
 
-export const role = z.enum(["appUser", "appMaker"]);
+export const role = z.enum(ROLES);
 
 /** The message fields shared by the JSON and the image form; `text` rules differ. */
 export const messageFields = {

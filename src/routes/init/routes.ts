@@ -1,30 +1,36 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../../context";
-import { cachedApp } from "../../auth/lookup";
-import { jsonBody } from "../../lib/validate";
-import { presentAppUser } from "../../users/present";
-import { updateUser } from "../../users/update";
-import { appAccess } from "../chains";
-import { initialize } from "./initialize";
+import { z } from "zod";
+import { appAccess } from "../../http/access";
+import type { AppEnv } from "../../http/context";
+import { describe } from "../../http/openapi";
+import { jsonBody } from "../../http/validate";
+import { appMetadataSchema, presentAppMetadata } from "../../presenters/app";
+import { appUserSchema, presentAppUser } from "../../presenters/app-user";
+import { initialize } from "../../users/init";
 import { initBody } from "./schemas";
 
 export const initRoutes = new Hono<AppEnv>();
 
-initRoutes.post("/init", ...appAccess, jsonBody(initBody), async (c) => {
-  const appId = c.get("appId");
-  const { givenName, surname, email, signedUpAt, properties, ...body } = c.req.valid("json");
-  const [signedIn, app] = await Promise.all([
-    initialize(c.env, appId, c.get("credential"), body),
-    cachedApp(c.env, appId),
-  ]);
-  const user = await updateUser(c.env, signedIn, { givenName, surname, email, signedUpAt, properties });
-  const settings = app?.settings ?? {};
-  return c.json({
-    app: {
-      hasIcon: Boolean(settings.iconUrl) || settings.hasIcon === true,
-      apnEnabled: settings.apnEnabled === true,
-      gcmProject: typeof settings.gcmProject === "string" ? settings.gcmProject : null,
+initRoutes.post(
+  "/init",
+  describe({
+    summary: "Initialise a device",
+    description:
+      "Called by a device or browser when the app loads: registers the device, creates or finds its app user " +
+      "(by `userId` when given, merging the device's anonymous user into it), and returns the user now active " +
+      "on the device. Profile fields sent along update the user additively.",
+    tags: ["Init"],
+    responses: {
+      200: {
+        description: "The app as the device sees it, and the active app user.",
+        schema: z.object({ app: appMetadataSchema, appUser: appUserSchema }),
+      },
     },
-    appUser: presentAppUser(user),
-  });
-});
+  }),
+  ...appAccess,
+  jsonBody(initBody),
+  async (c) => {
+    const { app, user } = await initialize(c.env, c.get("appId"), c.get("credential"), c.req.valid("json"));
+    return c.json({ app: presentAppMetadata(app), appUser: presentAppUser(user) });
+  },
+);

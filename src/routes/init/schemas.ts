@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { PLATFORMS } from "../../enums";
 import { flatObject, nonEmptyString, profileFields } from "../../lib/schemas";
 
-export const platform = z.enum(["ios", "android", "web", "other"]);
+export const platform = z.enum(PLATFORMS);
 
 export const initBody = z.object({
   device: z.object({
@@ -15,5 +16,3 @@ export const initBody = z.object({
   // SDKs that know the user's profile at start-up send it along; it updates the user additively.
   ...profileFields,
 });
-
-export type InitBody = z.output<typeof initBody>;

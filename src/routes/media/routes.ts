@@ -1,60 +1,28 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../../context";
-import { ApiError, ErrorCode, notFound } from "../../errors";
+import { z } from "zod";
+import { publicAccess } from "../../http/access";
+import type { AppEnv } from "../../http/context";
+import { describe } from "../../http/openapi";
+import { serveMedia } from "../../media/serve";
 
 /** Serves uploaded images. Public, like Smooch's media URLs: the random key is the secret. */
 export const mediaRoutes = new Hono<AppEnv>();
 
-const IMMUTABLE = "public, max-age=31536000, immutable";
+const image = z.string().meta({ format: "binary" });
 
-function byteRange(range: R2Range, size: number): { offset: number; length: number } {
-  // The runtime's R2Range carries all three keys, unset ones as undefined.
-  if ("suffix" in range && range.suffix !== undefined) {
-    const length = Math.min(range.suffix, size);
-    return { offset: size - length, length };
-  }
-  const { offset = 0, length = size - offset } = range as { offset?: number; length?: number };
-  return { offset, length };
-}
-
-mediaRoutes.get("/media/:key", async (c) => {
-  const key = c.req.param("key");
-  const headers = c.req.raw.headers;
-  let object: R2Object | R2ObjectBody | null;
-  try {
-    object = await c.env.MEDIA.get(key, { range: headers, onlyIf: headers });
-  } catch {
-    // R2 refuses names it could never hold (over 1024 bytes, say) in head() too: no such object.
-    const head = await c.env.MEDIA.head(key).catch(() => null);
-    if (!head) throw notFound(`media: no object '${key}'`);
-    throw new ApiError(ErrorCode.RangeNotSatisfiable, "range: not satisfiable", { "content-range": `bytes */${head.size}` });
-  }
-  if (!object) throw notFound(`media: no object '${key}'`);
-
-  const response = new Headers({
-    etag: object.httpEtag,
-    "cache-control": IMMUTABLE,
-    "x-content-type-options": "nosniff",
-    "accept-ranges": "bytes",
-  });
-  object.writeHttpMetadata(response);
-  // A failed precondition (If-None-Match matched) leaves no body: the client's copy is current.
-  if (!("body" in object)) return new Response(null, { status: 304, headers: response });
-
-  // Not every R2 refuses a range that starts past the end (the local one clamps it): check here.
-  const start = /^bytes=(\d+)-/.exec(headers.get("range") ?? "");
-  if (start && Number(start[1]) >= object.size) {
-    await object.body.cancel();
-    throw new ApiError(ErrorCode.RangeNotSatisfiable, "range: starts past the end of the object", {
-      "content-range": `bytes */${object.size}`,
-    });
-  }
-  if (headers.has("range") && object.range) {
-    const { offset, length } = byteRange(object.range, object.size);
-    response.set("content-range", `bytes ${offset}-${offset + length - 1}/${object.size}`);
-    response.set("content-length", String(length));
-    return new Response(object.body, { status: 206, headers: response });
-  }
-  response.set("content-length", String(object.size));
-  return new Response(object.body, { status: 200, headers: response });
-});
+mediaRoutes.get(
+  "/media/:key",
+  describe({
+    summary: "Get an uploaded image",
+    description: "Public, like Smooch's media URLs: the random key is the secret. Supports Range and If-None-Match.",
+    tags: ["Media"],
+    errors: [416],
+    responses: {
+      200: { description: "The image.", contentType: "image/*", schema: image },
+      206: { description: "The requested range of the image.", contentType: "image/*", schema: image },
+      304: { description: "The client's copy is current.", schema: null },
+    },
+  }),
+  publicAccess,
+  (c) => serveMedia(c.env, c.req.param("key"), c.req.raw.headers),
+);

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { TRIGGERS } from "../../enums";
 
-const trigger = z.enum(["message", "message:appUser", "message:appMaker"]);
-const triggers = z.array(trigger).min(1, "must name at least one trigger").max(3);
+const triggers = z.array(z.enum(TRIGGERS)).min(1, "must name at least one trigger").max(TRIGGERS.length);
 
 export const target = z
   .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })

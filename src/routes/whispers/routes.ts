@@ -1,51 +1,47 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../../context";
-import { deleteWhisper, findWhisper, insertWhisper, listWhispers, type Whisper } from "../../db/whispers";
-import { notFound } from "../../errors";
-import { newId } from "../../lib/ids";
-import { jsonBody } from "../../lib/validate";
-import { serverAccess } from "../chains";
+import { z } from "zod";
+import { serverAccess } from "../../http/access";
+import type { AppEnv } from "../../http/context";
+import { describe } from "../../http/openapi";
+import { jsonBody } from "../../http/validate";
+import { presentWhisper, whisperSchema } from "../../presenters/whisper";
+import { appWhispers, createWhisper, getWhisper, removeWhisper } from "../../whispers/rules";
 import { createWhisperBody } from "./schemas";
 
 /** Whisper rules: an appMaker message posted when an app user tracks the rule's event. */
 export const whispersRoutes = new Hono<AppEnv>();
 
-const presentWhisper = (w: Whisper) => ({
-  _id: w.id,
-  event: w.event,
-  text: w.text,
-  ...(w.name !== null && { name: w.name }),
-  ...(w.avatarUrl !== null && { avatarUrl: w.avatarUrl }),
-});
+const tags = ["Whispers"];
+const oneWhisper = z.object({ whisper: whisperSchema });
 
-whispersRoutes.post("/whispers", ...serverAccess, jsonBody(createWhisperBody), async (c) => {
-  const body = c.req.valid("json");
-  const whisper: Whisper = {
-    id: newId(),
-    appId: c.get("appId"),
-    event: body.event,
-    text: body.text,
-    name: body.name ?? null,
-    avatarUrl: body.avatarUrl ?? null,
-    createdAt: Date.now(),
-  };
-  await insertWhisper(c.env.DB, whisper);
-  return c.json({ whisper: presentWhisper(whisper) }, 201);
-});
-
-whispersRoutes.get("/whispers", ...serverAccess, async (c) =>
-  c.json({ whispers: (await listWhispers(c.env.DB, c.get("appId"))).map(presentWhisper) }),
+whispersRoutes.post(
+  "/whispers",
+  describe({ summary: "Create a whisper", tags, responses: { 201: { description: "The new whisper.", schema: oneWhisper } } }),
+  ...serverAccess,
+  jsonBody(createWhisperBody),
+  async (c) => c.json({ whisper: presentWhisper(await createWhisper(c.env, c.get("appId"), c.req.valid("json"))) }, 201),
 );
 
-whispersRoutes.get("/whispers/:whisperId", ...serverAccess, async (c) => {
-  const whisper = await findWhisper(c.env.DB, c.get("appId"), c.req.param("whisperId"));
-  if (!whisper) throw notFound(`whisperId: no whisper '${c.req.param("whisperId")}'`);
-  return c.json({ whisper: presentWhisper(whisper) });
-});
+whispersRoutes.get(
+  "/whispers",
+  describe({ summary: "List whispers", tags, responses: { 200: { description: "The app's whispers.", schema: z.object({ whispers: z.array(whisperSchema) }) } } }),
+  ...serverAccess,
+  async (c) => c.json({ whispers: (await appWhispers(c.env, c.get("appId"))).map(presentWhisper) }),
+);
 
-whispersRoutes.delete("/whispers/:whisperId", ...serverAccess, async (c) => {
-  if (!(await deleteWhisper(c.env.DB, c.get("appId"), c.req.param("whisperId")))) {
-    throw notFound(`whisperId: no whisper '${c.req.param("whisperId")}'`);
-  }
-  return c.json({});
-});
+whispersRoutes.get(
+  "/whispers/:whisperId",
+  describe({ summary: "Get a whisper", tags, responses: { 200: { description: "The whisper.", schema: oneWhisper } } }),
+  ...serverAccess,
+  async (c) => c.json({ whisper: presentWhisper(await getWhisper(c.env, c.get("appId"), c.req.param("whisperId"))) }),
+);
+
+whispersRoutes.delete(
+  "/whispers/:whisperId",
+  describe({ summary: "Delete a whisper", tags, responses: { 200: { description: "Done." } } }),
+  ...serverAccess,
+  async (c) => {
+    await removeWhisper(c.env, c.get("appId"), c.req.param("whisperId"));
+    return c.json({});
+  },
+);

@@ -1,10 +1,12 @@
-import type { Credential } from "./auth/credential";
-import type { AppUser } from "./db/app-users";
+import type { Credential } from "../auth/credential";
+import type { AppUser } from "../db/app-users";
 
 /** Hono's bindings and the per-request values the middleware establishes. */
 export interface AppEnv {
   Bindings: Env;
   Variables: {
+    /** The request's id: echoed in X-Request-Id and in every error logged for it. */
+    requestId: string;
     credential: Credential;
     /** The app every app-level route acts on. */
     appId: string;
@@ -12,5 +14,3 @@ export interface AppEnv {
     appUser: AppUser;
   };
 }
-
-export type { AppUser };

@@ -1,4 +1,6 @@
-import type { Credential } from "../../auth/credential";
+import type { Credential } from "../auth/credential";
+import { cachedApp } from "../auth/lookup";
+import type { App } from "../db/apps";
 import {
   anonymousUserOfDeviceStatement,
   dropUnclaimedStatement,
@@ -6,22 +8,29 @@ import {
   readAppUser,
   resolveAppUser,
   type AppUser,
-} from "../../db/app-users";
-import { linkAnonymousStatement, linkStatement } from "../../db/device-users";
+  type ProfileChanges,
+} from "../db/app-users";
+import { whileAppExists } from "../db/constraints";
+import { linkAnonymousStatement, linkStatement } from "../db/device-users";
 import {
   activateAnonymousStatement,
   claimAnonymousStatement,
   setActiveUserStatement,
   upsertDevice,
   type Device,
-} from "../../db/devices";
-import { forbidden, unauthorized } from "../../errors";
-import { findOrCreateByUserId, newAppUser } from "../../users/create";
-import { mergeAppUsers } from "../../users/merge";
-import type { InitBody } from "./schemas";
+  type DeviceChanges,
+} from "../db/devices";
+import type { Platform } from "../enums";
+import { forbidden, unauthorized } from "../errors";
+import { findOrCreateByUserId, newAppUser } from "./create";
+import { mergeAppUsers } from "./merge";
+import { updateUser } from "./update";
 
-/** What init needs to sign a device in; the profile fields are applied afterwards. */
-type SignIn = Pick<InitBody, "device" | "userId">;
+/** What a device says about itself and who signs in on it. */
+export interface SignIn {
+  device: DeviceChanges & { id: string; platform: Platform };
+  userId?: string;
+}
 
 function userIdFor(credential: Credential, body: SignIn): string | undefined {
   if (credential.kind === "jwt" && credential.scope === "appUser") {
@@ -47,12 +56,14 @@ async function signInAnonymously(db: D1Database, device: Device): Promise<AppUse
         dropUnclaimedStatement(db, device.appId, device.id, candidate.id),
       ]
     : [];
-  const results = await db.batch([
-    ...claim,
-    linkAnonymousStatement(db, device.appId, device.id),
-    activateAnonymousStatement(db, device.appId, device.id),
-    anonymousUserOfDeviceStatement(db, device.appId, device.id),
-  ]);
+  const results = await whileAppExists(
+    db.batch([
+      ...claim,
+      linkAnonymousStatement(db, device.appId, device.id),
+      activateAnonymousStatement(db, device.appId, device.id),
+      anonymousUserOfDeviceStatement(db, device.appId, device.id),
+    ]),
+  );
   const user = readAppUser(results[results.length - 1]);
   if (!user) throw new Error(`device ${device.id} has no anonymous user after claiming one`);
   return user;
@@ -68,8 +79,8 @@ async function mergeActiveAnonymous(env: Env, device: Device, user: AppUser): Pr
   return (await resolveAppUser(env.DB, user.appId, user.id)) ?? user;
 }
 
-/** POST /v1/init: registers the device and returns the user now active on it. */
-export async function initialize(env: Env, appId: string, credential: Credential, body: SignIn): Promise<AppUser> {
+/** Registers the device and returns the user now active on it. */
+async function signIn(env: Env, appId: string, credential: Credential, body: SignIn): Promise<AppUser> {
   // Every refusal comes before the device is written: a refused init changes nothing.
   const userId = userIdFor(credential, body);
   const identified = userId === undefined ? undefined : await findOrCreateByUserId(env.DB, appId, userId);
@@ -85,4 +96,20 @@ export async function initialize(env: Env, appId: string, credential: Credential
     setActiveUserStatement(env.DB, appId, deviceId, user.id),
   ]);
   return user;
+}
+
+/**
+ * POST /v1/init: signs the device in, applies the profile fields SDKs send along with it
+ * (additively), and returns the user with the app as a device sees it.
+ */
+export async function initialize(
+  env: Env,
+  appId: string,
+  credential: Credential,
+  body: SignIn & ProfileChanges,
+): Promise<{ app: App | null; user: AppUser }> {
+  const { givenName, surname, email, signedUpAt, properties, ...device } = body;
+  const [signedIn, app] = await Promise.all([signIn(env, appId, credential, device), cachedApp(env, appId)]);
+  const user = await updateUser(env, signedIn, { givenName, surname, email, signedUpAt, properties });
+  return { app, user };
 }

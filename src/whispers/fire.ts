@@ -1,10 +1,10 @@
-import { composeMessage } from "../../conversation/compose";
-import { postMessages } from "../../conversation/post";
-import type { AppUser } from "../../db/app-users";
-import { listWhispersForEvent } from "../../db/whispers";
+import { composeMessage } from "../conversation/compose";
+import { postMessages } from "../conversation/post";
+import type { AppUser } from "../db/app-users";
+import { listWhispersForEvent } from "../db/whispers";
 
-/** Posts every whisper that listens to this event into the user's conversation. */
-export async function trackEvent(env: Env, user: AppUser, event: string): Promise<boolean> {
+/** Posts every whisper that listens to this event into the user's conversation; true when one did. */
+export async function fireWhispers(env: Env, user: AppUser, event: string): Promise<boolean> {
   const whispers = await listWhispersForEvent(env.DB, user.appId, event);
   if (whispers.length === 0) return false;
   const messages = await Promise.all(

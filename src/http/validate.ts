@@ -1,8 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
-import type { AppEnv } from "../context";
 import { z } from "zod";
 import { ApiError, badRequest, ErrorCode } from "../errors";
+import type { AppEnv } from "./context";
+import { documented } from "./openapi";
 
 /** One sentence naming the first offending field, e.g. "device.platform: Invalid option: ...". */
 export function describeIssues(error: z.ZodError, where: string): string {
@@ -11,6 +12,7 @@ export function describeIssues(error: z.ZodError, where: string): string {
   return `${path || where}: ${issue.message}`;
 }
 
+/** Parses with a schema; a failure is the one 400 shape, naming the field. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw badRequest(describeIssues(result.error, where));
@@ -36,12 +38,20 @@ async function readJson(c: Context): Promise<unknown> {
 }
 
 /** Validates the JSON body with a zod schema; handlers read it with `c.req.valid("json")`. */
-export const jsonBody =
-  <S extends z.ZodType>(schema: S): MiddlewareHandler<AppEnv, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> =>
-  async (c, next) => {
-    c.req.addValidatedData("json", parseWith(schema, await readJson(c), "body") as object);
-    await next();
-  };
+export const jsonBody = <S extends z.ZodType>(
+  schema: S,
+): MiddlewareHandler<AppEnv, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> =>
+  documented(
+    async (c, next) => {
+      c.req.addValidatedData("json", parseWith(schema, await readJson(c), "body") as object);
+      await next();
+    },
+    { body: schema },
+  );
 
+/** Validates the query string; handlers read it with `c.req.valid("query")`. */
 export const queryParams = <S extends z.ZodType>(schema: S) =>
-  validator("query", (value) => parseWith(schema, value, "query") as z.output<S>);
+  documented(
+    validator("query", (value) => parseWith(schema, value, "query") as z.output<S>),
+    { query: schema },
+  );

@@ -1,0 +1,44 @@
+import { cachedApp, forgetApp, forgetKey } from "../auth/lookup";
+import { listAppKeys } from "../db/app-keys";
+import { deleteApp, findApp, insertApp, listApps, updateApp, type App } from "../db/apps";
+import { notFound } from "../errors";
+import { newId, newToken } from "../lib/ids";
+import type { FlatObject } from "../lib/schemas";
+
+export async function createApp(env: Env, input: { name: string; settings?: FlatObject }): Promise<App> {
+  const app = { id: newId(), name: input.name, appToken: newToken(25), settings: input.settings ?? {}, createdAt: Date.now() };
+  await insertApp(env.DB, app);
+  return app;
+}
+
+export const pageOfApps = (env: Env, page: { limit: number; offset: number }) => listApps(env.DB, page.limit, page.offset);
+
+/** The app, read from D1 (an operator expects to see its latest settings). */
+export async function getApp(env: Env, appId: string): Promise<App> {
+  const app = await findApp(env.DB, appId);
+  if (!app) throw notFound(`appId: no app '${appId}'`);
+  return app;
+}
+
+/** That the app exists, from the isolate cache: enough to act on its keys. */
+export async function requireApp(env: Env, appId: string): Promise<void> {
+  if (!(await cachedApp(env, appId))) throw notFound(`appId: no app '${appId}'`);
+}
+
+/** Renames the app and merges its settings (additively, like profile properties). */
+export async function changeApp(env: Env, appId: string, changes: { name?: string; settings?: FlatObject }): Promise<App> {
+  const app = await getApp(env, appId);
+  const updated = { ...app, name: changes.name ?? app.name, settings: { ...app.settings, ...changes.settings } };
+  await updateApp(env.DB, updated);
+  forgetApp(app.id, app.appToken);
+  return updated;
+}
+
+export async function removeApp(env: Env, appId: string): Promise<void> {
+  const app = await getApp(env, appId);
+  // The keys go with the app (ON DELETE CASCADE); this isolate must stop trusting them at once too.
+  const keys = await listAppKeys(env.DB, app.id);
+  await deleteApp(env.DB, app.id);
+  forgetApp(app.id, app.appToken);
+  for (const key of keys) forgetKey(key.id);
+}

@@ -1,0 +1,22 @@
+import { unauthorized } from "../errors";
+import type { Credential } from "./credential";
+import { verifyJwt } from "./jwt";
+import { findAppIdByToken } from "./lookup";
+
+/** Establishes the caller from `Authorization: Bearer <jwt>` (preferred) or `app-token`. */
+export async function authenticate(
+  env: Env,
+  headers: { authorization?: string; appToken?: string },
+): Promise<Credential> {
+  if (headers.authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization);
+    if (!match) throw unauthorized("authorization: expected 'Bearer <jwt>'");
+    return verifyJwt(env, match[1]);
+  }
+  if (headers.appToken) {
+    const appId = await findAppIdByToken(env, headers.appToken);
+    if (!appId) throw unauthorized("app-token: no app has this token");
+    return { kind: "appToken", appId };
+  }
+  throw unauthorized("credentials: send an app-token header or 'Authorization: Bearer <jwt>'");
+}

@@ -1,0 +1,42 @@
+import { resolveAppUser, type AppUser } from "../db/app-users";
+import { forbidden, notFound, unauthorized } from "../errors";
+import { isServerCredential, type Credential } from "./credential";
+import { cachedApp } from "./lookup";
+
+export function requireAccountScope(credential: Credential): void {
+  if (credential.kind !== "jwt" || credential.scope !== "account") {
+    throw forbidden("credentials: this endpoint requires a JWT with account scope");
+  }
+}
+
+/** App-scope JWTs (or the account): webhooks, whispers, pre-create and appMaker messages. */
+export function requireServerScope(credential: Credential): void {
+  if (!isServerCredential(credential)) throw forbidden("credentials: this endpoint requires a JWT with app scope");
+}
+
+/**
+ * The app an app-level request acts on: the credential's own app, or, under
+ * `/v1/apps/{appId}/...`, the app an account credential names. A key never reaches another app.
+ */
+export async function appInScope(env: Env, credential: Credential, pathAppId: string | undefined): Promise<string> {
+  if (credential.kind === "jwt" && credential.scope === "account") {
+    if (!pathAppId) throw forbidden("credentials: account scope acts on an app through /v1/apps/{appId}/...");
+    if (!(await cachedApp(env, pathAppId))) throw notFound(`appId: no app '${pathAppId}'`);
+    return pathAppId;
+  }
+  if (pathAppId && pathAppId !== credential.appId) throw notFound(`appId: no app '${pathAppId}'`);
+  return credential.appId;
+}
+
+/** The app user named by `{appUserId|userId}`, once the caller is known to may act for it. */
+export async function appUserInScope(env: Env, appId: string, credential: Credential, id: string): Promise<AppUser> {
+  const appUser = await resolveAppUser(env.DB, appId, id);
+  if (!appUser) throw notFound(`appUserId: no app user '${id}'`);
+  if (credential.kind === "appToken" && appUser.credentialRequired) {
+    throw unauthorized("credentials: this app user requires a JWT credential");
+  }
+  if (credential.kind === "jwt" && credential.scope === "appUser" && credential.userId !== appUser.userId) {
+    throw forbidden("credentials: this JWT belongs to another app user");
+  }
+  return appUser;
+}

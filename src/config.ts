@@ -1,0 +1,85 @@
+import { z } from "zod";
+
+/**
+ * Every environment variable Parley reads, parsed once per `env` object. Nothing else reads a
+ * variable by name: a misconfigured deploy fails on its first request with an error that names
+ * the variable, rather than running on a silent fallback.
+ */
+export interface Config {
+  /** The account key that signs account-scope JWTs; null when the account API is not configured. */
+  account: { keyId: string; secret: string } | null;
+  /** How long an isolate trusts a cached app, key, app token or webhook list. */
+  authCacheSeconds: number;
+  /** The largest image upload, in bytes. */
+  mediaMaxBytes: number;
+  /** The origin media URLs are built on; null means the origin of the upload request. */
+  publicUrl: string | null;
+  /** The first webhook retry's delay; each further retry doubles it. */
+  webhookRetryBaseSeconds: number;
+  /** Whether webhook targets may be on this machine or a private network (local development). */
+  webhookAllowPrivateTargets: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const blank = (value: string | undefined) => value === undefined || value.trim() === "";
+
+const integer = (fallback: number, min: number) =>
+  z
+    .string()
+    .optional()
+    .refine((value) => blank(value) || (/^\s*\d+\s*$/.test(value!) && Number(value) >= min), {
+      message: `must be a whole number of at least ${min}`,
+    })
+    .transform((value) => (blank(value) ? fallback : Number(value)));
+
+const flag = z
+  .enum(["true", "false", ""], { error: 'must be "true" or "false"' })
+  .optional()
+  .transform((value) => value === "true");
+
+const origin = z
+  .union([z.literal(""), z.url({ protocol: /^https?$/, error: "must be empty or an absolute http(s) URL" })])
+  .optional()
+  .transform((value) => (value ? value.replace(/\/+$/, "") : null));
+
+const variables = z.object({
+  ACCOUNT_KEY_ID: z.string().optional(),
+  ACCOUNT_SECRET: z.string().optional(),
+  AUTH_CACHE_SECONDS: integer(30, 0),
+  MEDIA_MAX_BYTES: integer(10 * 1024 * 1024, 1),
+  PUBLIC_URL: origin,
+  WEBHOOK_RETRY_BASE_SECONDS: integer(10, 1),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: flag,
+});
+
+function parse(env: Env): Config {
+  const result = variables.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const value = (env as unknown as Record<string, unknown>)[String(issue.path[0])];
+    throw new ConfigError(`configuration: ${issue.path.join(".")} ${issue.message} (it is ${JSON.stringify(value)})`);
+  }
+  const vars = result.data;
+  return {
+    account: vars.ACCOUNT_KEY_ID && vars.ACCOUNT_SECRET ? { keyId: vars.ACCOUNT_KEY_ID, secret: vars.ACCOUNT_SECRET } : null,
+    authCacheSeconds: vars.AUTH_CACHE_SECONDS,
+    mediaMaxBytes: vars.MEDIA_MAX_BYTES,
+    publicUrl: vars.PUBLIC_URL,
+    webhookRetryBaseSeconds: vars.WEBHOOK_RETRY_BASE_SECONDS,
+    webhookAllowPrivateTargets: vars.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+  };
+}
+
+const parsed = new WeakMap<Env, Config>();
+
+export function config(env: Env): Config {
+  let value = parsed.get(env);
+  if (!value) {
+    value = parse(env);
+    parsed.set(env, value);
+  }
+  return value;
+}

@@ -1,0 +1,24 @@
+/**
+ * The contract's closed vocabularies, each declared once: zod schemas, row mappers and types
+ * all derive from these lists.
+ */
+
+/** Who wrote a message: the app user, or the business ("app maker"). */
+export const ROLES = ["appUser", "appMaker"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A device's platform, as init reports it. */
+export const PLATFORMS = ["ios", "android", "web", "other"] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** What a webhook listens to: every message, or only one role's. */
+export const TRIGGERS = ["message", "message:appUser", "message:appMaker"] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+/** The trigger a message fires, named by its author's role. */
+export type MessageTrigger = Extract<Trigger, `message:${Role}`>;
+export const messageTrigger = (role: Role): MessageTrigger => `message:${role}`;
+
+/** Where a webhook delivery stands after its latest attempt. */
+export const DELIVERY_OUTCOMES = ["retrying", "delivered", "failed"] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];

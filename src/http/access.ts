@@ -1,0 +1,13 @@
+import { loadAppUser, authenticate, requireAccount, requireServer, scopeToApp } from "./auth";
+import { describe } from "./openapi";
+
+/**
+ * The middleware each kind of route runs, in order, headed by what it tells the OpenAPI
+ * document about the credentials it accepts. Routes list them explicitly rather than through
+ * `use("*")`, which in a mounted router would reach the other routers' paths too.
+ */
+export const publicAccess = describe({ access: "public" });
+export const accountAccess = [describe({ access: "account" }), authenticate, requireAccount] as const;
+export const appAccess = [describe({ access: "app" }), authenticate, scopeToApp] as const;
+export const serverAccess = [describe({ access: "server" }), authenticate, scopeToApp, requireServer] as const;
+export const appUserAccess = [describe({ access: "appUser" }), authenticate, scopeToApp, loadAppUser] as const;

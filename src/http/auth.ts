@@ -1,0 +1,36 @@
+import { createMiddleware } from "hono/factory";
+import { authenticate as identify } from "../auth/authenticate";
+import { appInScope, appUserInScope, requireAccountScope, requireServerScope } from "../auth/authorize";
+import { enforceRateLimit } from "../auth/rate-limit";
+import type { AppEnv } from "./context";
+
+/** Who is calling, then whether that caller still has budget. */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const credential = await identify(c.env, {
+    authorization: c.req.header("authorization"),
+    appToken: c.req.header("app-token"),
+  });
+  c.set("credential", credential);
+  await enforceRateLimit(c.env, credential, c.req.raw.headers.get("cf-connecting-ip") ?? "unknown");
+  await next();
+});
+
+export const requireAccount = createMiddleware<AppEnv>(async (c, next) => {
+  requireAccountScope(c.get("credential"));
+  await next();
+});
+
+export const scopeToApp = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("appId", await appInScope(c.env, c.get("credential"), c.req.param("appId")));
+  await next();
+});
+
+export const requireServer = createMiddleware<AppEnv>(async (c, next) => {
+  requireServerScope(c.get("credential"));
+  await next();
+});
+
+export const loadAppUser = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("appUser", await appUserInScope(c.env, c.get("appId"), c.get("credential"), c.req.param("appUserId") ?? ""));
+  await next();
+});

@@ -1,0 +1,69 @@
+import { config } from "../config";
+import { listDeliveries, type Delivery } from "../db/webhook-deliveries";
+import { deleteWebhook, findWebhook, insertWebhook, listWebhooks, updateWebhook, type Webhook } from "../db/webhooks";
+import type { Trigger } from "../enums";
+import { badRequest, notFound } from "../errors";
+import { newHexSecret, newId } from "../lib/ids";
+import { forgetWebhooks } from "./cache";
+import { isPrivateHost } from "./targets";
+
+export const MAX_WEBHOOKS_PER_APP = 10;
+
+function checkTarget(env: Env, target: string): string {
+  if (!config(env).webhookAllowPrivateTargets && isPrivateHost(new URL(target).hostname)) {
+    throw badRequest("target: must not be on a private network or this machine");
+  }
+  return target;
+}
+
+export async function getWebhook(env: Env, appId: string, id: string): Promise<Webhook> {
+  const webhook = await findWebhook(env.DB, id);
+  if (!webhook || webhook.appId !== appId) throw notFound(`webhookId: no webhook '${id}'`);
+  return webhook;
+}
+
+export async function createWebhook(env: Env, appId: string, input: { target: string; triggers?: Trigger[] }): Promise<Webhook> {
+  const webhook: Webhook = {
+    id: newId(),
+    appId,
+    target: checkTarget(env, input.target),
+    triggers: input.triggers ?? ["message"],
+    secret: newHexSecret(),
+    createdAt: Date.now(),
+  };
+  if (!(await insertWebhook(env.DB, webhook, MAX_WEBHOOKS_PER_APP))) {
+    throw badRequest(`webhooks: an app has at most ${MAX_WEBHOOKS_PER_APP} webhooks`);
+  }
+  forgetWebhooks(appId);
+  return webhook;
+}
+
+export const appWebhookList = (env: Env, appId: string) => listWebhooks(env.DB, appId);
+
+export async function changeWebhook(
+  env: Env,
+  appId: string,
+  id: string,
+  changes: { target?: string; triggers?: Trigger[] },
+): Promise<Webhook> {
+  const webhook = await getWebhook(env, appId, id);
+  const updated = {
+    ...webhook,
+    target: changes.target === undefined ? webhook.target : checkTarget(env, changes.target),
+    triggers: changes.triggers ?? webhook.triggers,
+  };
+  await updateWebhook(env.DB, updated);
+  forgetWebhooks(appId, id);
+  return updated;
+}
+
+export async function removeWebhook(env: Env, appId: string, id: string): Promise<void> {
+  const webhook = await getWebhook(env, appId, id);
+  await deleteWebhook(env.DB, webhook.id);
+  forgetWebhooks(appId, id);
+}
+
+export async function webhookDeliveries(env: Env, appId: string, id: string, limit: number): Promise<Delivery[]> {
+  const webhook = await getWebhook(env, appId, id);
+  return listDeliveries(env.DB, webhook.id, limit);
+}
