@@ -17,7 +17,8 @@ const worker = (miniflare: Record<string, unknown> = {}) =>
     },
   });
 
-// Tests run inside workerd against real D1, Durable Objects, R2 and Queues.
+// The worker and rate-limits tests run inside workerd against real D1, Durable Objects, R2 and
+// Queues; the architecture tests read src/ on plain Node.
 export default defineConfig({
   test: {
     projects: [
@@ -45,6 +46,14 @@ export default defineConfig({
           include: ["test/rate-limits/**/*.test.ts"],
           setupFiles: ["./test/worker/apply-migrations.ts"],
           testTimeout: 30_000,
+        },
+      },
+      {
+        // The import check: layers and cycles of src/ (test/architecture/imports.ts).
+        test: {
+          name: "architecture",
+          environment: "node",
+          include: ["test/architecture/**/*.test.ts"],
         },
       },
     ],
