@@ -231,13 +231,14 @@ export function openApiDocument(routes: RouterRoute[], info: DocumentInfo) {
     paths[path] ??= {};
     paths[path][method.toLowerCase()] = operation(doc, method.toLowerCase(), path, params, schemas);
   }
-  const error = schemas.convert(errorSchema, "output");
+  // Named, so it lands among the components, which every error response refers to.
+  schemas.convert(errorSchema, "output");
   return {
     openapi: "3.1.0",
     info,
     paths,
     components: {
-      schemas: { ...schemas.components, Error: error },
+      schemas: schemas.components,
       securitySchemes: SECURITY_SCHEMES,
       headers: {
         RequestId: {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { account, BASE, call, createApp, device, expectError, type TestApp } from "./helpers";
 
 const LIMIT = 100 * 1024;
@@ -222,5 +222,29 @@ describe("concurrent changes", () => {
     expectError(await call("POST", "/v1/init", app.token, { body: { device: device("d1") } }), 409);
     expectError(await call("POST", "/v1/appusers", app.server, { body: { userId: "late" } }), 409);
     expectError(await call("POST", "/v1/whispers", app.server, { body: { event: "e", text: "t" } }), 409);
+    expectError(await call("POST", "/v1/webhooks", app.server, { body: { target: "https://hooks.example.com/x" } }), 409);
+    expectError(await call("POST", "/v1/init", app.token, { body: { device: device("d2"), userId: "late-by-init" } }), 409);
+  });
+
+  it("answers 409 when an account adds a key to an app deleted since this isolate cached it", async () => {
+    const app = await createApp();
+    const acct = await account();
+    expect((await call("GET", `/v1/apps/${app.appId}/keys`, acct)).status).toBe(200);
+    await env.DB.prepare("DELETE FROM apps WHERE id = ?").bind(app.appId).run();
+    expectError(await call("POST", `/v1/apps/${app.appId}/keys`, acct, { body: { name: "late" } }), 409);
+  });
+
+  it("keeps other database failures as server errors rather than calling them conflicts", async () => {
+    const app = await createApp();
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const failing = vi.spyOn(env.DB, "prepare").mockImplementation(() => {
+      throw new Error("D1_ERROR: CHECK constraint failed: something else");
+    });
+    try {
+      expectError(await call("POST", "/v1/whispers", app.server, { body: { event: "e", text: "t" } }), 500);
+    } finally {
+      failing.mockRestore();
+      logged.mockRestore();
+    }
   });
 });

@@ -1,0 +1,45 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { config, ConfigError } from "../../src/config";
+
+const withVars = (vars: Record<string, string | undefined>) => ({ ...env, ...vars }) as Env;
+
+describe("config", () => {
+  it("reads every variable once, with wrangler.toml's values", () => {
+    expect(config(env)).toEqual({
+      account: { keyId: env.ACCOUNT_KEY_ID, secret: env.ACCOUNT_SECRET },
+      authCacheSeconds: 30,
+      mediaMaxBytes: 10485760,
+      publicUrl: null,
+      webhookRetryBaseSeconds: 10,
+      webhookAllowPrivateTargets: false,
+    });
+    expect(config(env)).toBe(config(env));
+  });
+
+  it("falls back to the documented defaults for empty variables", () => {
+    const parsed = config(withVars({ AUTH_CACHE_SECONDS: "", MEDIA_MAX_BYTES: "", WEBHOOK_RETRY_BASE_SECONDS: "", WEBHOOK_ALLOW_PRIVATE_TARGETS: "" }));
+    expect(parsed).toMatchObject({ authCacheSeconds: 30, mediaMaxBytes: 10485760, webhookRetryBaseSeconds: 10, webhookAllowPrivateTargets: false });
+  });
+
+  it("normalises PUBLIC_URL and treats a missing account key as no account API", () => {
+    const parsed = config(withVars({ PUBLIC_URL: "https://chat.example.com/", ACCOUNT_SECRET: "" }));
+    expect(parsed.publicUrl).toBe("https://chat.example.com");
+    expect(parsed.account).toBeNull();
+    expect(config(withVars({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" })).webhookAllowPrivateTargets).toBe(true);
+  });
+
+  it.each([
+    ["AUTH_CACHE_SECONDS", "thirty"],
+    ["AUTH_CACHE_SECONDS", "-1"],
+    ["MEDIA_MAX_BYTES", "0"],
+    ["MEDIA_MAX_BYTES", "1.5"],
+    ["WEBHOOK_RETRY_BASE_SECONDS", "ten"],
+    ["WEBHOOK_ALLOW_PRIVATE_TARGETS", "yes"],
+    ["PUBLIC_URL", "chat.example.com"],
+    ["PUBLIC_URL", "ftp://example.com"],
+  ])("refuses %s=%j with an error naming the variable", (name, value) => {
+    expect(() => config(withVars({ [name]: value }))).toThrow(ConfigError);
+    expect(() => config(withVars({ [name]: value }))).toThrow(new RegExp(`^configuration: ${name} `));
+  });
+});
