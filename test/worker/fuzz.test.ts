@@ -16,7 +16,9 @@ import {
   type Json,
 } from "./fuzz-arbitraries";
 import { credentialHeaders, credentialRecipe, type CredentialRecipe, type KeyRing } from "./fuzz-credentials";
-import { account, BASE, bearer, call, conversationOf, createApp, sign, type TestApp } from "./helpers";
+import { bearer, sign } from "../support/jwt.ts";
+import { initUser as initUserVia, preCreateUser } from "../support/users.ts";
+import { account, BASE, call, conversationOf, createApp, workerSend, type TestApp } from "./helpers";
 
 /**
  * Property-based fuzzing of every endpoint in the Workers runtime. Four properties, each run
@@ -125,8 +127,8 @@ async function ok(response: Promise<{ status: number; json: any }>) {
 }
 
 async function initUser(headers: Record<string, string>, deviceId: string, userId?: string): Promise<UserRef> {
-  const json = await ok(call("POST", "/v1/init", headers, { body: { device: { id: deviceId, platform: "ios" }, ...(userId && { userId }) } }));
-  return { _id: json.appUser._id, userId: json.appUser.userId ?? null, deviceId };
+  const appUser = await initUserVia(workerSend, headers, { id: deviceId, platform: "ios" }, userId);
+  return { _id: appUser._id, userId: appUser.userId ?? null, deviceId };
 }
 
 /** A valid upload: a PNG as `source`, posted as the app user. */
@@ -160,11 +162,9 @@ async function setUpWorld() {
   vMediaKey = await upload(alice._id, V.token);
   anon = await initUser(V.token, "victim-device-anon");
   await ok(call("POST", `/v1/appusers/${anon._id}/messages`, V.token, { body: { role: "appUser", text: MARK } }));
-  const carolJson = await ok(
-    call("POST", "/v1/appusers", V.server, { body: { userId: "carol@victim.test", credentialRequired: true, givenName: MARK } }),
-  );
-  carol = { _id: carolJson.appUser._id, userId: "carol@victim.test", deviceId: "victim-device-carol" };
-  await ok(call("POST", "/v1/init", await V.user("carol@victim.test"), { body: { device: { id: carol.deviceId, platform: "web" } } }));
+  const carolUser = await preCreateUser(workerSend, V.server, "carol@victim.test", { credentialRequired: true, givenName: MARK });
+  carol = { _id: carolUser._id, userId: "carol@victim.test", deviceId: "victim-device-carol" };
+  await initUserVia(workerSend, await V.user("carol@victim.test"), { id: carol.deviceId, platform: "web" });
   await ok(call("POST", `/v1/appusers/${carol._id}/messages`, V.server, { body: { role: "appMaker", text: MARK } }));
   vWhisper = (await ok(call("POST", "/v1/whispers", V.server, { body: { event: "victim-event", text: MARK } }))).whisper._id;
   // Created last and only for appMaker messages: no delivery is pending while the fuzz runs.
