@@ -33,13 +33,26 @@ export interface CreateAppOptions {
   iat?: boolean;
 }
 
+/** A key the account API made for an app: its id (the JWT kid) and secret. */
+export interface Key {
+  _id: string;
+  secret: string;
+  [field: string]: unknown;
+}
+
+/** POST /v1/apps/{appId}/keys with an account credential (`auth`): the new key. */
+export async function createKey(send: Send, auth: Record<string, string>, appId: string, name = "server"): Promise<Key> {
+  const { key } = await expectStatus(send, "POST", `/v1/apps/${appId}/keys`, auth, 201, { name });
+  return key;
+}
+
 /** Creates an app and a key through the account API with the account key's credentials. */
 export async function createApp(send: Send, account: Signer, options: CreateAppOptions = {}): Promise<App> {
   const { name = "test app", settings, keyName = "server", exp, iat } = options;
   const jwtOptions = { exp, iat };
   const auth = bearer(await accountJwt(account, jwtOptions));
   const { app } = await expectStatus(send, "POST", "/v1/apps", auth, 201, { name, ...(settings && { settings }) });
-  const { key } = await expectStatus(send, "POST", `/v1/apps/${app._id}/keys`, auth, 201, { name: keyName });
+  const key = await createKey(send, auth, app._id, keyName);
   const userJwt = (userId: string) => sign({ scope: "appUser", userId }, key._id, key.secret, jwtOptions);
   const appJwt = await sign({ scope: "app" }, key._id, key.secret, jwtOptions);
   return {

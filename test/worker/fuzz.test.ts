@@ -16,9 +16,10 @@ import {
   type Json,
 } from "./fuzz-arbitraries";
 import { credentialHeaders, credentialRecipe, type CredentialRecipe, type KeyRing } from "./fuzz-credentials";
+import { createApp as createAppVia, createKey } from "../support/apps.ts";
 import { bearer, sign } from "../support/jwt.ts";
 import { initUser as initUserVia, preCreateUser } from "../support/users.ts";
-import { account, BASE, call, conversationOf, createApp, workerSend, type TestApp } from "./helpers";
+import { account, ACCOUNT, BASE, call, conversationOf, createApp, workerSend, type TestApp } from "./helpers";
 
 /**
  * Property-based fuzzing of every endpoint in the Workers runtime. Four properties, each run
@@ -147,13 +148,10 @@ async function upload(appUserId: string, headers: Record<string, string>) {
 async function setUpWorld() {
   accountHeaders = await account();
   [V, A] = await Promise.all([createApp("victim", { marker: MARK }), createApp("attacker")]);
-  const extraKeys = await Promise.all(
-    [1, 2].map(() => ok(call("POST", `/v1/apps/${A.appId}/keys`, accountHeaders, { body: { name: "more" } }))),
-  );
-  aServerHeaders = [A.server, ...(await Promise.all(extraKeys.map(({ key }) => sign({ scope: "app" }, key._id, key.secret).then(bearer))))];
-  const sacrificial = await ok(call("POST", "/v1/apps", accountHeaders, { body: { name: "sacrificial" } }));
-  const sKey = await ok(call("POST", `/v1/apps/${sacrificial.app._id}/keys`, accountHeaders, { body: { name: "s" } }));
-  S = { appId: sacrificial.app._id, keyId: sKey.key._id };
+  const extraKeys = await Promise.all([1, 2].map(() => createKey(workerSend, accountHeaders, A.appId, "more")));
+  aServerHeaders = [A.server, ...(await Promise.all(extraKeys.map((key) => sign({ scope: "app" }, key._id, key.secret).then(bearer))))];
+  const sacrificial = await createAppVia(workerSend, ACCOUNT, { name: "sacrificial", keyName: "s" });
+  S = { appId: sacrificial.appId, keyId: sacrificial.keyId };
 
   // The victim: identified, anonymous and credential-required users, each with messages.
   alice = await initUser(V.token, "victim-device-alice", "alice@victim.test");
