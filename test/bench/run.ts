@@ -43,7 +43,6 @@ interface Prepared {
 
 const messageBody = JSON.stringify({ role: "appUser", text: "A benchmark message of ordinary length, about sixty chars." });
 
-
 async function prepare(server: DevServer): Promise<Prepared> {
   const started = Date.now();
   const app = await createApp(server.baseUrl, server.account);

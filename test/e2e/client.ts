@@ -36,4 +36,3 @@ export const refusal = (call: Promise<unknown>): Promise<number> =>
       return error.response.status;
     },
   );
-
