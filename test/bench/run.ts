@@ -5,7 +5,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevServer, type DevServer } from "../support/dev-server.ts";
-import { call, createApp, pool, type BenchApp } from "./api.ts";
+import type { App } from "../support/apps.ts";
+import { httpSend } from "../support/http.ts";
+import { pool } from "../support/pace.ts";
+import { initUser, preCreateUser } from "../support/users.ts";
+import { call, createApp } from "./api.ts";
 import { BENCH_RATE_LIMIT, ROOT, writeBenchConfig } from "./config.ts";
 import { runLoad, type Figures, type LoadOptions } from "./load.ts";
 import { fmt, machine, percentile, table, writeJson, type ScenarioResult } from "./report.ts";
@@ -29,7 +33,7 @@ const log = (text: string) => console.log(text);
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 interface Prepared {
-  app: BenchApp;
+  app: App;
   /** `_id`s of the users the posting scenarios spread over. */
   users: string[];
   single: string;
@@ -37,49 +41,39 @@ interface Prepared {
   large: string;
 }
 
-const tokenAuth = (app: BenchApp) => ({ "app-token": app.appToken });
-const jwtAuth = (app: BenchApp) => ({ authorization: `Bearer ${app.appJwt}` });
 const messageBody = JSON.stringify({ role: "appUser", text: "A benchmark message of ordinary length, about sixty chars." });
-
-async function initUser(server: DevServer, app: BenchApp, userId: string): Promise<string> {
-  const { appUser } = await call(server.baseUrl, "POST", "/v1/init", tokenAuth(app), {
-    device: { id: `device-${userId}`, platform: "web" },
-    userId,
-  });
-  return appUser._id;
-}
-
-/** The business's server creating a user: one D1 write, so 1,000 of them are quick to make. */
-async function preCreateUser(server: DevServer, app: BenchApp, userId: string): Promise<string> {
-  const { appUser } = await call(server.baseUrl, "POST", "/v1/appusers", jwtAuth(app), { userId });
-  return appUser._id;
-}
 
 async function prepare(server: DevServer): Promise<Prepared> {
   const started = Date.now();
   const app = await createApp(server.baseUrl, server.account);
+  const send = httpSend(server.baseUrl);
+  /** A device's init with the app token. */
+  const initDevice = async (userId: string): Promise<string> =>
+    (await initUser(send, app.token, { id: `device-${userId}`, platform: "web" }, userId))._id;
+  /** The business's server creating a user: one D1 write, so 1,000 of them are quick to make. */
+  const preCreate = async (userId: string): Promise<string> => (await preCreateUser(send, app.server, userId))._id;
   const post = (user: string) =>
-    call(server.baseUrl, "POST", `/v1/appusers/${user}/conversation/messages`, tokenAuth(app), JSON.parse(messageBody));
+    call(server.baseUrl, "POST", `/v1/appusers/${user}/conversation/messages`, app.token, JSON.parse(messageBody));
 
   // One message each beforehand, so the measured posts are the steady state and not the
   // one-time conversationStarted write of a user's first message.
-  const users = await pool(USERS, SETUP_CONCURRENCY, (i) => preCreateUser(server, app, `bench-user-${i}`));
+  const users = await pool(USERS, SETUP_CONCURRENCY, (i) => preCreate(`bench-user-${i}`));
   await pool(USERS, SETUP_CONCURRENCY, (i) => post(users[i]));
-  const [single, small, large] = await Promise.all(["single", "small", "large"].map((name) => initUser(server, app, `bench-${name}`)));
+  const [single, small, large] = await Promise.all(["single", "small", "large"].map((name) => initDevice(`bench-${name}`)));
   await post(single);
   log(`  ${USERS} users pre-created, one message each (${elapsed(started)})`);
 
   // Seeding in batches: a tracked event appends every matching whisper in one call to the
   // conversation object, so 20,000 messages take 200 requests instead of 20,000.
   await pool(SEED_BATCH, SETUP_CONCURRENCY, (i) =>
-    call(server.baseUrl, "POST", "/v1/whispers", jwtAuth(app), { event: "bench-seed", text: `Seeded message ${i}, of ordinary length for a chat.` }),
+    call(server.baseUrl, "POST", "/v1/whispers", app.server, { event: "bench-seed", text: `Seeded message ${i}, of ordinary length for a chat.` }),
   );
   const track = (user: string) =>
-    call(server.baseUrl, "POST", `/v1/appusers/${user}/events`, tokenAuth(app), { name: "bench-seed" });
+    call(server.baseUrl, "POST", `/v1/appusers/${user}/events`, app.token, { name: "bench-seed" });
   await pool(SMALL_CONVERSATION / SEED_BATCH, 1, () => track(small));
   await pool(LARGE_CONVERSATION / SEED_BATCH, 4, () => track(large));
   for (const [user, expected] of [[small, SMALL_CONVERSATION], [large, LARGE_CONVERSATION]] as const) {
-    const { messages, previous } = await call(server.baseUrl, "GET", `/v1/appusers/${user}/messages`, tokenAuth(app));
+    const { messages, previous } = await call(server.baseUrl, "GET", `/v1/appusers/${user}/messages`, app.token);
     if (messages.length !== 100 || (expected > 100) !== Boolean(previous)) {
       throw new Error(`seeding: the conversation of ${expected} messages does not page as expected`);
     }
@@ -161,7 +155,7 @@ async function main() {
     };
     let next = 0;
     const anyUser = () => ({ path: `/v1/appusers/${users[next++ % users.length]}/conversation/messages` });
-    const postToUsers = { method: "POST" as const, path: anyUser().path, headers: tokenAuth(app), body: messageBody, vary: anyUser };
+    const postToUsers = { method: "POST" as const, path: anyUser().path, headers: app.token, body: messageBody, vary: anyUser };
 
     log("Scenarios:");
     await scenario("1", "baseline: GET / (no auth)", { path: "/" });
@@ -169,33 +163,33 @@ async function main() {
     await scenario("3", "post message, one conversation", {
       method: "POST",
       path: `/v1/appusers/${single}/conversation/messages`,
-      headers: tokenAuth(app),
+      headers: app.token,
       body: messageBody,
     });
     const small4 = await scenario("4a", `GET conversation, ${SMALL_CONVERSATION} messages`, {
       path: `/v1/appusers/${small}/conversation`,
-      headers: tokenAuth(app),
+      headers: app.token,
     });
     const large4 = await scenario("4b", `GET conversation, ${fmt(LARGE_CONVERSATION)} messages`, {
       path: `/v1/appusers/${large}/conversation`,
-      headers: tokenAuth(app),
+      headers: app.token,
     });
     let device = 0;
     await scenario("5", "init, a new device each", {
       method: "POST",
       path: "/v1/init",
-      headers: tokenAuth(app),
+      headers: app.token,
       vary: () => ({ body: JSON.stringify({ device: { id: `fresh-${++device}`, platform: "web" } }) }),
     });
     const jwt6 = await scenario("6", `GET conversation, ${SMALL_CONVERSATION} messages, app JWT`, {
       path: `/v1/appusers/${small}/conversation`,
-      headers: jwtAuth(app),
+      headers: app.server,
     });
 
     // Scenario 7: scenario 2's load again, now with a webhook, sampled by the probe.
     const started7 = await startProbe();
     probe = started7.child;
-    await call(s.baseUrl, "POST", "/v1/webhooks", jwtAuth(app), {
+    await call(s.baseUrl, "POST", "/v1/webhooks", app.server, {
       target: `http://127.0.0.1:${started7.port}/hook`,
       triggers: ["message:appUser"],
     });

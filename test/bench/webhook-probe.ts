@@ -3,6 +3,7 @@
 // and a sampling client that posts messages during the load and notes when each 2xx came back.
 import { createServer } from "node:http";
 import { performance } from "node:perf_hooks";
+import { sleep } from "../support/pace.ts";
 
 export interface SampleRequest {
   type: "sample";
@@ -57,8 +58,6 @@ const server = createServer((req, res) => {
     }
   });
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 async function sample(request: SampleRequest): Promise<SampleResult> {
   await sleep(request.startDelayMs);

@@ -1,7 +1,9 @@
-// What the end-to-end tests share: the official client, JWTs, and the calls it has no method for.
+// What the end-to-end tests share: the official client, apps, and the calls it has no method for.
 import { createRequire } from "node:module";
-import { SignJWT } from "jose";
 import { inject } from "vitest";
+import { createApp as createAppVia, type App } from "../support/apps.ts";
+import { expectStatus, httpSend } from "../support/http.ts";
+import { bearer } from "../support/jwt.ts";
 
 // The client's Node entry (package.json "main"), loaded the way a Node app of its day did.
 export const SmoochCore = createRequire(import.meta.url)("smooch-core");
@@ -10,24 +12,18 @@ export const baseUrl = inject("baseUrl");
 export const options = { serviceUrl: `${baseUrl}/v1` };
 export const HEX_ID = /^[0-9a-f]{24}$/;
 
-export const sign = (payload: Record<string, unknown>, kid: string, secret: string) =>
-  new SignJWT(payload)
-    .setProtectedHeader({ alg: "HS256", kid })
-    .setIssuedAt()
-    .setExpirationTime("10m")
-    .sign(new TextEncoder().encode(secret));
+/** The e2e suite's JWTs expire in 10 minutes, as a server's short-lived tokens would. */
+const JWT_EXPIRY = "10m";
+
+const send = httpSend(baseUrl);
 
 /** Calls the endpoints smooch-core 1.5.0 has no method for (account API, whispers, deliveries). */
-export async function api(method: string, path: string, jwt: string, body?: unknown) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
+export const api = (method: string, path: string, jwt: string, body?: unknown) =>
+  expectStatus(send, method, path, bearer(jwt), [200, 201], body);
+
+/** An app and a key made through the account API of the server the global setup started. */
+export const createApp = (name: string): Promise<App> =>
+  createAppVia(send, { keyId: inject("accountKeyId"), secret: inject("accountSecret") }, { name, exp: JWT_EXPIRY });
 
 /** The HTTP status smooch-core rejected with (its errors carry the fetch Response). */
 export const refusal = (call: Promise<unknown>): Promise<number> =>
@@ -40,6 +36,3 @@ export const refusal = (call: Promise<unknown>): Promise<number> =>
       return error.response.status;
     },
   );
-
-/** An account-scope JWT for the server the global setup started. */
-export const accountJwt = () => sign({ scope: "account" }, inject("accountKeyId"), inject("accountSecret"));

@@ -1,7 +1,7 @@
 // The official client, smooch-core 1.5.0, against the worker running in `wrangler dev`.
 import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { accountJwt, api, HEX_ID, options, refusal, sign, SmoochCore } from "./client.ts";
+import { api, createApp, HEX_ID, options, refusal, SmoochCore } from "./client.ts";
 
 const gravatar = (email: string) =>
   expect.stringContaining(createHash("md5").update(email.trim().toLowerCase()).digest("hex"));
@@ -22,11 +22,8 @@ async function init(client: any, userId: string, deviceId = `e2e-device-${++devi
 }
 
 beforeAll(async () => {
-  const account = await accountJwt();
-  const { app } = await api("POST", "/v1/apps", account, { name: "smooch-core e2e" });
-  const { key } = await api("POST", `/v1/apps/${app._id}/keys`, account, { name: "server" });
-  ({ _id: keyId, secret } = key);
-  appJwt = await sign({ scope: "app" }, keyId, secret);
+  const app = await createApp("smooch-core e2e");
+  ({ keyId, secret, appJwt } = app);
   withToken = new SmoochCore({ appToken: app.appToken }, options);
   asApp = new SmoochCore({ keyId, secret, scope: "app" }, options);
 });

@@ -3,7 +3,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accountJwt as signAccountJwt, api, baseUrl, HEX_ID, options, refusal, sign, SmoochCore } from "./client.ts";
+import { sleep } from "../support/pace.ts";
+import { api, baseUrl, createApp, HEX_ID, options, refusal, SmoochCore } from "./client.ts";
 
 /** Long enough for the queue's 1 s batch window plus a retry delay or two of the 1 s base. */
 const DELIVERY_DEADLINE_MS = 15_000;
@@ -14,8 +15,6 @@ const QUIET_MS = 2_000;
  * due 4 s (4 x base) plus the queue's 1 s batch window after the third.
  */
 const AFTER_LAST_MS = 6_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `probe` returns something truthy, failing with `what` after the deadline. */
 async function until<T>(
@@ -71,18 +70,16 @@ function signatureVerifies(request: Received, secret: string): boolean {
 
 // --- Apps: one per test, so that no test's webhooks hear another test's messages. ---
 
-let accountJwt: string;
 let apps = 0;
 
 async function newApp() {
-  const { app } = await api("POST", "/v1/apps", accountJwt, { name: `webhooks e2e ${++apps}` });
-  const { key } = await api("POST", `/v1/apps/${app._id}/keys`, accountJwt, { name: "server" });
+  const app = await createApp(`webhooks e2e ${++apps}`);
   return {
     /** The app's server. */
-    asApp: new SmoochCore({ keyId: key._id, secret: key.secret, scope: "app" }, options),
+    asApp: new SmoochCore({ keyId: app.keyId, secret: app.secret, scope: "app" }, options),
     /** A device or browser. */
     withToken: new SmoochCore({ appToken: app.appToken }, options),
-    appJwt: await sign({ scope: "app" }, key._id, key.secret),
+    appJwt: app.appJwt,
   };
 }
 
@@ -92,7 +89,6 @@ async function newUser(client: any, userId: string) {
 }
 
 beforeAll(async () => {
-  accountJwt = await signAccountJwt();
   server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signalGroup, startDevServer, type DevServer } from "../support/dev-server.ts";
+import { sleep } from "../support/pace.ts";
 import {
   allMessages,
   createApp,
@@ -16,7 +17,6 @@ import {
   readConversations,
   readDeliveryLog,
   request,
-  sleep,
   waitGroupGone,
   WebhookTarget,
   type StoredMessage,

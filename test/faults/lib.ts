@@ -1,15 +1,17 @@
-// Shared pieces of the fault suite: an HTTP client for the API, app setup, a local webhook
-// target, a bounded worker pool, message paging, workerd memory from /proc and a read-only look
-// at the local state files.
+// Shared pieces of the fault suite: an HTTP client for the API that never throws, app and user
+// setup (on test/support), a local webhook target, message paging, workerd memory from /proc and
+// a read-only look at the local state files.
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { SignJWT } from "jose";
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { createApp as createAppVia, type App } from "../support/apps.ts";
+import { httpSend, type Reply as Answer } from "../support/http.ts";
+import { bearer, type Signer } from "../support/jwt.ts";
+import { pool, sleep } from "../support/pace.ts";
+import { initUser } from "../support/users.ts";
 
 export const log = (line: string) => console.log(`  ${line}`);
 
@@ -22,17 +24,10 @@ export class Failures {
   }
 }
 
-export async function sign(payload: Record<string, unknown>, kid: string, secret: string): Promise<string> {
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: "HS256", kid })
-    .setIssuedAt()
-    .setExpirationTime("2h")
-    .sign(new TextEncoder().encode(secret));
-}
+/** The fault suite's JWTs outlive its longest check. */
+const JWT_EXPIRY = "2h";
 
-export interface Reply {
-  status: number;
-  json: any;
+export interface Reply extends Answer {
   ms: number;
 }
 
@@ -48,30 +43,11 @@ export interface RequestOptions {
 
 /** One API call; never throws, so load loops can classify every outcome. */
 export async function request(baseUrl: string, method: string, path: string, options: RequestOptions = {}): Promise<Outcome> {
-  const headers: Record<string, string> = {};
-  if (options.jwt) headers.authorization = `Bearer ${options.jwt}`;
-  let body: string | FormData | undefined;
-  if (options.form) body = options.form;
-  else if (options.body !== undefined) {
-    headers["content-type"] = "application/json";
-    body = JSON.stringify(options.body);
-  }
+  const send = httpSend(baseUrl, { timeoutMs: options.timeoutMs });
   const started = performance.now();
   try {
-    const response = await fetch(path.startsWith("http") ? path : `${baseUrl}${path}`, {
-      method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-    });
-    const text = await response.text();
-    let json: unknown = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = text;
-    }
-    return { status: response.status, json, ms: performance.now() - started };
+    const { status, json } = await send(method, path, options.jwt ? bearer(options.jwt) : {}, options.form ?? options.body);
+    return { status, json, ms: performance.now() - started };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     return { status: 0, error: cause ?? (error instanceof Error ? error.message : String(error)), ms: performance.now() - started };
@@ -93,28 +69,9 @@ export async function expectStatus(
   return (outcome as Reply).json;
 }
 
-export interface TestApp {
-  appId: string;
-  keyId: string;
-  secret: string;
-  /** App-scope JWT: the business's server. */
-  appJwt: string;
-  userJwt: (userId: string) => Promise<string>;
-}
-
 /** An app and a key made through the account API, as the briefing describes. */
-export async function createApp(baseUrl: string, account: { keyId: string; secret: string }, name: string): Promise<TestApp> {
-  const accountJwt = await sign({ scope: "account" }, account.keyId, account.secret);
-  const { app } = await expectStatus(baseUrl, "POST", "/v1/apps", 201, { jwt: accountJwt, body: { name } });
-  const { key } = await expectStatus(baseUrl, "POST", `/v1/apps/${app._id}/keys`, 201, { jwt: accountJwt, body: { name: "faults" } });
-  return {
-    appId: app._id,
-    keyId: key._id,
-    secret: key.secret,
-    appJwt: await sign({ scope: "app" }, key._id, key.secret),
-    userJwt: (userId) => sign({ scope: "appUser", userId }, key._id, key.secret),
-  };
-}
+export const createApp = (baseUrl: string, account: Signer, name: string): Promise<App> =>
+  createAppVia(httpSend(baseUrl), account, { name, keyName: "faults", exp: JWT_EXPIRY });
 
 export interface User {
   index: number;
@@ -128,31 +85,14 @@ export interface User {
  * Creates users through init with their own appUser JWTs: each user then spends its own
  * rate-limit budget, so load spread over many users stays under the per-user limit.
  */
-export async function initUsers(baseUrl: string, app: TestApp, prefix: string, count: number): Promise<User[]> {
-  return pool(8, count, async (index) => {
+export async function initUsers(baseUrl: string, app: App, prefix: string, count: number): Promise<User[]> {
+  const send = httpSend(baseUrl);
+  return pool(count, 8, async (index) => {
     const userId = `${prefix}-${index}`;
     const jwt = await app.userJwt(userId);
-    const { appUser } = await expectStatus(baseUrl, "POST", "/v1/init", 200, {
-      jwt,
-      body: { device: { id: `${userId}-device-0`, platform: "other" }, userId },
-    });
+    const appUser = await initUser(send, bearer(jwt), { id: `${userId}-device-0`, platform: "other" }, userId);
     return { index, userId, id: appUser._id, jwt };
   });
-}
-
-/** Runs task(0..count-1) with at most `concurrency` at once; results in index order. */
-export async function pool<T>(concurrency: number, count: number, task: (index: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) {
-        const index = next++;
-        results[index] = await task(index);
-      }
-    }),
-  );
-  return results;
 }
 
 export interface StoredMessage {

@@ -2,7 +2,8 @@
 // comes back. Every delivery must arrive at least once, and the attempts of one delivery must all
 // carry the same X-Parley-Delivery id.
 import { startDevServer, type DevServer } from "../support/dev-server.ts";
-import { createApp, expectStatus, Failures, figures, initUsers, request, sleep, WebhookTarget, type User } from "./lib.ts";
+import { sleep } from "../support/pace.ts";
+import { createApp, expectStatus, Failures, figures, initUsers, request, WebhookTarget, type User } from "./lib.ts";
 
 /** The first half refuses connections (nothing listens), the second half drops them unanswered. */
 const REFUSED_MS = 5_000;

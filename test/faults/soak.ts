@@ -2,6 +2,7 @@
 // message reads, image uploads) at a fixed concurrency. No 5xx, workerd's memory stays within a
 // bound, and the final state is what the load generator was acknowledged.
 import { startDevServer, type DevServer } from "../support/dev-server.ts";
+import { sleep } from "../support/pace.ts";
 import {
   allMessages,
   createApp,
@@ -11,7 +12,6 @@ import {
   log,
   mb,
   request,
-  sleep,
   isWorkerRuntime,
   openInspector,
   quantile,

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { account, bearer, call, createApp, device, expectError, sign, unsignedJwt, type TestApp } from "./helpers";
+import { bearer, sign, unsignedJwt } from "../support/jwt.ts";
+import { account, call, createApp, device, expectError, type TestApp } from "./helpers";
 
 const HEX_ID = /^[0-9a-f]{24}$/;
 const UNKNOWN_ID = "0123456789abcdef01234567";
@@ -285,7 +286,7 @@ describe("the account API refuses every other credential", () => {
   const past = () => Math.floor(Date.now() / 1000) - 60;
   const credentials: Array<[string, number, () => Promise<Record<string, string>>]> = [
     ["no credential", 401, async () => ({})],
-    ["an expired account JWT", 401, async () => bearer(await sign({ scope: "account" }, env.ACCOUNT_KEY_ID, env.ACCOUNT_SECRET, "HS256", past()))],
+    ["an expired account JWT", 401, async () => bearer(await sign({ scope: "account" }, env.ACCOUNT_KEY_ID, env.ACCOUNT_SECRET, { exp: past() }))],
     ["an unsigned account JWT", 401, async () => bearer(unsignedJwt({ scope: "account" }, env.ACCOUNT_KEY_ID))],
     ["an account JWT with an unknown kid", 401, async () => bearer(await sign({ scope: "account" }, UNKNOWN_ID, env.ACCOUNT_SECRET))],
     ["an account JWT with a bad signature", 401, async () => bearer(await sign({ scope: "account" }, env.ACCOUNT_KEY_ID, "wrong"))],

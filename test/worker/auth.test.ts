@@ -1,26 +1,19 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { account, bearer, call, createApp, device, expectError, sign, unsignedJwt, type TestApp } from "./helpers";
-
-const encoder = new TextEncoder();
-const b64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-const segment = (value: unknown) => b64url(encoder.encode(JSON.stringify(value)));
+import { bearer, forgeJwt, jsonSegment, sign, unsignedJwt } from "../support/jwt.ts";
+import { account, call, createApp, device, expectError, type TestApp } from "./helpers";
 
 /**
  * A JWT whose header says whatever we like but whose signature is an HMAC-SHA256 with the real
  * secret: the algorithm-confusion forgery, which must be refused for its header alone.
  */
-async function forgedJwt(header: Record<string, unknown>, payload: Record<string, unknown>, secret: string) {
-  const input = `${segment(header)}.${segment(payload)}`;
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return `${input}.${b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(input))))}`;
-}
+const forgedJwt = (header: Record<string, unknown>, payload: Record<string, unknown>, secret: string) =>
+  forgeJwt(JSON.stringify(header), JSON.stringify(payload), secret);
 
 /** Replaces a signed JWT's payload while keeping its signature. */
 const withPayload = (jwt: string, payload: Record<string, unknown>) => {
   const [header, , signature] = jwt.split(".");
-  return `${header}.${segment(payload)}.${signature}`;
+  return `${header}.${jsonSegment(payload)}.${signature}`;
 };
 
 const past = () => Math.floor(Date.now() / 1000) - 60;
@@ -132,7 +125,7 @@ const refused: Array<[string, (e: Endpoint) => Promise<Record<string, string>>]>
   ["a bearer that is not a JWT", async () => bearer("not-a-jwt")],
   ["a bearer of three segments that are not JSON", async () => bearer("abc.def.ghi")],
   ["an unsigned JWT (alg none)", async (e) => bearer(unsignedJwt(e.payload(), e.signer().kid))],
-  ["an unsigned JWT (alg NONE)", async (e) => bearer(`${segment({ alg: "NONE", kid: e.signer().kid })}.${segment(e.payload())}.`)],
+  ["an unsigned JWT (alg NONE)", async (e) => bearer(`${jsonSegment({ alg: "NONE", kid: e.signer().kid })}.${jsonSegment(e.payload())}.`)],
   ["an RS256 header over an HMAC signature", async (e) => bearer(await forgedJwt({ alg: "RS256", kid: e.signer().kid }, e.payload(), e.signer().secret))],
   ["an ES256 header over an HMAC signature", async (e) => bearer(await forgedJwt({ alg: "ES256", kid: e.signer().kid }, e.payload(), e.signer().secret))],
   ["a JWT with an unknown kid", async (e) => bearer(await sign(e.payload(), "0123456789abcdef01234567", e.signer().secret))],
@@ -142,7 +135,7 @@ const refused: Array<[string, (e: Endpoint) => Promise<Record<string, string>>]>
     "a JWT whose payload was changed after signing",
     async (e) => bearer(withPayload(await sign(e.payload(), e.signer().kid, e.signer().secret), { ...e.payload(), extra: 1 })),
   ],
-  ["an expired JWT", async (e) => bearer(await sign(e.payload(), e.signer().kid, e.signer().secret, "HS256", past()))],
+  ["an expired JWT", async (e) => bearer(await sign(e.payload(), e.signer().kid, e.signer().secret, { exp: past() }))],
   ["a JWT without a scope", async (e) => bearer(await sign({ userId: alice.userId }, e.signer().kid, e.signer().secret))],
   ["a JWT with an unknown scope", async (e) => bearer(await sign({ scope: "admin" }, e.signer().kid, e.signer().secret))],
   ["an appUser-scope JWT without a userId", async () => bearer(await sign({ scope: "appUser" }, a.keyId, a.secret))],
@@ -170,7 +163,7 @@ describe.each(endpoints)("$name", (endpoint) => {
 
   it.each(["HS256", "HS384", "HS512"])("accepts a JWT signed with %s", async (alg) => {
     const { kid, secret } = endpoint.signer();
-    const response = await send(endpoint, bearer(await sign(endpoint.payload(), kid, secret, alg)));
+    const response = await send(endpoint, bearer(await sign(endpoint.payload(), kid, secret, { alg })));
     expect(response.status, JSON.stringify(response.json)).toBe(endpoint.ok);
   });
 
@@ -183,7 +176,7 @@ describe.each(endpoints)("$name", (endpoint) => {
 
   it("accepts a JWT whose exp is in the future", async () => {
     const { kid, secret } = endpoint.signer();
-    const response = await send(endpoint, bearer(await sign(endpoint.payload(), kid, secret, "HS256", future())));
+    const response = await send(endpoint, bearer(await sign(endpoint.payload(), kid, secret, { exp: future() })));
     expect(response.status, JSON.stringify(response.json)).toBe(endpoint.ok);
   });
 });

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { base64url, forgeJwt, hmac, segment, sign, type HmacAlg as Alg } from "../support/jwt.ts";
 import { jsonText, oddString, PROTOTYPE_KEYS } from "./fuzz-arbitraries";
 
 /**
@@ -12,19 +13,6 @@ export interface KeyRing {
   own: { kid: string; secret: string; appToken: string; appId: string };
   other: { kid: string; secret: string };
   account: { kid: string; secret: string };
-}
-
-const encoder = new TextEncoder();
-const b64url = (bytes: Uint8Array) =>
-  btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join("")).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-const segment = (text: string) => b64url(encoder.encode(text));
-
-type Alg = "HS256" | "HS384" | "HS512";
-const HASH: Record<Alg, string> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
-
-async function hmac(alg: Alg, secret: string, input: string) {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: HASH[alg] }, false, ["sign"]);
-  return b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(input))));
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -189,10 +177,9 @@ export const credentialRecipe: fc.Arbitrary<CredentialRecipe> = fc.oneof(
 const kidFor = (name: unknown, keys: KeyRing): unknown =>
   name === "own" ? keys.own.kid : name === "other" ? keys.other.kid : name === "account" ? keys.account.kid : Array.isArray(name) ? [keys.own.kid] : name;
 
-async function validJwt(keys: KeyRing, payload: Record<string, unknown> = { scope: "app" }) {
-  const input = `${segment(JSON.stringify({ alg: "HS256", kid: keys.own.kid }))}.${segment(JSON.stringify(payload))}`;
-  return `${input}.${await hmac("HS256", keys.own.secret, input)}`;
-}
+/** The attacker's own app-scope JWT, signed as it should be (no iat: the claims are just the scope). */
+const validJwt = (keys: KeyRing, payload: Record<string, unknown> = { scope: "app" }) =>
+  sign(payload, keys.own.kid, keys.own.secret, { iat: false });
 
 async function mangle(how: (typeof MANGLINGS)[number], keys: KeyRing): Promise<[string, string][]> {
   const jwt = await validJwt(keys);
@@ -266,7 +253,7 @@ export async function credentialHeaders(recipe: CredentialRecipe, keys: KeyRing)
       const signatures = {
         absent: null,
         empty: "",
-        random: b64url(crypto.getRandomValues(new Uint8Array(32))),
+        random: base64url(crypto.getRandomValues(new Uint8Array(32))),
         "wrong secret": await hmac(recipe.alg, "not-the-secret", input),
         "other key's secret": await hmac(recipe.alg, keys.other.secret, input),
       };
@@ -277,8 +264,7 @@ export async function credentialHeaders(recipe: CredentialRecipe, keys: KeyRing)
       const key = recipe.key === "own" ? keys.own : keys.account;
       const header: Record<string, unknown> = { alg: recipe.alg, kid: key.kid };
       if (recipe.extraHeader) Object.defineProperty(header, recipe.extraHeader, { value: "x", enumerable: true });
-      const input = `${segment(JSON.stringify(header))}.${segment(DEFECTS[recipe.defect]())}`;
-      return [["authorization", `Bearer ${input}.${await hmac(recipe.alg, key.secret, input)}`]];
+      return [["authorization", `Bearer ${await forgeJwt(JSON.stringify(header), DEFECTS[recipe.defect](), key.secret, recipe.alg)}`]];
     }
     case "mangled":
       return mangle(recipe.how, keys);
@@ -287,8 +273,7 @@ export async function credentialHeaders(recipe: CredentialRecipe, keys: KeyRing)
       if (recipe.where === "token") return [["authorization", `Bearer ${filler}`]];
       const header = { alg: "HS256", kid: recipe.where === "kid" ? filler : keys.own.kid };
       const payload = { scope: "app", pad: recipe.where === "payload" ? filler : "" };
-      const input = `${segment(JSON.stringify(header))}.${segment(JSON.stringify(payload))}`;
-      return [["authorization", `Bearer ${input}.${await hmac("HS256", "not-the-secret", input)}`]];
+      return [["authorization", `Bearer ${await forgeJwt(JSON.stringify(header), JSON.stringify(payload), "not-the-secret")}`]];
     }
     case "appToken":
       return [["app-token", recipe.value]];

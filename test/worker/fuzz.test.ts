@@ -16,7 +16,10 @@ import {
   type Json,
 } from "./fuzz-arbitraries";
 import { credentialHeaders, credentialRecipe, type CredentialRecipe, type KeyRing } from "./fuzz-credentials";
-import { account, BASE, bearer, call, conversationOf, createApp, sign, type TestApp } from "./helpers";
+import { createApp as createAppVia, createKey } from "../support/apps.ts";
+import { bearer, sign } from "../support/jwt.ts";
+import { initUser as initUserVia, preCreateUser } from "../support/users.ts";
+import { account, ACCOUNT, BASE, call, conversationOf, createApp, workerSend, type TestApp } from "./helpers";
 
 /**
  * Property-based fuzzing of every endpoint in the Workers runtime. Four properties, each run
@@ -125,8 +128,8 @@ async function ok(response: Promise<{ status: number; json: any }>) {
 }
 
 async function initUser(headers: Record<string, string>, deviceId: string, userId?: string): Promise<UserRef> {
-  const json = await ok(call("POST", "/v1/init", headers, { body: { device: { id: deviceId, platform: "ios" }, ...(userId && { userId }) } }));
-  return { _id: json.appUser._id, userId: json.appUser.userId ?? null, deviceId };
+  const appUser = await initUserVia(workerSend, headers, { id: deviceId, platform: "ios" }, userId);
+  return { _id: appUser._id, userId: appUser.userId ?? null, deviceId };
 }
 
 /** A valid upload: a PNG as `source`, posted as the app user. */
@@ -145,13 +148,10 @@ async function upload(appUserId: string, headers: Record<string, string>) {
 async function setUpWorld() {
   accountHeaders = await account();
   [V, A] = await Promise.all([createApp("victim", { marker: MARK }), createApp("attacker")]);
-  const extraKeys = await Promise.all(
-    [1, 2].map(() => ok(call("POST", `/v1/apps/${A.appId}/keys`, accountHeaders, { body: { name: "more" } }))),
-  );
-  aServerHeaders = [A.server, ...(await Promise.all(extraKeys.map(({ key }) => sign({ scope: "app" }, key._id, key.secret).then(bearer))))];
-  const sacrificial = await ok(call("POST", "/v1/apps", accountHeaders, { body: { name: "sacrificial" } }));
-  const sKey = await ok(call("POST", `/v1/apps/${sacrificial.app._id}/keys`, accountHeaders, { body: { name: "s" } }));
-  S = { appId: sacrificial.app._id, keyId: sKey.key._id };
+  const extraKeys = await Promise.all([1, 2].map(() => createKey(workerSend, accountHeaders, A.appId, "more")));
+  aServerHeaders = [A.server, ...(await Promise.all(extraKeys.map((key) => sign({ scope: "app" }, key._id, key.secret).then(bearer))))];
+  const sacrificial = await createAppVia(workerSend, ACCOUNT, { name: "sacrificial", keyName: "s" });
+  S = { appId: sacrificial.appId, keyId: sacrificial.keyId };
 
   // The victim: identified, anonymous and credential-required users, each with messages.
   alice = await initUser(V.token, "victim-device-alice", "alice@victim.test");
@@ -160,11 +160,9 @@ async function setUpWorld() {
   vMediaKey = await upload(alice._id, V.token);
   anon = await initUser(V.token, "victim-device-anon");
   await ok(call("POST", `/v1/appusers/${anon._id}/messages`, V.token, { body: { role: "appUser", text: MARK } }));
-  const carolJson = await ok(
-    call("POST", "/v1/appusers", V.server, { body: { userId: "carol@victim.test", credentialRequired: true, givenName: MARK } }),
-  );
-  carol = { _id: carolJson.appUser._id, userId: "carol@victim.test", deviceId: "victim-device-carol" };
-  await ok(call("POST", "/v1/init", await V.user("carol@victim.test"), { body: { device: { id: carol.deviceId, platform: "web" } } }));
+  const carolUser = await preCreateUser(workerSend, V.server, "carol@victim.test", { credentialRequired: true, givenName: MARK });
+  carol = { _id: carolUser._id, userId: "carol@victim.test", deviceId: "victim-device-carol" };
+  await initUserVia(workerSend, await V.user("carol@victim.test"), { id: carol.deviceId, platform: "web" });
   await ok(call("POST", `/v1/appusers/${carol._id}/messages`, V.server, { body: { role: "appMaker", text: MARK } }));
   vWhisper = (await ok(call("POST", "/v1/whispers", V.server, { body: { event: "victim-event", text: MARK } }))).whisper._id;
   // Created last and only for appMaker messages: no delivery is pending while the fuzz runs.

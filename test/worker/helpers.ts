@@ -1,10 +1,12 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { expect, vi } from "vitest";
 import { exports } from "cloudflare:workers";
-import { SignJWT } from "jose";
 import { Conversation } from "../../src/conversation/conversation";
 import worker from "../../src/index";
 import type { DeliveryJob } from "../../src/webhooks/delivery";
+import { createApp as createAppVia, type App } from "../support/apps.ts";
+import { parseBody, type Send } from "../support/http.ts";
+import { accountJwt, bearer, sign, unsignedJwt } from "../support/jwt.ts";
 
 export const BASE = "https://parley.test";
 
@@ -24,65 +26,26 @@ export async function call(method: string, path: string, auth: Record<string, st
   }
   const response = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
   const text = await response.text();
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = text;
-  }
+  const json: any = text ? parseBody(text) : undefined;
   return { status: response.status, headers: response.headers, json };
 }
 
-export async function sign(payload: Record<string, unknown>, kid: string, secret: string, alg = "HS256", exp?: number) {
-  const jwt = new SignJWT(payload).setProtectedHeader({ alg, kid }).setIssuedAt();
-  if (exp !== undefined) jwt.setExpirationTime(exp);
-  return jwt.sign(new TextEncoder().encode(secret));
-}
+/** The shared helpers' transport: the worker's own fetch handler. */
+export const workerSend: Send = (method, path, headers, body) =>
+  call(method, path, headers, body instanceof FormData ? { raw: body } : { body });
 
-export const bearer = (jwt: string) => ({ authorization: `Bearer ${jwt}` });
+/** The account key the test configuration gives the worker. */
+export const ACCOUNT = { keyId: env.ACCOUNT_KEY_ID, secret: env.ACCOUNT_SECRET };
 
-export const account = async () => bearer(await sign({ scope: "account" }, env.ACCOUNT_KEY_ID, env.ACCOUNT_SECRET));
+export const account = async () => bearer(await accountJwt(ACCOUNT));
 
-export interface TestApp {
-  appId: string;
-  appToken: string;
-  keyId: string;
-  secret: string;
-  /** app-token header */
-  token: Record<string, string>;
-  /** app-scope JWT header */
-  server: Record<string, string>;
-  /** appUser-scope JWT header for a userId */
-  user: (userId: string) => Promise<Record<string, string>>;
-}
+export type TestApp = App;
 
 /** Creates an app and a key through the account API, as an operator would. */
-export async function createApp(name = "test app", settings?: Record<string, unknown>): Promise<TestApp> {
-  const acct = await account();
-  const created = await call("POST", "/v1/apps", acct, { body: { name, ...(settings && { settings }) } });
-  if (created.status !== 201) throw new Error(`app create failed: ${JSON.stringify(created.json)}`);
-  const appId = created.json.app._id;
-  const key = await call("POST", `/v1/apps/${appId}/keys`, acct, { body: { name: "server" } });
-  const { _id: keyId, secret } = key.json.key;
-  return {
-    appId,
-    appToken: created.json.app.appToken,
-    keyId,
-    secret,
-    token: { "app-token": created.json.app.appToken },
-    server: bearer(await sign({ scope: "app" }, keyId, secret)),
-    user: async (userId: string) => bearer(await sign({ scope: "appUser", userId }, keyId, secret)),
-  };
-}
+export const createApp = (name = "test app", settings?: Record<string, unknown>): Promise<TestApp> =>
+  createAppVia(workerSend, ACCOUNT, { name, settings });
 
 export const device = (id: string, platform = "ios") => ({ id, platform });
-
-const base64url = (value: unknown) =>
-  btoa(JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-
-/** An `alg: none` JWT with a real kid: what a forger sends, so it must be refused for its alg alone. */
-export const unsignedJwt = (payload: Record<string, unknown>, kid: string) =>
-  `${base64url({ alg: "none", kid })}.${base64url(payload)}.`;
 
 /**
  * Credentials that identify no one and so must be refused with 401 on every authenticated
@@ -96,7 +59,7 @@ export async function invalidCredentials(
   return [
     ["no credential", {}],
     ["an unknown app token", { "app-token": "no-such-app-token" }],
-    ["an expired JWT", bearer(await sign(payload, app.keyId, app.secret, "HS256", past))],
+    ["an expired JWT", bearer(await sign(payload, app.keyId, app.secret, { exp: past }))],
     ["an unsigned JWT (alg none)", bearer(unsignedJwt(payload, app.keyId))],
     ["a JWT with an unknown kid", bearer(await sign(payload, "000000000000000000000000", app.secret))],
     ["a JWT with a bad signature", bearer(await sign(payload, app.keyId, "not-the-secret"))],
