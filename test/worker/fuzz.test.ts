@@ -16,6 +16,7 @@ import {
   type Json,
 } from "./fuzz-arbitraries";
 import { credentialHeaders, credentialRecipe, type CredentialRecipe, type KeyRing } from "./fuzz-credentials";
+import { endpointsOf, type Access, type Endpoint } from "./fuzz-endpoints";
 import { createApp as createAppVia, createKey } from "../support/apps.ts";
 import { bearer, sign } from "../support/jwt.ts";
 import { initUser as initUserVia, preCreateUser } from "../support/users.ts";
@@ -39,15 +40,8 @@ import { account, ACCOUNT, BASE, call, conversationOf, createApp, workerSend, ty
  * is compared before and after each endpoint's run. A table of the cases run per endpoint is
  * printed at the end.
  *
- * | endpoint                                              | credentials fuzzed with (their own data)                      |
- * |-------------------------------------------------------|---------------------------------------------------------------|
- * | POST/GET /v1/apps, GET/PUT/DELETE /v1/apps/{appId}    | account JWT                                                   |
- * | POST/GET /v1/apps/{appId}/keys, GET/DELETE .../{keyId}, GET .../{keyId}/jwt | account JWT                             |
- * | POST /v1/init                                         | app token, app JWT, appUser JWT, account JWT via /v1/apps/{appId} |
- * | POST /v1/appusers                                     | app JWT, account JWT via /v1/apps/{appId}                     |
- * | /v1/appusers/{appUserId}[/events, /devices/{deviceId}, /pushToken, /conversation, /conversation/messages, /messages, /conversation/images, /images] | app token, app JWT, appUser JWT, account JWT via /v1/apps/{appId} |
- * | /v1/whispers[/{whisperId}], /v1/webhooks[/{webhookId}[/deliveries]] | app JWT, account JWT via /v1/apps/{appId}        |
- * | GET /v1/media/{key}, GET /                            | none                                                          |
+ * The endpoints, their credentials, query parameters and valid bodies come from the OpenAPI
+ * document the worker serves (fuzz-endpoints.ts): a new route is fuzzed as soon as it is routed.
  */
 
 const RUNS = 30;
@@ -56,7 +50,6 @@ const TEST_TIMEOUT = 180_000;
 // ---------------------------------------------------------------------------------------------
 // The world: a victim app V, an attacker app A, a sacrificial app S for destructive account calls
 
-type Access = "public" | "account" | "app" | "server" | "appUser";
 type Slot = "appId" | "keyId" | "appUserId" | "deviceId" | "whisperId" | "webhookId" | "key";
 type Ids = Partial<Record<Slot, string[]>>;
 
@@ -179,7 +172,7 @@ async function setUpWorld() {
   // The attacker's own app.
   annHeaders = await Promise.all([0, 1, 2, 3].map((i) => A.user(`ann-${i}`)));
   anns = await Promise.all(annHeaders.map((headers, i) => initUser(headers, `ann-device-${i}`)));
-  aWhisper = (await ok(call("POST", "/v1/whispers", A.server, { body: { event: "a-event", text: "hello" } }))).whisper._id;
+  aWhisper = (await ok(call("POST", "/v1/whispers", A.server, { body: { event: "completed_sale", text: "hello" } }))).whisper._id;
   aWebhook = (await ok(call("POST", "/v1/webhooks", A.server, { body: { target: "https://a-hook.invalid/x" } }))).webhook._id;
   aMediaKey = await upload(anns[0]._id, A.token);
 
@@ -218,7 +211,7 @@ function buildActors(): typeof actors {
     if (endpoint.template === "/v1/init") {
       return { device: { id: other.deviceId, platform: "android", pushNotificationToken: "hijacked" }, userId: other.userId };
     }
-    return endpoint.template.endsWith("/pushToken") ? { deviceId: other.deviceId, token: "hijacked" } : undefined;
+    return endpoint.template.endsWith("/pushtoken") ? { deviceId: other.deviceId, token: "hijacked" } : undefined;
   };
   return {
     account: {
@@ -288,80 +281,11 @@ function buildActors(): typeof actors {
 // ---------------------------------------------------------------------------------------------
 // Endpoints
 
-interface Endpoint {
-  method: string;
-  template: string;
-  access: Access;
-  body?: (own: Session["own"], nonce: string) => Record<string, unknown>;
-  query?: string[];
-  multipart?: true;
-  media?: true;
-}
-
 const label = (e: Endpoint) => `${e.method} ${e.template}`;
-const appUserPath = (suffix: string) => `/v1/appusers/{appUserId}${suffix}`;
-const profile = { givenName: "G", surname: "S", email: "e@x.test", signedUpAt: "2021-06-01T12:00:00.000Z", properties: { plan: "pro", seats: 3, beta: true } };
-const message = () => ({
-  role: "appUser",
-  text: "hi",
-  name: "N",
-  email: "e@x.test",
-  avatarUrl: "https://a.invalid/a.png",
-  metadata: { k: "v", n: 1 },
-  mediaUrl: "https://a.invalid/m.png",
-  mediaType: "image/png",
-});
 
-const ENDPOINTS: Endpoint[] = [
-  { method: "POST", template: "/v1/apps", access: "account", body: (_, n) => ({ name: `fuzz ${n}`, settings: { theme: "dark", n: 1, on: true } }) },
-  { method: "GET", template: "/v1/apps", access: "account", query: ["limit", "offset"] },
-  { method: "GET", template: "/v1/apps/{appId}", access: "account" },
-  { method: "PUT", template: "/v1/apps/{appId}", access: "account", body: () => ({ name: "attacker", settings: { theme: "light" } }) },
-  { method: "DELETE", template: "/v1/apps/{appId}", access: "account" },
-  { method: "POST", template: "/v1/apps/{appId}/keys", access: "account", body: () => ({ name: "fuzz key" }) },
-  { method: "GET", template: "/v1/apps/{appId}/keys", access: "account" },
-  { method: "GET", template: "/v1/apps/{appId}/keys/{keyId}", access: "account" },
-  { method: "DELETE", template: "/v1/apps/{appId}/keys/{keyId}", access: "account" },
-  { method: "GET", template: "/v1/apps/{appId}/keys/{keyId}/jwt", access: "account" },
-  {
-    method: "POST",
-    template: "/v1/init",
-    access: "app",
-    body: (own, n) => ({
-      device: { id: `fuzz-device-${n}`, platform: "web", pushNotificationToken: "t", appVersion: "1.0", info: { os: "x", v: 2 } },
-      userId: own.userId ?? `fuzz-user-${n}`,
-    }),
-  },
-  { method: "POST", template: "/v1/appusers", access: "server", body: (_, n) => ({ userId: `pre-${n}`, credentialRequired: false, ...profile }) },
-  { method: "GET", template: appUserPath(""), access: "appUser" },
-  { method: "PUT", template: appUserPath(""), access: "appUser", body: () => ({ ...profile }) },
-  { method: "POST", template: appUserPath("/events"), access: "appUser", body: () => ({ name: "a-event", appUser: { givenName: "G", properties: { seen: true } } }) },
-  {
-    method: "PUT",
-    template: appUserPath("/devices/{deviceId}"),
-    access: "appUser",
-    body: () => ({ platform: "android", appVersion: "2.0", pushNotificationToken: "push", info: { model: "x" } }),
-  },
-  { method: "POST", template: appUserPath("/pushToken"), access: "appUser", body: (own) => ({ deviceId: own.deviceId?.[0] ?? "none", token: "push-token" }) },
-  { method: "GET", template: appUserPath("/conversation"), access: "appUser" },
-  ...["/conversation/messages", "/messages"].flatMap((suffix): Endpoint[] => [
-    { method: "POST", template: appUserPath(suffix), access: "appUser", body: message },
-    { method: "GET", template: appUserPath(suffix), access: "appUser", query: ["before", "after"] },
-  ]),
-  ...["/conversation/images", "/images"].map((suffix): Endpoint => ({ method: "POST", template: appUserPath(suffix), access: "appUser", multipart: true })),
-  { method: "POST", template: "/v1/whispers", access: "server", body: () => ({ event: "fuzz-event", text: "whisper", name: "N", avatarUrl: "https://a.invalid/a.png" }) },
-  { method: "GET", template: "/v1/whispers", access: "server" },
-  { method: "GET", template: "/v1/whispers/{whisperId}", access: "server" },
-  { method: "DELETE", template: "/v1/whispers/{whisperId}", access: "server" },
-  { method: "POST", template: "/v1/webhooks", access: "server", body: () => ({ target: "https://a-hook.invalid/fuzz", triggers: ["message", "message:appUser"], events: ["message:appMaker"] }) },
-  { method: "GET", template: "/v1/webhooks", access: "server" },
-  { method: "GET", template: "/v1/webhooks/{webhookId}", access: "server" },
-  { method: "PUT", template: "/v1/webhooks/{webhookId}", access: "server", body: () => ({ target: "https://a-hook.invalid/x", triggers: ["message"] }) },
-  { method: "DELETE", template: "/v1/webhooks/{webhookId}", access: "server" },
-  { method: "GET", template: "/v1/webhooks/{webhookId}/deliveries", access: "server", query: ["limit"] },
-  { method: "GET", template: "/v1/media/{key}", access: "public", media: true },
-  { method: "GET", template: "/", access: "public" },
-];
+// Drawn from the document the worker serves: a route added to the app is fuzzed without a word here.
+const DOCUMENT = await (await exports.default.fetch(new Request(`${BASE}/v1/openapi.json`))).json();
+const ENDPOINTS: Endpoint[] = endpointsOf(DOCUMENT as Parameters<typeof endpointsOf>[0]);
 
 const slotsOf = (template: string) => [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as Slot);
 const fill = (template: string, values: Partial<Record<Slot, string>>) => template.replace(/\{(\w+)\}/g, (_, slot: Slot) => values[slot]!);
@@ -434,15 +358,16 @@ const CODE_STATUS: Record<string, number> = {
 };
 
 /** The contract for every response, whatever was sent. */
-function checkResponse(req: Req, res: Res, { leaks }: { leaks: boolean }) {
+function checkResponse(req: Req, res: Res, { leaks, json: jsonSuccess }: { leaks: boolean; json: boolean }) {
   const fail = (why: string) => {
     throw new Error(`${why}\n${repro(req, res)}`);
   };
   if (res.status >= 500) fail("server error");
   if (leaks) for (const marker of leakMarkers) if (res.text.includes(marker)) fail(`response shows the victim's secret ${marker}`);
   const bodiless = req.method === "HEAD" || res.status === 204 || res.status === 304;
-  const binary = req.path.toLowerCase().startsWith("/v1/media/") && res.status < 300;
-  if (bodiless || binary) return;
+  // Successes the document declares as something else than JSON (an image, a page).
+  const other = !jsonSuccess && res.status < 300;
+  if (bodiless || other) return;
   let json: any;
   try {
     json = JSON.parse(res.text);
@@ -469,7 +394,7 @@ async function exchange(endpoint: Endpoint, property: Property, req: Req, leaks 
   const res = await send(req);
   record(endpoint, property, res.status);
   if (res.status === 429) throttled++;
-  checkResponse(req, res, { leaks });
+  checkResponse(req, res, { leaks, json: endpoint.jsonSuccess });
   return res;
 }
 
@@ -731,7 +656,7 @@ function idRegressions(endpoint: Endpoint, candidates: Actor[]) {
     // A key longer than R2 allows: R2's head() threw, a 500 (src/routes/media/routes.ts).
     examples.push({ actor: 0, slots: [{ kind: "nasty" as const, pick: 0, nasty: "a".repeat(1025) }], prefix: null, foreignBody: null });
   }
-  if (endpoint.template === "/v1/init" || endpoint.template.endsWith("/pushToken")) {
+  if (endpoint.template === "/v1/init" || endpoint.template.endsWith("/pushtoken")) {
     // Another user's userId and device: init answered 403 but had already rewritten that device (src/routes/init/initialize.ts).
     for (const actor of [actors.aUser, actors.mallory]) {
       const slots = slotsOf(endpoint.template).map(() => none);

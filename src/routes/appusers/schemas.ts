@@ -12,7 +12,7 @@ export const preCreateBody = z.object({
 
 /** smooch-core sends `appUser` with the event: attributes to update before tracking it. */
 export const trackEventBody = z.object({
-  name: nonEmptyString(256),
+  name: nonEmptyString(256).meta({ examples: ["completed_sale"] }),
   appUser: z.object(profileFields).optional(),
 });
 
