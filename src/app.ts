@@ -9,6 +9,7 @@ import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
 import { appUsersRoutes } from "./routes/appusers/routes";
 import { conversationRoutes } from "./routes/conversation/routes";
+import { docsRoutes } from "./routes/docs/routes";
 import { imagesRoutes } from "./routes/images/routes";
 import { initRoutes } from "./routes/init/routes";
 import { mediaRoutes } from "./routes/media/routes";
@@ -56,6 +57,7 @@ app.route("/v1", appsRoutes);
 app.route("/v1", keysRoutes);
 app.route("/v1/apps/:appId", appLevel);
 app.route("/v1", appLevel);
+app.route("/", docsRoutes);
 
 app.notFound((c) => notFound(`path: no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse());
 
