@@ -13,6 +13,7 @@ import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
 import { appUsersRoutes } from "./routes/appusers/routes";
 import { conversationRoutes } from "./routes/conversation/routes";
+import { docsRoutes } from "./routes/docs/routes";
 import { imagesRoutes } from "./routes/images/routes";
 import { initRoutes } from "./routes/init/routes";
 import { mediaRoutes } from "./routes/media/routes";
@@ -72,6 +73,7 @@ app.route("/v1", appsRoutes);
 app.route("/v1", keysRoutes);
 app.route("/v1/apps/:appId", appLevel);
 app.route("/v1", appLevel);
+app.route("/", docsRoutes);
 
 let document: ReturnType<typeof openApiDocument> | undefined;
 

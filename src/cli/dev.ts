@@ -5,10 +5,21 @@ import { migrateLocal, wrangler } from "./wrangler.ts";
 const { vars, created } = ensureDevVars();
 console.log(created ? "Created .dev.vars with new account credentials:" : "Account credentials from .dev.vars:");
 console.log(`  ACCOUNT_KEY_ID=${vars.ACCOUNT_KEY_ID}\n  ACCOUNT_SECRET=${vars.ACCOUNT_SECRET}`);
-console.log("Create an app with: npm run app:create -- --name 'My app'\n");
+console.log("Create an app with: npm run app:create -- --name 'My app'");
+
+/** The value of `--name V` or `--name=V` among the arguments passed on to wrangler. */
+const option = (args: string[], name: string) => {
+  const at = args.findLastIndex((arg) => arg === name || arg.startsWith(`${name}=`));
+  return at === -1 ? undefined : args[at] === name ? args[at + 1] : args[at].slice(name.length + 1);
+};
+const args = process.argv.slice(2);
+const ip = option(args, "--ip");
+const host = !ip || ip === "0.0.0.0" || ip === "::" || ip === "*" ? "127.0.0.1" : ip.includes(":") ? `[${ip}]` : ip;
+const origin = `${option(args, "--local-protocol") ?? "http"}://${host}:${option(args, "--port") ?? "8787"}`;
+console.log(`API reference: ${origin}/docs\n`);
 
 await migrateLocal();
 // Local webhook targets (a server on this machine) are allowed in development only.
-const child = wrangler(["dev", "--var", "WEBHOOK_ALLOW_PRIVATE_TARGETS:true", ...process.argv.slice(2)]);
+const child = wrangler(["dev", "--var", "WEBHOOK_ALLOW_PRIVATE_TARGETS:true", ...args]);
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));
