@@ -20,7 +20,10 @@ export interface OperationDoc {
   query?: z.ZodType;
   /** A multipart form: its text fields, and the names of its file fields. */
   form?: { fields: z.ZodType; files: string[] };
-  /** The success responses, by status: no schema means an empty JSON object, null means no body. */
+  /**
+   * The success responses, by status: no schema means an empty JSON object; null means a body the
+   * document does not describe (of `contentType`), or none at all.
+   */
   responses?: Record<number, { description: string; schema?: z.ZodType | null; contentType?: string }>;
   /** Error statuses beyond those the operation's access and inputs imply. */
   errors?: number[];
@@ -155,9 +158,10 @@ function operation(doc: OperationDoc, method: string, path: string, params: stri
     responses[status] = {
       description: response.description,
       headers: { "X-Request-Id": { $ref: "#/components/headers/RequestId" } },
-      ...(response.schema !== null && {
+      ...((response.schema !== null || response.contentType) && {
         content: {
-          [contentType]: { schema: response.schema ? schemas.convert(response.schema, "output") : { type: "object" } },
+          [contentType]:
+            response.schema === null ? {} : { schema: response.schema ? schemas.convert(response.schema, "output") : { type: "object" } },
         },
       }),
     };

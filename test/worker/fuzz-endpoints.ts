@@ -92,13 +92,13 @@ export function endpointsOf(document: Document): Endpoint[] {
         .filter(([method]) => METHODS.includes(method))
         .map(([method, operation]): Endpoint => {
           const json = operation.requestBody?.content?.["application/json"]?.schema;
-          const success = Object.entries(operation.responses as Record<string, Schema>).find(([status]) => status.startsWith("2"))?.[1];
+          const successes = Object.entries(operation.responses as Record<string, Schema>).filter(([status]) => Number(status) < 400);
           const query = (operation.parameters as Schema[]).filter((p) => p.in === "query").map((p) => p.name as string);
           const endpoint: Endpoint = {
             method: method.toUpperCase(),
             template,
             access: accessOf(operation, template),
-            jsonSuccess: Object.keys(success?.content ?? { "application/json": {} }).includes("application/json"),
+            jsonSuccess: successes.every(([, response]) => Object.keys(response.content ?? {}).includes("application/json")),
           };
           if (json) {
             const valid = sample(json, document) as Record<string, unknown>;
