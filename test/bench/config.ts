@@ -7,16 +7,17 @@ import { fileURLToPath } from "node:url";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BENCH_RATE_LIMIT = 1_000_000;
 
-/** Writes the copy into `dir` and returns its path; `main` and `migrations_dir` become absolute. */
+/** The settings that name a path relative to wrangler.toml, and the build command's script. */
+const PATHS = /^(main|migrations_dir|directory|watch_dir)\s*=\s*"([^"]+)"/gm;
+const BUILD_SCRIPT = /^(command\s*=\s*"node )([^"\s]+)/m;
+
+/** Writes the copy into `dir` and returns its path; every path in it becomes absolute. */
 export function writeBenchConfig(dir: string): string {
   const original = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   let limits = 0;
   const text = original
-    .replace(/^main\s*=\s*"([^"]+)"/m, (_, path: string) => `main = ${JSON.stringify(resolve(ROOT, path))}`)
-    .replace(
-      /^migrations_dir\s*=\s*"([^"]+)"/m,
-      (_, path: string) => `migrations_dir = ${JSON.stringify(resolve(ROOT, path))}`,
-    )
+    .replace(PATHS, (_, name: string, path: string) => `${name} = ${JSON.stringify(resolve(ROOT, path))}`)
+    .replace(BUILD_SCRIPT, (_, command: string, path: string) => `${command}${resolve(ROOT, path)}`)
     .replace(/simple\s*=\s*\{\s*limit\s*=\s*\d+/g, (match) => {
       limits++;
       return match.replace(/\d+$/, String(BENCH_RATE_LIMIT));
