@@ -14,6 +14,7 @@ import { keysRoutes } from "./routes/apps/keys";
 import { appUsersRoutes } from "./routes/appusers/routes";
 import { conversationRoutes } from "./routes/conversation/routes";
 import { docsRoutes } from "./routes/docs/routes";
+import { fayeRoutes } from "./routes/faye/routes";
 import { imagesRoutes } from "./routes/images/routes";
 import { initRoutes } from "./routes/init/routes";
 import { mediaRoutes } from "./routes/media/routes";
@@ -39,7 +40,8 @@ app.use(
   "*",
   cors({
     origin: "*",
-    allowHeaders: ["app-token", "authorization", "content-type", "x-request-id"],
+    // pragma and x-requested-with: faye's long-polling requests carry them.
+    allowHeaders: ["app-token", "authorization", "content-type", "x-request-id", "pragma", "x-requested-with"],
     allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
     exposeHeaders: ["X-Request-Id"],
     maxAge: 86400,
@@ -74,6 +76,7 @@ app.route("/v1", keysRoutes);
 app.route("/v1/apps/:appId", appLevel);
 app.route("/v1", appLevel);
 app.route("/", docsRoutes);
+app.route("/", fayeRoutes);
 
 let document: ReturnType<typeof openApiDocument> | undefined;
 

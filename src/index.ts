@@ -3,6 +3,7 @@ import type { DeliveryJob } from "./webhooks/delivery";
 import { handleWebhookBatch } from "./webhooks/consumer";
 
 export { Conversation } from "./conversation/conversation";
+export { RealtimeClient } from "./realtime/client";
 
 export default {
   fetch: app.fetch,

@@ -4,6 +4,7 @@ import { newId } from "../lib/ids";
 import type { ConversationMessage, NewMessage } from "../presenters/message";
 import { matches, type DeliveryJob, type Fanout } from "../webhooks/delivery";
 import { PAGE_SIZE, type MessagePage } from "./page";
+import { Subscribers, type ChannelKind } from "./subscribers";
 
 /** A queue batch holds at most 100 messages and 256 KB; stay below both. */
 const MAX_BATCH_MESSAGES = 100;
@@ -33,6 +34,7 @@ export class Conversation extends DurableObject<Env> {
   private lastReceivedMs = 0;
   private failedEnqueues = 0;
   private handedOver: HandOver | null = null;
+  private subscribers!: Subscribers;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -50,6 +52,7 @@ export class Conversation extends DurableObject<Env> {
         job TEXT NOT NULL
       )`);
       this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+      this.subscribers = new Subscribers(this.sql, env);
       const last = this.sql.exec<{ last: number | null }>("SELECT MAX(received_ms) AS last FROM messages").one();
       this.lastReceivedMs = last.last ?? 0;
       const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
@@ -80,7 +83,19 @@ export class Conversation extends DurableObject<Env> {
       }),
     );
     if (queued > 0) await this.ctx.storage.setAlarm(Date.now());
+    // Off the response's path: a stored message reaches its subscribers in received order.
+    this.ctx.waitUntil(this.subscribers.publish("messages", appended));
     return { appended, page: this.newest() };
+  }
+
+  /** A realtime client subscribes to one of this conversation's channels (or its user's). */
+  async subscribe(client: string, channel: string, kind: ChannelKind): Promise<void> {
+    this.subscribers.add(client, channel, kind);
+  }
+
+  /** A realtime client drops one subscription here, or all of them. */
+  async unsubscribe(client: string, channel?: string): Promise<void> {
+    this.subscribers.remove(client, channel);
   }
 
   newest(limit = PAGE_SIZE): MessagePage {
