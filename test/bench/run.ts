@@ -13,7 +13,9 @@ import { call, createApp } from "./api.ts";
 import { BENCH_RATE_LIMIT, ROOT, writeBenchConfig } from "./config.ts";
 import { runLoad, type Figures, type LoadOptions } from "./load.ts";
 import { fmt, machine, percentile, table, writeJson, type ScenarioResult } from "./report.ts";
+import type { OpenResult, ProbeRequest, ReceiptResult, Subscribee } from "./realtime-probe.ts";
 import type { SampleRequest, SampleResult } from "./webhook-probe.ts";
+import { workerdRss } from "../support/workerd.ts";
 
 const CONNECTIONS = 16;
 const DURATION_SECONDS = 10;
@@ -27,6 +29,10 @@ const SMALL_CONVERSATION = 100;
 const LARGE_CONVERSATION = 20_000;
 const WEBHOOK_SAMPLES = 200;
 const WEBHOOK_AWAIT_MS = 60_000;
+/** Sockets opened at once while connecting the idle subscribers. */
+const SOCKET_CONCURRENCY = 32;
+const REALTIME_SAMPLES = 200;
+const REALTIME_AWAIT_MS = 30_000;
 const RESULTS = join(ROOT, "test/bench/results/latest.json");
 
 const log = (text: string) => console.log(text);
@@ -36,6 +42,8 @@ interface Prepared {
   app: App;
   /** `_id`s of the users the posting scenarios spread over. */
   users: string[];
+  /** The same users with their conversations, for the realtime subscribers. */
+  subscribees: Subscribee[];
   single: string;
   small: string;
   large: string;
@@ -58,7 +66,7 @@ async function prepare(server: DevServer): Promise<Prepared> {
   // One message each beforehand, so the measured posts are the steady state and not the
   // one-time conversationStarted write of a user's first message.
   const users = await pool(USERS, SETUP_CONCURRENCY, (i) => preCreate(`bench-user-${i}`));
-  await pool(USERS, SETUP_CONCURRENCY, (i) => post(users[i]));
+  const conversations = await pool(USERS, SETUP_CONCURRENCY, async (i) => (await post(users[i])).conversation._id as string);
   const [single, small, large] = await Promise.all(["single", "small", "large"].map((name) => initDevice(`bench-${name}`)));
   await post(single);
   log(`  ${USERS} users pre-created, one message each (${elapsed(started)})`);
@@ -79,45 +87,52 @@ async function prepare(server: DevServer): Promise<Prepared> {
     }
   }
   log(`  conversations of ${SMALL_CONVERSATION} and ${fmt(LARGE_CONVERSATION)} messages seeded (${elapsed(started)})`);
-  return { app, users, single, small, large };
+  return { app, users, subscribees: users.map((id, i) => ({ id, conversationId: conversations[i] })), single, small, large };
 }
 
-/** The webhook probe child: its target port once it listens. */
-async function startProbe(): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(join(ROOT, "test/bench/webhook-probe.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("webhook probe did not start within 10 s")), 10_000);
-    child.once("message", (message: { type: string; port: number }) => {
+/** A probe child (webhook or realtime): started, and its ready message once it has one. */
+async function startProbe<Ready>(file: string): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = fork(join(ROOT, "test/bench", file), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not start within 10 s`)), 10_000);
+    child.once("message", (message: Ready) => {
       clearTimeout(timer);
-      resolve(message.port);
+      resolve(message);
     });
-    child.once("exit", (code) => reject(new Error(`webhook probe exited (${code}) before listening`)));
+    child.once("exit", (code) => reject(new Error(`${file} exited (${code}) before it was ready`)));
   });
-  return { child, port };
+  return { child, ready };
 }
 
-function sample(child: ChildProcess, request: Omit<SampleRequest, "type">): Promise<SampleResult> {
+/** Sends a probe one request and waits for its answer. */
+function ask<Answer>(child: ChildProcess, request: object): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`webhook probe exited (${code})`));
+    const onExit = (code: number | null) => reject(new Error(`probe exited (${code})`));
     child.once("exit", onExit);
-    child.once("message", (message: SampleResult) => {
+    child.once("message", (message: Answer) => {
       child.off("exit", onExit);
       resolve(message);
     });
-    child.send({ type: "sample", ...request });
+    child.send(request);
   });
 }
+
+const sample = (child: ChildProcess, request: Omit<SampleRequest, "type">) =>
+  ask<SampleResult>(child, { type: "sample", ...request });
 
 async function main() {
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), "parley-bench-"));
   let server: DevServer | undefined;
   let probe: ChildProcess | undefined;
+  let realtimeProbe: ChildProcess | undefined;
   let stopping: Promise<void> | undefined;
   // Once only: Ctrl-C and the failure it causes in the run both come here.
   const cleanup = () =>
     (stopping ??= (async () => {
-      if (probe && probe.exitCode === null && probe.signalCode === null) probe.kill("SIGTERM");
+      for (const child of [probe, realtimeProbe]) {
+        if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      }
       await server?.stop();
       rmSync(dir, { recursive: true, force: true });
     })());
@@ -133,7 +148,7 @@ async function main() {
     );
     server = await startDevServer({ config, logLevel: "warn", vars: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" } });
     log(`wrangler dev on ${server.baseUrl} (fresh state, --log-level warn) after ${elapsed(started)}`);
-    const { app, users, single, small, large } = await prepare(server);
+    const { app, users, subscribees, single, small, large } = await prepare(server);
     const s = server;
 
     const results: ScenarioResult[] = [];
@@ -187,10 +202,10 @@ async function main() {
     });
 
     // Scenario 7: scenario 2's load again, now with a webhook, sampled by the probe.
-    const started7 = await startProbe();
+    const started7 = await startProbe<{ port: number }>("webhook-probe.ts");
     probe = started7.child;
-    await call(s.baseUrl, "POST", "/v1/webhooks", app.server, {
-      target: `http://127.0.0.1:${started7.port}/hook`,
+    const { webhook: hook7 } = await call(s.baseUrl, "POST", "/v1/webhooks", app.server, {
+      target: `http://127.0.0.1:${started7.ready.port}/hook`,
       triggers: ["message:appUser"],
     });
     const check = await sample(probe, { baseUrl: s.baseUrl, appToken: app.appToken, users, count: 1, startDelayMs: 0, intervalMs: 0, awaitMs: 15_000 });
@@ -227,6 +242,51 @@ async function main() {
       lastArrivalAfterLoadEndMs: hooks.lastArrival === null ? null : Math.round(hooks.lastArrival - loadEnded),
     };
 
+    // Scenario 8: scenario 2's load again (no webhook now), with every user's conversation
+    // watched by an idle Bayeux client on a WebSocket, and business replies sampled meanwhile.
+    await call(s.baseUrl, "DELETE", `/v1/webhooks/${hook7._id}`, app.server);
+    const memoryBefore = workerdRss(s.pid).bytes;
+    realtimeProbe = (await startProbe<{ type: "ready" }>("realtime-probe.ts")).child;
+    const opened = await ask<OpenResult>(realtimeProbe, {
+      type: "open",
+      baseUrl: s.baseUrl,
+      appToken: app.appToken,
+      users: subscribees,
+      concurrency: SOCKET_CONCURRENCY,
+    } satisfies ProbeRequest);
+    // Long enough for the objects holding idle sockets to hibernate.
+    await new Promise((r) => setTimeout(r, 15_000));
+    const memoryIdle = workerdRss(s.pid).bytes;
+    log(`  ${fmt(opened.opened)} idle subscribers connected in ${fmt(opened.ms / 1000, 1)} s (${opened.failures} failed); workerd RSS ${fmt(memoryBefore / 2 ** 20)} -> ${fmt(memoryIdle / 2 ** 20)} MB`);
+    const receipts = ask<ReceiptResult>(realtimeProbe, {
+      type: "sample",
+      baseUrl: s.baseUrl,
+      appJwt: app.appJwt,
+      count: REALTIME_SAMPLES,
+      startDelayMs: WARMUP_SECONDS * 1000,
+      intervalMs: (DURATION_SECONDS * 1000) / REALTIME_SAMPLES,
+      awaitMs: REALTIME_AWAIT_MS,
+    } satisfies ProbeRequest);
+    await scenario("8", `post message as in 2, ${fmt(opened.opened)} subscribers connected`, postToUsers);
+    const rt = await receipts;
+    const receiptLatencies = [...rt.receiptLatencies, ...Array<number>(rt.missing).fill(Infinity)];
+    const realtime = {
+      idleSubscribers: opened.opened,
+      openFailures: opened.failures,
+      workerdRssBeforeMB: memoryBefore / 2 ** 20,
+      workerdRssIdleMB: memoryIdle / 2 ** 20,
+      kbPerIdleSubscriber: opened.opened ? (memoryIdle - memoryBefore) / 1024 / opened.opened : null,
+      samples: rt.posted,
+      postFailures: rt.postFailures,
+      missing: rt.missing,
+      postP50: percentile(rt.postLatencies, 50),
+      postP99: percentile(rt.postLatencies, 99),
+      receiptP50: finite(percentile(receiptLatencies, 50)),
+      receiptP99: finite(percentile(receiptLatencies, 99)),
+    };
+    const ratio = (a: number | null, b: number | null) => (a !== null && b ? a / b : null);
+    const realtimeRatios = { p50: ratio(realtime.receiptP50, realtime.postP50), p99: ratio(realtime.receiptP99, realtime.postP99) };
+
     const readRatio = large4.rps / small4.rps;
     const record = {
       date: new Date().toISOString(),
@@ -243,6 +303,7 @@ async function main() {
       conversationReadRatio: { largeToSmallRps: readRatio, small: SMALL_CONVERSATION, large: LARGE_CONVERSATION },
       jwtToAppTokenReadRatio: jwt6.rps / small4.rps,
       webhookDelivery: webhook,
+      realtime: { ...realtime, receiptToPostRatio: realtimeRatios },
       totalSeconds: (Date.now() - started) / 1000,
     };
     writeJson(RESULTS, record);
@@ -262,6 +323,15 @@ async function main() {
           errors: webhook.missing + webhook.postFailures,
           ratioToBaseline: null,
         },
+        {
+          id: "8",
+          name: "realtime: REST post sent → subscriber receipt",
+          rps: null,
+          p50: realtime.receiptP50,
+          p99: realtime.receiptP99,
+          errors: realtime.missing + realtime.postFailures,
+          ratioToBaseline: null,
+        },
       ]),
     );
     log("");
@@ -275,6 +345,13 @@ async function main() {
         `${fmt(webhook.deliveriesReceived)} deliveries received for ${fmt(webhook.messagesPostedUnderLoad)} messages posted, warm-up included, ` +
         `last ${webhook.lastArrivalAfterLoadEndMs === null ? "n/a" : `${fmt(webhook.lastArrivalAfterLoadEndMs / 1000, 1)} s`} after the load ended; ` +
         `${fmt(webhook.idleLatencyMs)} ms for one message before the load).`,
+    );
+    log(
+      `8: ${fmt(realtime.idleSubscribers)} idle WebSocket subscribers held at once, workerd RSS ${fmt(realtime.workerdRssBeforeMB)} -> ` +
+        `${fmt(realtime.workerdRssIdleMB)} MB (${realtime.kbPerIdleSubscriber === null ? "n/a" : fmt(realtime.kbPerIdleSubscriber)} KB each); ` +
+        `under 8's load, a business reply reached its subscriber ${late(realtime.receiptP50)} (p50) / ${late(realtime.receiptP99)} (p99) after ` +
+        `it was sent, against ${fmt(realtime.postP50 ?? 0)} / ${fmt(realtime.postP99 ?? 0)} ms for the post's own response: ` +
+        `${fmt(realtimeRatios.p50 ?? 0, 2)}× / ${fmt(realtimeRatios.p99 ?? 0, 2)}× (${realtime.samples - realtime.missing} of ${realtime.samples} arrived).`,
     );
     log(`Machine: ${m.os}, ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}; ${record.date}.`);
     log(`Figures written to ${RESULTS}; whole run ${elapsed(started)}.`);

@@ -3,6 +3,7 @@
 // bound, and the final state is what the load generator was acknowledged.
 import { startDevServer, type DevServer } from "../support/dev-server.ts";
 import { sleep } from "../support/pace.ts";
+import { isWorkerRuntime, workerdRss } from "../support/workerd.ts";
 import {
   allMessages,
   createApp,
@@ -12,10 +13,8 @@ import {
   log,
   mb,
   request,
-  isWorkerRuntime,
   openInspector,
   quantile,
-  workerdRss,
   type Outcome,
   type User,
 } from "./lib.ts";
