@@ -39,7 +39,8 @@ app.use(
   "*",
   cors({
     origin: "*",
-    allowHeaders: ["app-token", "authorization", "content-type", "x-request-id"],
+    // The Smooch web messenger sends x-smooch-sdk on every call: without it its first preflight fails.
+    allowHeaders: ["app-token", "authorization", "content-type", "x-request-id", "x-smooch-sdk"],
     allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
     exposeHeaders: ["X-Request-Id"],
     maxAge: 86400,
