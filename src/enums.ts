@@ -11,9 +11,15 @@ export type Role = (typeof ROLES)[number];
 export const PLATFORMS = ["ios", "android", "web", "other"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-/** What a webhook listens to: every message, or only one role's. */
-export const TRIGGERS = ["message", "message:appUser", "message:appMaker"] as const;
+/**
+ * What a webhook listens to: every message, only one role's messages, postbacks (an app user
+ * pressed a postback button) or reads (a side of the conversation marked it read).
+ */
+export const TRIGGERS = ["message", "message:appUser", "message:appMaker", "postback", "conversation:read"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
+
+/** The trigger an event fires: any but `message`, which listens to both message triggers. */
+export type EventTrigger = Exclude<Trigger, "message">;
 
 /** The trigger a message fires, named by its author's role. */
 export type MessageTrigger = Extract<Trigger, `message:${Role}`>;

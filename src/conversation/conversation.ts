@@ -1,14 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { messageTrigger } from "../enums";
-import { newId } from "../lib/ids";
 import type { ConversationMessage, NewMessage } from "../presenters/message";
-import { matches, type DeliveryJob, type Fanout } from "../webhooks/delivery";
+import type { Fanout } from "../webhooks/delivery";
+import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
-
-/** A queue batch holds at most 100 messages and 256 KB; stay below both. */
-const MAX_BATCH_MESSAGES = 100;
-const MAX_BATCH_BYTES = 200_000;
-const MAX_ENQUEUE_BACKOFF_MS = 60_000;
 
 /** Set once a merge has taken this conversation's messages: later appends go to the survivor. */
 export interface HandOver {
@@ -24,19 +19,26 @@ interface MessageRow extends Record<string, SqlStorageValue> {
 
 const toMessage = (row: MessageRow): ConversationMessage => ({ ...JSON.parse(row.body), received: row.received_ms / 1000 });
 
+/** A stored message, as the webhooks listening to its role's messages hear it. */
+function messageEvent(message: ConversationMessage): WebhookEvent {
+  const trigger = messageTrigger(message.role);
+  return { trigger, messageId: message._id, payload: (appUser) => ({ trigger, messages: [message], appUser }) };
+}
+
 /**
  * One app user's conversation. It alone writes its messages, so appends are serialised and
  * `received` can be made unique and strictly increasing without any coordination.
  */
 export class Conversation extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly outbox: Outbox;
   private lastReceivedMs = 0;
-  private failedEnqueues = 0;
   private handedOver: HandOver | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.outbox = new Outbox(ctx, env.WEBHOOKS);
     ctx.blockConcurrencyWhile(async () => {
       // received_ms is the rowid: ordered, unique, and an index for paging at no extra cost.
       this.sql.exec(`CREATE TABLE IF NOT EXISTS messages (
@@ -44,20 +46,13 @@ export class Conversation extends DurableObject<Env> {
         id TEXT NOT NULL UNIQUE,
         body TEXT NOT NULL
       )`);
-      // The transactional outbox: deliveries written with their message, drained by the alarm.
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        job TEXT NOT NULL
-      )`);
       this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
       const last = this.sql.exec<{ last: number | null }>("SELECT MAX(received_ms) AS last FROM messages").one();
       this.lastReceivedMs = last.last ?? 0;
       const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
       this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
       // An outbox whose alarm the runtime gave up on is picked up again when the object wakes.
-      if (this.exists("SELECT 1 FROM outbox LIMIT 1") && (await ctx.storage.getAlarm()) === null) {
-        await ctx.storage.setAlarm(Date.now());
-      }
+      if (this.outbox.pending && (await ctx.storage.getAlarm()) === null) await this.outbox.wake();
     });
   }
 
@@ -75,11 +70,11 @@ export class Conversation extends DurableObject<Env> {
         const receivedMs = Math.max(Date.now(), this.lastReceivedMs + 1);
         this.insert(message, receivedMs);
         const stored = { ...message, received: receivedMs / 1000 };
-        if (fanout) queued += this.queueDeliveries(stored, fanout);
+        queued += this.outbox.add(messageEvent(stored), fanout);
         return stored;
       }),
     );
-    if (queued > 0) await this.ctx.storage.setAlarm(Date.now());
+    if (queued > 0) await this.outbox.wake();
     return { appended, page: this.newest() };
   }
 
@@ -143,53 +138,7 @@ export class Conversation extends DurableObject<Env> {
 
   /** Sends the outbox to the WEBHOOKS queue in order, and keeps trying until the queue takes it. */
   async alarm(): Promise<void> {
-    const batch = this.nextOutboxBatch();
-    if (batch.length === 0) return;
-    try {
-      await this.env.WEBHOOKS.sendBatch(batch.map(({ job }) => ({ body: job, contentType: "json" as const })));
-    } catch (error) {
-      this.failedEnqueues++;
-      const backoff = Math.min(1000 * 2 ** this.failedEnqueues, MAX_ENQUEUE_BACKOFF_MS);
-      console.error(`webhook enqueue failed, retrying in ${backoff} ms`, error);
-      await this.ctx.storage.setAlarm(Date.now() + backoff);
-      return;
-    }
-    this.failedEnqueues = 0;
-    this.sql.exec("DELETE FROM outbox WHERE seq <= ?", batch[batch.length - 1].seq);
-    if (this.exists("SELECT 1 FROM outbox LIMIT 1")) await this.ctx.storage.setAlarm(Date.now());
-  }
-
-  private queueDeliveries(message: ConversationMessage, fanout: Fanout): number {
-    const trigger = messageTrigger(message.role);
-    const routes = fanout.webhooks.filter((route) => matches(route, message.role));
-    const body = JSON.stringify({ trigger, messages: [message], appUser: fanout.appUser });
-    for (const route of routes) {
-      const job: DeliveryJob = {
-        conversation: this.ctx.id.toString(),
-        deliveryId: newId(),
-        webhookId: route.id,
-        messageId: message._id,
-        trigger,
-        body,
-      };
-      this.sql.exec("INSERT INTO outbox (job) VALUES (?)", JSON.stringify(job));
-    }
-    return routes.length;
-  }
-
-  private nextOutboxBatch(): { seq: number; job: DeliveryJob }[] {
-    const batch: { seq: number; job: DeliveryJob }[] = [];
-    let bytes = 0;
-    const rows = this.sql.exec<{ seq: number; job: string }>(
-      "SELECT seq, job FROM outbox ORDER BY seq LIMIT ?",
-      MAX_BATCH_MESSAGES,
-    );
-    for (const row of rows) {
-      bytes += row.job.length;
-      if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
-      batch.push({ seq: row.seq, job: JSON.parse(row.job) });
-    }
-    return batch;
+    await this.outbox.drain();
   }
 
   private forward(to: HandOver, messages: NewMessage[], fanout?: Fanout) {
