@@ -11,6 +11,22 @@ export type Role = (typeof ROLES)[number];
 export const PLATFORMS = ["ios", "android", "web", "other"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
+/** What a message shows: its text, or an image when it has a `mediaUrl`. */
+export const MESSAGE_TYPES = ["text", "image"] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** Where a message came from: the platform of the device that sent it, or "api" for any other caller. */
+export const SOURCE_TYPES = [...PLATFORMS, "api"] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+/** The buttons an appMaker message may carry, as the Smooch clients render them. */
+export const ACTION_TYPES = ["link", "webview", "postback", "reply", "locationRequest", "share", "buy"] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+/** Where a `buy` action stands. Parley takes no payments, so every buy action stays offered. */
+export const ACTION_STATES = ["offered"] as const;
+export type ActionState = (typeof ACTION_STATES)[number];
+
 /**
  * What a webhook listens to: every message, only one role's messages, postbacks (an app user
  * pressed a postback button) or reads (a side of the conversation marked it read).

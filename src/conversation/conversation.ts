@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { messageTrigger } from "../enums";
-import type { ConversationMessage, NewMessage } from "../presenters/message";
+import { withMessageDefaults, type ConversationMessage, type NewMessage } from "../presenters/message";
 import type { Fanout } from "../webhooks/delivery";
 import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
@@ -17,7 +17,8 @@ interface MessageRow extends Record<string, SqlStorageValue> {
   body: string;
 }
 
-const toMessage = (row: MessageRow): ConversationMessage => ({ ...JSON.parse(row.body), received: row.received_ms / 1000 });
+const toMessage = (row: MessageRow): ConversationMessage =>
+  withMessageDefaults({ ...JSON.parse(row.body), received: row.received_ms / 1000 });
 
 /** A stored message, as the webhooks listening to its role's messages hear it. */
 function messageEvent(message: ConversationMessage): WebhookEvent {

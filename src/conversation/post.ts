@@ -1,8 +1,9 @@
 import { isServerCredential, type Credential } from "../auth/credential";
 import { markConversationStarted, type AppUser } from "../db/app-users";
+import { userDevicePlatform } from "../db/devices";
 import type { Role } from "../enums";
 import { forbidden } from "../errors";
-import type { ConversationMessage, NewMessage } from "../presenters/message";
+import { API_SOURCE, type ConversationMessage, type MessageSource, type NewMessage } from "../presenters/message";
 import { fanoutFor } from "../webhooks/fanout";
 import { composeMessage, type MessageInput } from "./compose";
 import type { MessagePage } from "./page";
@@ -30,9 +31,19 @@ export async function postMessages(
   return result;
 }
 
+/**
+ * Where a message comes from. A message posted with the sending device's id names it (the web
+ * messenger skips its own messages by it) with the device's platform; only then is D1 read.
+ */
+async function messageSource(env: Env, user: AppUser, deviceId: string | undefined): Promise<MessageSource> {
+  if (deviceId === undefined) return API_SOURCE;
+  return { type: (await userDevicePlatform(env.DB, user.appId, user.id, deviceId)) ?? "api", id: deviceId };
+}
+
 /** Posts one message on behalf of the caller: the JSON and the image routes both end here. */
 export async function postMessage(env: Env, credential: Credential, user: AppUser, input: MessageInput) {
   assertMayPostAs(credential, input.role);
-  const { appended, page } = await postMessages(env, user, [await composeMessage(user, input)]);
+  const message = await composeMessage(user, input, await messageSource(env, user, input.deviceId));
+  const { appended, page } = await postMessages(env, user, [message]);
   return { message: appended[0], page };
 }

@@ -92,8 +92,11 @@ export const textMessages = (authorId: string, count: number, prefix = "m") =>
   Array.from({ length: count }, (_, i) => ({
     _id: Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join(""),
     authorId,
+    type: "text" as const,
     role: "appUser" as const,
     text: `${prefix}${i}`,
+    actions: [],
+    source: { type: "api" as const },
   }));
 
 // --- Issue 3: webhooks, the outbox and the queue consumer -------------------------------

@@ -52,7 +52,11 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
     path,
     describe({
       summary: "Post a message",
-      description: "As `appUser` with any credential of the user, or as `appMaker` with an app-scope JWT.",
+      description:
+        "As `appUser` with any credential of the user, or as `appMaker` with an app-scope JWT. Only appMaker messages " +
+        "carry `actions` (each gets an `_id`; a `buy` is `offered`). A message is `type: image` when it has a " +
+        "`mediaUrl`, else `text`; its `source` names the `deviceId` it was sent with (type: that device's platform) " +
+        "or is `{type: api}`. `_clientId` and `_clientSent` (sent by the web messengers) are accepted and not stored.",
       tags,
       responses: { 201: { description: "The message, and the conversation's newest page.", schema: postedSchema } },
     }),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ROLES } from "../../enums";
-import { flatObject } from "../../lib/schemas";
+import { flatObject, nonEmptyString } from "../../lib/schemas";
+import { actionsInput, payload } from "./actions";
 
 export const role = z.enum(ROLES);
 
@@ -11,7 +12,16 @@ export const messageFields = {
   email: z.string().max(512).optional(),
   avatarUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   metadata: flatObject.optional(),
+  deviceId: nonEmptyString(256)
+    .optional()
+    .meta({ description: "The sending device's id, named by the message's `source` (the web messenger sends it)." }),
 };
+
+/** What the web messengers send along to match a sent message with its response; accepted and not stored. */
+const clientField = z
+  .union([z.string().max(256), z.number()])
+  .optional()
+  .meta({ description: "Sent by the Smooch web messengers; accepted and ignored." });
 
 export const postMessageBody = z
   .object({
@@ -19,8 +29,15 @@ export const postMessageBody = z
     text: z.string().max(8192).optional(),
     mediaUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
     mediaType: z.string().min(1).max(256).optional(),
+    payload: payload.optional().meta({ description: "The payload of the quick reply (reply action) the app user answered with." }),
+    actions: actionsInput.optional(),
+    _clientId: clientField,
+    _clientSent: clientField,
   })
   .superRefine((message, ctx) => {
+    if (message.role !== "appMaker" && message.actions?.length) {
+      ctx.addIssue({ code: "custom", path: ["actions"], message: "only appMaker messages may carry actions" });
+    }
     if (message.mediaUrl !== undefined && message.mediaType === undefined) {
       ctx.addIssue({ code: "custom", path: ["mediaType"], message: "is required when mediaUrl is given" });
     }
