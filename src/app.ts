@@ -12,6 +12,7 @@ import { canonicalPath } from "./lib/canonical-path";
 import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
 import { appUsersRoutes } from "./routes/appusers/routes";
+import { conversationEventRoutes } from "./routes/conversation/events";
 import { conversationRoutes } from "./routes/conversation/routes";
 import { docsRoutes } from "./routes/docs/routes";
 import { imagesRoutes } from "./routes/images/routes";
@@ -27,6 +28,7 @@ const appLevel = new Hono<AppEnv>()
   .route("/", initRoutes)
   .route("/", appUsersRoutes)
   .route("/", conversationRoutes)
+  .route("/", conversationEventRoutes)
   .route("/", imagesRoutes)
   .route("/", whispersRoutes)
   .route("/", webhooksRoutes);

@@ -1,9 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
-import { messageTrigger } from "../enums";
+import { messageTrigger, type Role } from "../enums";
 import { withMessageDefaults, type ConversationMessage, type NewMessage } from "../presenters/message";
 import type { Fanout } from "../webhooks/delivery";
 import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
+import { ReadMarkers } from "./read-markers";
+
+/** A side of the conversation marking it read; `conversationId` is the conversation's `_id`. */
+export interface Read {
+  role: Role;
+  conversationId: string;
+}
 
 /** Set once a merge has taken this conversation's messages: later appends go to the survivor. */
 export interface HandOver {
@@ -26,6 +33,16 @@ function messageEvent(message: ConversationMessage): WebhookEvent {
   return { trigger, messageId: message._id, payload: (appUser) => ({ trigger, messages: [message], appUser }) };
 }
 
+/** A read, as the webhooks listening to `conversation:read` hear it; it concerns the newest message. */
+function readEvent(read: Read, newestMessageId: string): WebhookEvent {
+  const trigger = "conversation:read";
+  return {
+    trigger,
+    messageId: newestMessageId,
+    payload: (appUser) => ({ trigger, appUser, conversation: { _id: read.conversationId }, role: read.role, timestamp: Date.now() / 1000 }),
+  };
+}
+
 /**
  * One app user's conversation. It alone writes its messages, so appends are serialised and
  * `received` can be made unique and strictly increasing without any coordination.
@@ -33,6 +50,7 @@ function messageEvent(message: ConversationMessage): WebhookEvent {
 export class Conversation extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
+  private readonly reads: ReadMarkers;
   private lastReceivedMs = 0;
   private handedOver: HandOver | null = null;
 
@@ -40,6 +58,7 @@ export class Conversation extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.outbox = new Outbox(ctx, env.WEBHOOKS);
+    this.reads = new ReadMarkers(this.sql);
     ctx.blockConcurrencyWhile(async () => {
       // received_ms is the rowid: ordered, unique, and an index for paging at no extra cost.
       this.sql.exec(`CREATE TABLE IF NOT EXISTS messages (
@@ -50,6 +69,7 @@ export class Conversation extends DurableObject<Env> {
       this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
       const last = this.sql.exec<{ last: number | null }>("SELECT MAX(received_ms) AS last FROM messages").one();
       this.lastReceivedMs = last.last ?? 0;
+      this.reads.init(this.lastReceivedMs > 0);
       const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
       this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
       // An outbox whose alarm the runtime gave up on is picked up again when the object wakes.
@@ -65,16 +85,18 @@ export class Conversation extends DurableObject<Env> {
   async append(messages: NewMessage[], fanout?: Fanout): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
     if (this.handedOver) return this.forward(this.handedOver, messages, fanout);
     let queued = 0;
-    const appended = this.ctx.storage.transactionSync(() =>
-      messages.map((message) => {
+    const appended = this.ctx.storage.transactionSync(() => {
+      const stored = messages.map((message) => {
         // Two messages in the same millisecond still get distinct, increasing timestamps.
         const receivedMs = Math.max(Date.now(), this.lastReceivedMs + 1);
         this.insert(message, receivedMs);
         const stored = { ...message, received: receivedMs / 1000 };
         queued += this.outbox.add(messageEvent(stored), fanout);
         return stored;
-      }),
-    );
+      });
+      this.reads.addUnread(stored.filter((message) => message.role === "appMaker").length);
+      return stored;
+    });
     if (queued > 0) await this.outbox.wake();
     return { appended, page: this.newest() };
   }
@@ -87,14 +109,14 @@ export class Conversation extends DurableObject<Env> {
   before(beforeMs: number, limit = PAGE_SIZE): MessagePage {
     const { messages, more } = this.read("received_ms < ? ORDER BY received_ms DESC", beforeMs, limit);
     const hasNewer = this.exists("SELECT 1 FROM messages WHERE received_ms >= ? LIMIT 1", beforeMs);
-    return { messages: messages.reverse(), hasOlder: more, hasNewer };
+    return { messages: messages.reverse(), hasOlder: more, hasNewer, unreadCount: this.reads.unreadCount };
   }
 
   /** The oldest `limit` messages received strictly after `afterMs`, oldest first. */
   after(afterMs: number, limit = PAGE_SIZE): MessagePage {
     const { messages, more } = this.read("received_ms > ? ORDER BY received_ms ASC", afterMs, limit);
     const hasOlder = this.exists("SELECT 1 FROM messages WHERE received_ms <= ? LIMIT 1", afterMs);
-    return { messages, hasOlder, hasNewer: more };
+    return { messages, hasOlder, hasNewer: more, unreadCount: this.reads.unreadCount };
   }
 
   /** Up to `limit` messages in the given order from a bound, and whether more lie beyond. */
@@ -103,6 +125,22 @@ export class Conversation extends DurableObject<Env> {
       .exec<MessageRow>(`SELECT received_ms, body FROM messages WHERE ${boundAndOrder} LIMIT ?`, bound, limit + 1)
       .toArray();
     return { messages: rows.slice(0, limit).map(toMessage), more: rows.length > limit };
+  }
+
+  /**
+   * Marks the conversation read by one side, up to its newest message, with the
+   * `conversation:read` deliveries in the same transaction. A conversation without messages has
+   * nothing to read: nothing is stored or sent.
+   */
+  async markRead(read: Read, fanout?: Fanout): Promise<void> {
+    if (this.handedOver) return this.survivor(this.handedOver).markRead({ ...read, conversationId: this.handedOver.conversationId }, fanout);
+    const [newest] = this.sql.exec<{ id: string }>("SELECT id FROM messages ORDER BY received_ms DESC LIMIT 1").toArray();
+    if (!newest) return;
+    const queued = this.ctx.storage.transactionSync(() => {
+      this.reads.markRead(read.role, this.lastReceivedMs);
+      return this.outbox.add(readEvent(read, newest.id), fanout);
+    });
+    if (queued > 0) await this.outbox.wake();
   }
 
   /**
@@ -129,12 +167,16 @@ export class Conversation extends DurableObject<Env> {
         const authorId = message.authorId === fromAuthorId ? toAuthorId : message.authorId;
         this.insert({ ...message, authorId }, receivedMs);
       }
+      this.reads.recount();
     });
   }
 
   /** Forgets every message, once a merge has moved them elsewhere (see handOver). */
   async clear(): Promise<void> {
-    this.sql.exec("DELETE FROM messages");
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM messages");
+      this.reads.clear();
+    });
   }
 
   /** Sends the outbox to the WEBHOOKS queue in order, and keeps trying until the queue takes it. */
@@ -142,10 +184,13 @@ export class Conversation extends DurableObject<Env> {
     await this.outbox.drain();
   }
 
+  private survivor(to: HandOver) {
+    return this.env.CONVERSATIONS.get(this.env.CONVERSATIONS.idFromName(to.conversationId));
+  }
+
   private forward(to: HandOver, messages: NewMessage[], fanout?: Fanout) {
-    const survivor = this.env.CONVERSATIONS.get(this.env.CONVERSATIONS.idFromName(to.conversationId));
     const authored = messages.map((m) => (m.authorId === to.fromAuthorId ? { ...m, authorId: to.toAuthorId } : m));
-    return survivor.append(authored, fanout);
+    return this.survivor(to).append(authored, fanout);
   }
 
   private insert({ _id, ...rest }: NewMessage, receivedMs: number): void {

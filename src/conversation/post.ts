@@ -1,20 +1,12 @@
-import { isServerCredential, type Credential } from "../auth/credential";
+import type { Credential } from "../auth/credential";
 import { markConversationStarted, type AppUser } from "../db/app-users";
 import { userDevicePlatform } from "../db/devices";
-import type { Role } from "../enums";
-import { forbidden } from "../errors";
 import { API_SOURCE, type ConversationMessage, type MessageSource, type NewMessage } from "../presenters/message";
 import { fanoutFor } from "../webhooks/fanout";
 import { composeMessage, type MessageInput } from "./compose";
 import type { MessagePage } from "./page";
+import { assertMayActAs } from "./role";
 import { conversationStub } from "./stub";
-
-/** Only the business's servers speak as the app maker. */
-export function assertMayPostAs(credential: Credential, role: Role): void {
-  if (role === "appMaker" && !isServerCredential(credential)) {
-    throw forbidden("role: appMaker messages require a JWT with app scope");
-  }
-}
 
 /**
  * Appends messages to the user's conversation, with their webhook deliveries: one Durable
@@ -42,7 +34,7 @@ async function messageSource(env: Env, user: AppUser, deviceId: string | undefin
 
 /** Posts one message on behalf of the caller: the JSON and the image routes both end here. */
 export async function postMessage(env: Env, credential: Credential, user: AppUser, input: MessageInput) {
-  assertMayPostAs(credential, input.role);
+  assertMayActAs(credential, input.role, "posting");
   const message = await composeMessage(user, input, await messageSource(env, user, input.deviceId));
   const { appended, page } = await postMessages(env, user, [message]);
   return { message: appended[0], page };

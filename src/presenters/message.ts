@@ -60,22 +60,33 @@ export const withMessageDefaults = <M extends Partial<NewMessage>>(message: M) =
     ? message
     : { type: message.mediaUrl ? ("image" as const) : ("text" as const), actions: [], source: API_SOURCE, ...message };
 
+const conversationFields = {
+  _id: z.string(),
+  appMakers: z.array(z.string()),
+  appUsers: z.array(z.string()),
+  unreadCount: z.number().int().meta({ description: "The appMaker messages the app user has not read (see POST .../conversation/read)." }),
+};
+
 export const conversationSchema = z
-  .object({
-    _id: z.string(),
-    appMakers: z.array(z.string()),
-    appUsers: z.array(z.string()),
-    messages: z.array(messageSchema),
-  })
+  .object({ ...conversationFields, messages: z.array(messageSchema) })
   .meta({ id: "Conversation", description: "An app user's conversation with the business, newest page of messages." });
 
-/** The conversation object of the contract, around one page of its messages. */
-export const presentConversation = (
-  user: { id: string; conversationId: string },
-  messages: ConversationMessage[],
-): z.output<typeof conversationSchema> => ({
+export const conversationSummarySchema = z
+  .object(conversationFields)
+  .meta({ id: "ConversationSummary", description: "An app user's conversation, without its messages." });
+
+type ConversationOwner = { id: string; conversationId: string };
+
+/** The conversation object of the contract, without messages. */
+export const presentConversationSummary = (user: ConversationOwner, unreadCount: number): z.output<typeof conversationSummarySchema> => ({
   _id: user.conversationId,
   appMakers: [],
   appUsers: [user.id],
-  messages,
+  unreadCount,
 });
+
+/** The conversation object of the contract, around one page of its messages. */
+export const presentConversation = (
+  user: ConversationOwner,
+  page: { messages: ConversationMessage[]; unreadCount: number },
+): z.output<typeof conversationSchema> => ({ ...presentConversationSummary(user, page.unreadCount), messages: page.messages });

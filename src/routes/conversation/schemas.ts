@@ -55,3 +55,9 @@ export const messagesQuery = z
     message: "give either before or after, not both",
     path: ["before"],
   });
+
+export const readBody = z.object({
+  role: role
+    .default("appUser")
+    .meta({ description: "The side that read: `appUser` (the default, any credential of the user) or `appMaker` (app scope)." }),
+});

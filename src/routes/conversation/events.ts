@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import { markRead } from "../../conversation/mark-read";
+import { appUserAccess } from "../../http/access";
+import type { AppEnv } from "../../http/context";
+import { describe } from "../../http/openapi";
+import { jsonBody } from "../../http/validate";
+import { readBody } from "./schemas";
+
+/** What happens in a conversation besides its messages: reads, postbacks, typing. */
+export const conversationEventRoutes = new Hono<AppEnv>();
+
+const tags = ["Conversations"];
+const done = { 200: { description: "Done." } };
+
+conversationEventRoutes.post(
+  "/appusers/:appUserId/conversation/read",
+  describe({
+    summary: "Mark the conversation read",
+    description:
+      "Marks the conversation read up to its newest message by the app user (the default: their `unreadCount`, the " +
+      "appMaker messages since their last read, drops to 0) or, with `role: appMaker` and an app-scope credential, by " +
+      "the business. Webhooks listening to `conversation:read` hear of it. A conversation without messages has " +
+      "nothing to read: nothing changes.",
+    tags,
+    responses: done,
+  }),
+  ...appUserAccess,
+  jsonBody(readBody),
+  async (c) => {
+    await markRead(c.env, c.get("credential"), c.get("appUser"), c.req.valid("json").role);
+    return c.json({});
+  },
+);
