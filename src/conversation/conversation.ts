@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { messageTrigger, type Role } from "../enums";
-import { withMessageDefaults, type ConversationMessage, type NewMessage } from "../presenters/message";
+import { withMessageDefaults, type ConversationMessage, type MessageAction, type NewMessage } from "../presenters/message";
 import type { Fanout } from "../webhooks/delivery";
 import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
@@ -43,6 +43,13 @@ function readEvent(read: Read, newestMessageId: string): WebhookEvent {
   };
 }
 
+/** An app user pressed a postback button of an appMaker message. */
+function postbackEvent(message: ConversationMessage, action: MessageAction): WebhookEvent {
+  const trigger = "postback";
+  const { _id, type, text, payload } = action;
+  return { trigger, messageId: message._id, payload: (appUser) => ({ trigger, postbacks: [{ message, action: { _id, type, text, payload } }], appUser }) };
+}
+
 /**
  * One app user's conversation. It alone writes its messages, so appends are serialised and
  * `received` can be made unique and strictly increasing without any coordination.
@@ -67,6 +74,8 @@ export class Conversation extends DurableObject<Env> {
         body TEXT NOT NULL
       )`);
       this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+      // The postback buttons of appMaker messages, by their _id, for POST .../conversation/postback.
+      this.sql.exec("CREATE TABLE IF NOT EXISTS postbacks (action_id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)");
       const last = this.sql.exec<{ last: number | null }>("SELECT MAX(received_ms) AS last FROM messages").one();
       this.lastReceivedMs = last.last ?? 0;
       this.reads.init(this.lastReceivedMs > 0);
@@ -144,6 +153,26 @@ export class Conversation extends DurableObject<Env> {
   }
 
   /**
+   * Fires the `postback` webhooks for a postback button of one of this conversation's appMaker
+   * messages, its deliveries written in one transaction; false when there is no such button.
+   */
+  async postback(actionId: string, fanout?: Fanout): Promise<boolean> {
+    if (this.handedOver) return this.survivor(this.handedOver).postback(actionId, fanout);
+    const [row] = this.sql
+      .exec<MessageRow>(
+        "SELECT m.received_ms, m.body FROM postbacks p JOIN messages m ON m.received_ms = p.received_ms WHERE p.action_id = ?",
+        actionId,
+      )
+      .toArray();
+    const message = row && toMessage(row);
+    const action = message?.actions.find((candidate) => candidate._id === actionId);
+    if (!message || !action) return false;
+    const queued = this.ctx.storage.transactionSync(() => this.outbox.add(postbackEvent(message, action), fanout));
+    if (queued > 0) await this.outbox.wake();
+    return true;
+  }
+
+  /**
    * Hands every message to the conversation a merge keeps, and from now on forwards appends
    * there: a message posted to the merged user while the merge runs is not lost.
    */
@@ -175,6 +204,7 @@ export class Conversation extends DurableObject<Env> {
   async clear(): Promise<void> {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("DELETE FROM messages");
+      this.sql.exec("DELETE FROM postbacks");
       this.reads.clear();
     });
   }
@@ -200,6 +230,11 @@ export class Conversation extends DurableObject<Env> {
       _id,
       JSON.stringify({ _id, ...rest }),
     );
+    if (rest.role === "appMaker") {
+      for (const action of rest.actions ?? []) {
+        if (action.type === "postback") this.sql.exec("INSERT OR REPLACE INTO postbacks (action_id, received_ms) VALUES (?, ?)", action._id, receivedMs);
+      }
+    }
     this.lastReceivedMs = Math.max(this.lastReceivedMs, receivedMs);
   }
 

@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import { markRead } from "../../conversation/mark-read";
+import { postBack } from "../../conversation/postback";
 import { appUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody } from "../../http/validate";
-import { readBody } from "./schemas";
+import { postbackBody, readBody } from "./schemas";
 
 /** What happens in a conversation besides its messages: reads, postbacks, typing. */
 export const conversationEventRoutes = new Hono<AppEnv>();
@@ -28,6 +29,24 @@ conversationEventRoutes.post(
   jsonBody(readBody),
   async (c) => {
     await markRead(c.env, c.get("credential"), c.get("appUser"), c.req.valid("json").role);
+    return c.json({});
+  },
+);
+
+conversationEventRoutes.post(
+  "/appusers/:appUserId/conversation/postback",
+  describe({
+    summary: "Press a postback button",
+    description:
+      "Fires the `postback` webhooks: `{trigger: \"postback\", postbacks: [{message, action}], appUser}`, with the " +
+      "appMaker message that carries the action. 404 when the conversation has no postback action with this `_id`.",
+    tags,
+    responses: done,
+  }),
+  ...appUserAccess,
+  jsonBody(postbackBody),
+  async (c) => {
+    await postBack(c.env, c.get("appUser"), c.req.valid("json").actionId);
     return c.json({});
   },
 );

@@ -61,3 +61,7 @@ export const readBody = z.object({
     .default("appUser")
     .meta({ description: "The side that read: `appUser` (the default, any credential of the user) or `appMaker` (app scope)." }),
 });
+
+export const postbackBody = z.object({
+  actionId: nonEmptyString(256).meta({ description: "The `_id` of a postback action of an appMaker message of this conversation." }),
+});
