@@ -27,6 +27,10 @@ export type ActionType = (typeof ACTION_TYPES)[number];
 export const ACTION_STATES = ["offered"] as const;
 export type ActionState = (typeof ACTION_STATES)[number];
 
+/** What the business may show an app user it is doing: typing, or no longer. */
+export const ACTIVITY_TYPES = ["typing:start", "typing:stop"] as const;
+export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+
 /**
  * What a webhook listens to: every message, only one role's messages, postbacks (an app user
  * pressed a postback button) or reads (a side of the conversation marked it read).

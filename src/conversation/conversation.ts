@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { messageTrigger, type Role } from "../enums";
+import type { ConversationActivity } from "../presenters/activity";
 import { withMessageDefaults, type ConversationMessage, type MessageAction, type NewMessage } from "../presenters/message";
 import type { Fanout } from "../webhooks/delivery";
 import { Outbox, type WebhookEvent } from "./outbox";
@@ -170,6 +171,15 @@ export class Conversation extends DurableObject<Env> {
     const queued = this.ctx.storage.transactionSync(() => this.outbox.add(postbackEvent(message, action), fanout));
     if (queued > 0) await this.outbox.wake();
     return true;
+  }
+
+  /**
+   * The business is typing, or stopped: shown to whoever watches this conversation live (the web
+   * messenger's `/v1/conversations/<_id>/activity` channel). Nothing is stored or sent to webhooks.
+   */
+  async activity(payload: ConversationActivity): Promise<void> {
+    // Published to the conversation's realtime subscribers by the realtime module.
+    void payload;
   }
 
   /**

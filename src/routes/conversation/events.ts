@@ -1,11 +1,12 @@
 import { Hono } from "hono";
+import { sendActivity } from "../../conversation/activity";
 import { markRead } from "../../conversation/mark-read";
 import { postBack } from "../../conversation/postback";
-import { appUserAccess } from "../../http/access";
+import { appUserAccess, serverAppUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody } from "../../http/validate";
-import { postbackBody, readBody } from "./schemas";
+import { activityBody, postbackBody, readBody } from "./schemas";
 
 /** What happens in a conversation besides its messages: reads, postbacks, typing. */
 export const conversationEventRoutes = new Hono<AppEnv>();
@@ -47,6 +48,26 @@ conversationEventRoutes.post(
   jsonBody(postbackBody),
   async (c) => {
     await postBack(c.env, c.get("appUser"), c.req.valid("json").actionId);
+    return c.json({});
+  },
+);
+
+conversationEventRoutes.post(
+  "/appusers/:appUserId/conversation/activity",
+  describe({
+    summary: "Show the business typing",
+    description:
+      "`typing:start` or `typing:stop` as `appMaker` (smooch-core's `typingActivity`): shown live to the app user's " +
+      "web messenger as `{activity, role: \"appMaker\", data: {name, avatarUrl}}`, by default the app's name and " +
+      "`iconUrl` setting. Nothing is stored and no webhook fires. App scope only.",
+    tags,
+    responses: done,
+  }),
+  ...serverAppUserAccess,
+  jsonBody(activityBody),
+  async (c) => {
+    const { type, name, avatarUrl } = c.req.valid("json");
+    await sendActivity(c.env, c.get("appUser"), { type, name, avatarUrl });
     return c.json({});
   },
 );

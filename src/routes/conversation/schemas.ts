@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROLES } from "../../enums";
+import { ACTIVITY_TYPES, ROLES } from "../../enums";
 import { flatObject, nonEmptyString } from "../../lib/schemas";
 import { actionsInput, payload } from "./actions";
 
@@ -64,4 +64,14 @@ export const readBody = z.object({
 
 export const postbackBody = z.object({
   actionId: nonEmptyString(256).meta({ description: "The `_id` of a postback action of an appMaker message of this conversation." }),
+});
+
+export const activityBody = z.object({
+  role: z.literal("appMaker", { error: "must be appMaker: only the business's activity is shown" }),
+  type: z.enum(ACTIVITY_TYPES),
+  name: z.string().max(256).optional().meta({ description: "Shown as who is typing; the app's name by default." }),
+  avatarUrl: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .optional()
+    .meta({ description: "Shown beside the indicator; the app's `iconUrl` setting by default." }),
 });
