@@ -22,11 +22,8 @@ const ACTION_FIELDS = {
   buy: {
     text,
     amount: z.number().int("must be an integer number of cents").positive("must be more than 0 cents"),
-    currency: z
-      .string()
-      .regex(/^[A-Za-z]{3}$/, "must be a 3-letter ISO 4217 code")
-      .default("usd")
-      .transform((code) => code.toLowerCase()),
+    // Lowercased in place (not a transform, which would keep the schema's examples out of the document).
+    currency: z.string().regex(/^[A-Za-z]{3}$/, "must be a 3-letter ISO 4217 code").toLowerCase().default("usd"),
   },
 } satisfies Record<ActionType, z.ZodRawShape>;
 

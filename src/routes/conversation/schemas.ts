@@ -17,11 +17,8 @@ export const messageFields = {
     .meta({ description: "The sending device's id, named by the message's `source` (the web messenger sends it)." }),
 };
 
-/** What the web messengers send along to match a sent message with its response; accepted and not stored. */
-const clientField = z
-  .union([z.string().max(256), z.number()])
-  .optional()
-  .meta({ description: "Sent by the Smooch web messengers; accepted and ignored." });
+/** What the web messengers send along to match a sent message with its response: any value, never stored. */
+const clientField = z.unknown().optional().meta({ description: "Sent by the Smooch web messengers; accepted and ignored." });
 
 export const postMessageBody = z
   .object({
