@@ -1,12 +1,11 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Conversation } from "../../src/conversation/conversation";
-import { account, call, conversationOf, createApp, expectError, hexId, invalidCredentials, outboxJobs, type TestApp } from "./helpers";
+import { account, call, conversationOf, createApp, expectError, freshUser, hexId, invalidCredentials, outboxJobs, type TestApp } from "./helpers";
 
 const ICON = "https://cdn.example.com/shop.png";
 
 let app: TestApp;
 let plain: TestApp;
-let serial = 0;
 
 beforeAll(async () => {
   [app, plain] = await Promise.all([createApp("Shop", { iconUrl: ICON }), createApp("Plain")]);
@@ -16,12 +15,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function newUser(owner: TestApp = app) {
-  const userId = `watcher${++serial}@example.com`;
-  const created = await call("POST", "/v1/appusers", owner.server, { body: { userId } });
-  expect(created.status, JSON.stringify(created.json)).toBe(201);
-  return { id: created.json.appUser._id as string, userId };
-}
+const newUser = (owner: TestApp = app) => freshUser(owner);
 
 /** What the Conversation objects' activity seam is handed (the DO runs in the tests' isolate). */
 function watchActivity() {

@@ -2,14 +2,17 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   account,
+  appWithWebhooks,
   call,
   conversationOf,
   createApp,
+  deliveredRecord,
+  expectAppUserRefusals,
   expectError,
+  freshUser,
   hexId,
   holdOutboxAlarms,
   interceptFetch,
-  invalidCredentials,
   outboxJobs,
   textMessages,
   type TestApp,
@@ -29,12 +32,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function newUser(owner: TestApp = app, profile: Record<string, unknown> = {}) {
-  const userId = `reader${++serial}@example.com`;
-  const created = await call("POST", "/v1/appusers", owner.server, { body: { userId, ...profile } });
-  expect(created.status, JSON.stringify(created.json)).toBe(201);
-  return { id: created.json.appUser._id as string, userId };
-}
+const newUser = (owner: TestApp = app, profile: Record<string, unknown> = {}) => freshUser(owner, profile);
 
 async function say(id: string, role: "appUser" | "appMaker", text: string, owner: TestApp = app) {
   const response = await call("POST", `/v1/appusers/${id}/messages`, role === "appUser" ? owner.token : owner.server, { body: { role, text } });
@@ -163,17 +161,10 @@ describe("POST /v1/appusers/{id}/conversation/read", () => {
   });
 
   it("refuses every invalid credential (401), another user's JWT (403), another app (404), the app token of a credentialRequired user (401)", async () => {
-    const { id, userId } = await newUser();
+    const user = await newUser();
+    const { id } = user;
     await say(id, "appMaker", "one");
-    for (const [name, auth] of await invalidCredentials(app, { scope: "appUser", userId })) {
-      const response = await read(id, auth);
-      expect(response.status, name).toBe(401);
-      expect(response.headers.get("www-authenticate"), name).toBeTruthy();
-    }
-    expectError(await read(id, await app.user("someone-else")), 403);
-    expectError(await read(id, other.token), 404);
-    expectError(await read(id, other.server), 404);
-    expectError(await read(id, await account(), undefined, `/v1/apps/${other.appId}/appusers/${id}/conversation/read`), 404);
+    await expectAppUserRefusals((auth, path) => read(id, auth, undefined, path), app, other, user, "conversation/read");
     const guarded = await newUser(app, { credentialRequired: true });
     expectError(await read(guarded.id, app.token), 401);
     expect((await read(guarded.id, await app.user(guarded.userId))).status).toBe(200);
@@ -182,17 +173,10 @@ describe("POST /v1/appusers/{id}/conversation/read", () => {
 });
 
 describe("the conversation:read webhook", () => {
-  /** A fresh app with these webhooks, and a user who has a conversation. */
+  /** A fresh app with these webhooks, and one of its users. */
   async function setup(triggersPerWebhook: string[][]) {
-    const owner = await createApp(`read hooks ${++serial}`);
-    const hooks = [];
-    for (const [i, triggers] of triggersPerWebhook.entries()) {
-      const created = await call("POST", "/v1/webhooks", owner.server, { body: { target: `${TARGET}/${i}`, triggers } });
-      expect(created.status, JSON.stringify(created.json)).toBe(201);
-      hooks.push(created.json.webhook as { _id: string; target: string });
-    }
-    const { id, userId } = await newUser(owner, { givenName: "Rea", surname: "Der" });
-    return { owner, hooks, id, userId };
+    const { owner, hooks } = await appWithWebhooks(`read hooks ${++serial}`, triggersPerWebhook, TARGET);
+    return { owner, hooks, ...(await newUser(owner, { givenName: "Rea", surname: "Der" })) };
   }
 
   it("goes through the outbox and the queue to the webhooks listening to it, naming the side and the newest message", async () => {
@@ -226,14 +210,7 @@ describe("the conversation:read webhook", () => {
     const reads = sent.filter((r) => JSON.parse(r.body).trigger === "conversation:read");
     expect(reads.map((r) => r.body)).toEqual([jobs[0].body, jobs[1].body]);
     expect(reads.map((r) => r.url).sort()).toEqual([hooks[0].target, hooks[2].target].sort());
-    const record = await vi.waitUntil(
-      async () => {
-        const { json } = await call("GET", `/v1/webhooks/${hooks[0]._id}/deliveries`, owner.server);
-        return json.deliveries.find((d: { trigger: string; outcome: string }) => d.trigger === "conversation:read" && d.outcome === "delivered");
-      },
-      { timeout: 15_000, interval: 50 },
-    );
-    expect(record).toMatchObject({ _id: jobs[0].deliveryId, messageId: newest._id, attempts: 1, lastStatus: 200 });
+    expect(await deliveredRecord(owner, hooks[0]._id, "conversation:read")).toMatchObject({ _id: jobs[0].deliveryId, messageId: newest._id, attempts: 1, lastStatus: 200 });
   });
 
   it("names the business side when it reads", async () => {

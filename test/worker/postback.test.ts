@@ -2,14 +2,17 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   account,
+  appWithWebhooks,
   call,
   conversationOf,
   createApp,
+  deliveredRecord,
+  expectAppUserRefusals,
   expectError,
+  freshUser,
   hexId,
   holdOutboxAlarms,
   interceptFetch,
-  invalidCredentials,
   outboxJobs,
   type TestApp,
 } from "./helpers";
@@ -33,12 +36,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function newUser(owner: TestApp = app, profile: Record<string, unknown> = {}) {
-  const userId = `presser${++serial}@example.com`;
-  const created = await call("POST", "/v1/appusers", owner.server, { body: { userId, ...profile } });
-  expect(created.status, JSON.stringify(created.json)).toBe(201);
-  return { id: created.json.appUser._id as string, userId };
-}
+const newUser = (owner: TestApp = app, profile: Record<string, unknown> = {}) => freshUser(owner, profile);
 
 /** An appMaker message with the buttons above; returns it as stored. */
 async function offer(id: string, owner: TestApp = app) {
@@ -106,17 +104,10 @@ describe("POST /v1/appusers/{id}/conversation/postback", () => {
   });
 
   it("refuses every invalid credential (401), another user's JWT (403), another app (404), the app token of a credentialRequired user (401)", async () => {
-    const { id, userId } = await newUser();
+    const user = await newUser();
+    const { id } = user;
     const actionId = (await offer(id)).actions[1]._id;
-    for (const [name, auth] of await invalidCredentials(app, { scope: "appUser", userId })) {
-      const response = await press(id, auth, { actionId });
-      expect(response.status, name).toBe(401);
-      expect(response.headers.get("www-authenticate"), name).toBeTruthy();
-    }
-    expectError(await press(id, await app.user("someone-else"), { actionId }), 403);
-    expectError(await press(id, other.token, { actionId }), 404);
-    expectError(await press(id, other.server, { actionId }), 404);
-    expectError(await press(id, await account(), { actionId }, `/v1/apps/${other.appId}/appusers/${id}/conversation/postback`), 404);
+    await expectAppUserRefusals((auth, path) => press(id, auth, { actionId }, path), app, other, user, "conversation/postback");
     const guarded = await newUser(app, { credentialRequired: true });
     const guardedAction = (await offer(guarded.id)).actions[1]._id;
     expectError(await press(guarded.id, app.token, { actionId: guardedAction }), 401);
@@ -136,16 +127,10 @@ describe("POST /v1/appusers/{id}/conversation/postback", () => {
 });
 
 describe("the postback webhook", () => {
+  /** A fresh app with these webhooks, and one of its users. */
   async function setup(triggersPerWebhook: string[][]) {
-    const owner = await createApp(`postback hooks ${++serial}`);
-    const hooks = [];
-    for (const [i, triggers] of triggersPerWebhook.entries()) {
-      const created = await call("POST", "/v1/webhooks", owner.server, { body: { target: `${TARGET}/${i}`, triggers } });
-      expect(created.status, JSON.stringify(created.json)).toBe(201);
-      hooks.push(created.json.webhook as { _id: string; target: string });
-    }
-    const { id, userId } = await newUser(owner, { givenName: "Bea", properties: { plan: "pro" } });
-    return { owner, hooks, id, userId };
+    const { owner, hooks } = await appWithWebhooks(`postback hooks ${++serial}`, triggersPerWebhook, TARGET);
+    return { owner, hooks, ...(await newUser(owner, { givenName: "Bea", properties: { plan: "pro" } })) };
   }
 
   it("goes through the outbox and the queue to the webhooks listening to it, with the message and the action", async () => {
@@ -173,14 +158,7 @@ describe("the postback webhook", () => {
     await vi.waitUntil(() => postbacks().length === 2, { timeout: 15_000, interval: 20 });
     expect(postbacks().map((r) => r.body)).toEqual([jobs[0].body, jobs[1].body]);
     expect(postbacks().map((r) => r.headers.get("x-parley-delivery"))).toEqual(jobs.map((j) => j.deliveryId));
-    const record = await vi.waitUntil(
-      async () => {
-        const { json } = await call("GET", `/v1/webhooks/${hooks[0]._id}/deliveries`, owner.server);
-        return json.deliveries.find((d: { trigger: string; outcome: string }) => d.trigger === "postback" && d.outcome === "delivered");
-      },
-      { timeout: 15_000, interval: 50 },
-    );
-    expect(record).toMatchObject({ _id: jobs[0].deliveryId, messageId: message._id, attempts: 1, lastStatus: 200 });
+    expect(await deliveredRecord(owner, hooks[0]._id, "postback")).toMatchObject({ _id: jobs[0].deliveryId, messageId: message._id, attempts: 1, lastStatus: 200 });
   });
 
   it("each press is its own delivery, in the order pressed", async () => {
