@@ -40,7 +40,13 @@ function readEvent(read: Read, newestMessageId: string): WebhookEvent {
   return {
     trigger,
     messageId: newestMessageId,
-    payload: (appUser) => ({ trigger, appUser, conversation: { _id: read.conversationId }, role: read.role, timestamp: Date.now() / 1000 }),
+    payload: (appUser) => ({
+      trigger,
+      appUser,
+      conversation: { _id: read.conversationId },
+      role: read.role,
+      timestamp: Date.now() / 1000,
+    }),
   };
 }
 
@@ -48,7 +54,11 @@ function readEvent(read: Read, newestMessageId: string): WebhookEvent {
 function postbackEvent(message: ConversationMessage, action: MessageAction): WebhookEvent {
   const trigger = "postback";
   const { _id, type, text, payload } = action;
-  return { trigger, messageId: message._id, payload: (appUser) => ({ trigger, postbacks: [{ message, action: { _id, type, text, payload } }], appUser }) };
+  return {
+    trigger,
+    messageId: message._id,
+    payload: (appUser) => ({ trigger, postbacks: [{ message, action: { _id, type, text, payload } }], appUser }),
+  };
 }
 
 /**
@@ -143,7 +153,9 @@ export class Conversation extends DurableObject<Env> {
    * nothing to read: nothing is stored or sent.
    */
   async markRead(read: Read, fanout?: Fanout): Promise<void> {
-    if (this.handedOver) return this.survivor(this.handedOver).markRead({ ...read, conversationId: this.handedOver.conversationId }, fanout);
+    if (this.handedOver) {
+      return this.survivor(this.handedOver).markRead({ ...read, conversationId: this.handedOver.conversationId }, fanout);
+    }
     const [newest] = this.sql.exec<{ id: string }>("SELECT id FROM messages ORDER BY received_ms DESC LIMIT 1").toArray();
     if (!newest) return;
     const queued = this.ctx.storage.transactionSync(() => {
@@ -242,7 +254,8 @@ export class Conversation extends DurableObject<Env> {
     );
     if (rest.role === "appMaker") {
       for (const action of rest.actions ?? []) {
-        if (action.type === "postback") this.sql.exec("INSERT OR REPLACE INTO postbacks (action_id, received_ms) VALUES (?, ?)", action._id, receivedMs);
+        if (action.type !== "postback") continue;
+        this.sql.exec("INSERT OR REPLACE INTO postbacks (action_id, received_ms) VALUES (?, ?)", action._id, receivedMs);
       }
     }
     this.lastReceivedMs = Math.max(this.lastReceivedMs, receivedMs);
