@@ -12,6 +12,7 @@ import { canonicalPath } from "./lib/canonical-path";
 import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
 import { appUsersRoutes } from "./routes/appusers/routes";
+import { conversationEventRoutes } from "./routes/conversation/events";
 import { conversationRoutes } from "./routes/conversation/routes";
 import { docsRoutes } from "./routes/docs/routes";
 import { fayeRoutes } from "./routes/faye/routes";
@@ -28,6 +29,7 @@ const appLevel = new Hono<AppEnv>()
   .route("/", initRoutes)
   .route("/", appUsersRoutes)
   .route("/", conversationRoutes)
+  .route("/", conversationEventRoutes)
   .route("/", imagesRoutes)
   .route("/", whispersRoutes)
   .route("/", webhooksRoutes);
@@ -40,8 +42,9 @@ app.use(
   "*",
   cors({
     origin: "*",
-    // pragma and x-requested-with: faye's long-polling requests carry them.
-    allowHeaders: ["app-token", "authorization", "content-type", "x-request-id", "pragma", "x-requested-with"],
+    // x-smooch-sdk: the Smooch web messenger sends it on every call (without it its first preflight
+    // fails); pragma and x-requested-with: faye's long-polling requests carry them.
+    allowHeaders: ["app-token", "authorization", "content-type", "x-request-id", "x-smooch-sdk", "pragma", "x-requested-with"],
     allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
     exposeHeaders: ["X-Request-Id"],
     maxAge: 86400,

@@ -11,9 +11,35 @@ export type Role = (typeof ROLES)[number];
 export const PLATFORMS = ["ios", "android", "web", "other"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-/** What a webhook listens to: every message, or only one role's. */
-export const TRIGGERS = ["message", "message:appUser", "message:appMaker"] as const;
+/** What a message shows: its text, or an image when it has a `mediaUrl`. */
+export const MESSAGE_TYPES = ["text", "image"] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** Where a message came from: the platform of the device that sent it, or "api" for any other caller. */
+export const SOURCE_TYPES = [...PLATFORMS, "api"] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+/** The buttons an appMaker message may carry, as the Smooch clients render them. */
+export const ACTION_TYPES = ["link", "webview", "postback", "reply", "locationRequest", "share", "buy"] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+/** Where a `buy` action stands. Parley takes no payments, so every buy action stays offered. */
+export const ACTION_STATES = ["offered"] as const;
+export type ActionState = (typeof ACTION_STATES)[number];
+
+/** What the business may show an app user it is doing: typing, or no longer. */
+export const ACTIVITY_TYPES = ["typing:start", "typing:stop"] as const;
+export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+
+/**
+ * What a webhook listens to: every message, only one role's messages, postbacks (an app user
+ * pressed a postback button) or reads (a side of the conversation marked it read).
+ */
+export const TRIGGERS = ["message", "message:appUser", "message:appMaker", "postback", "conversation:read"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
+
+/** The trigger an event fires: any but `message`, which listens to both message triggers. */
+export type EventTrigger = Exclude<Trigger, "message">;
 
 /** The trigger a message fires, named by its author's role. */
 export type MessageTrigger = Extract<Trigger, `message:${Role}`>;

@@ -2,7 +2,8 @@ import type { AppUser } from "../db/app-users";
 import type { Role } from "../enums";
 import { newId } from "../lib/ids";
 import type { FlatObject } from "../lib/schemas";
-import type { NewMessage } from "../presenters/message";
+import { API_SOURCE, type MessageSource, type NewMessage } from "../presenters/message";
+import { composeAction, type ActionInput } from "./actions";
 
 /** What a caller may say about a message it posts (JSON body or image form). */
 export interface MessageInput {
@@ -14,6 +15,12 @@ export interface MessageInput {
   mediaUrl?: string;
   mediaType?: string;
   metadata?: FlatObject;
+  /** The quick reply's payload, when the app user answered with one. */
+  payload?: string;
+  /** Buttons; the caller lets only appMaker messages carry them. */
+  actions?: ActionInput[];
+  /** The sending device, which the message's `source` names. */
+  deviceId?: string;
 }
 
 async function gravatarUrl(email: string): Promise<string> {
@@ -27,14 +34,15 @@ const fullName = (user: AppUser) => [user.givenName, user.surname].filter(Boolea
 /**
  * Fills in what the contract defaults: an app user's message is signed with the user's name
  * and gravatar; any message with an `email` and no `avatarUrl` gets that email's gravatar.
- * App maker messages are authored by the app.
+ * App maker messages are authored by the app. Every action gets its `_id`.
  */
-export async function composeMessage(user: AppUser, input: MessageInput): Promise<NewMessage> {
+export async function composeMessage(user: AppUser, input: MessageInput, source: MessageSource = API_SOURCE): Promise<NewMessage> {
   const byUser = input.role === "appUser";
   const email = input.email ?? (byUser ? user.email ?? undefined : undefined);
   const avatarUrl = input.avatarUrl ?? (email ? await gravatarUrl(email) : undefined);
   return {
     _id: newId(),
+    type: input.mediaUrl ? "image" : "text",
     authorId: byUser ? user.id : user.appId,
     role: input.role,
     name: input.name ?? (byUser ? fullName(user) : undefined),
@@ -43,5 +51,8 @@ export async function composeMessage(user: AppUser, input: MessageInput): Promis
     mediaUrl: input.mediaUrl,
     mediaType: input.mediaType,
     metadata: input.metadata,
+    payload: input.payload,
+    actions: (input.actions ?? []).map(composeAction),
+    source,
   };
 }

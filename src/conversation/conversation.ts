@@ -1,15 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
-import { messageTrigger } from "../enums";
-import { newId } from "../lib/ids";
-import type { ConversationMessage, NewMessage } from "../presenters/message";
-import { matches, type DeliveryJob, type Fanout } from "../webhooks/delivery";
+import { messageTrigger, type Role } from "../enums";
+import type { ConversationActivity } from "../presenters/activity";
+import { withMessageDefaults, type ConversationMessage, type MessageAction, type NewMessage } from "../presenters/message";
+import type { Fanout } from "../webhooks/delivery";
+import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
+import { ReadMarkers } from "./read-markers";
 import { Subscribers, type ChannelKind } from "./subscribers";
 
-/** A queue batch holds at most 100 messages and 256 KB; stay below both. */
-const MAX_BATCH_MESSAGES = 100;
-const MAX_BATCH_BYTES = 200_000;
-const MAX_ENQUEUE_BACKOFF_MS = 60_000;
+/** A side of the conversation marking it read; `conversationId` is the conversation's `_id`. */
+export interface Read {
+  role: Role;
+  conversationId: string;
+}
 
 /** Set once a merge has taken this conversation's messages: later appends go to the survivor. */
 export interface HandOver {
@@ -23,7 +26,41 @@ interface MessageRow extends Record<string, SqlStorageValue> {
   body: string;
 }
 
-const toMessage = (row: MessageRow): ConversationMessage => ({ ...JSON.parse(row.body), received: row.received_ms / 1000 });
+const toMessage = (row: MessageRow): ConversationMessage =>
+  withMessageDefaults({ ...JSON.parse(row.body), received: row.received_ms / 1000 });
+
+/** A stored message, as the webhooks listening to its role's messages hear it. */
+function messageEvent(message: ConversationMessage): WebhookEvent {
+  const trigger = messageTrigger(message.role);
+  return { trigger, messageId: message._id, payload: (appUser) => ({ trigger, messages: [message], appUser }) };
+}
+
+/** A read, as the webhooks listening to `conversation:read` hear it; it concerns the newest message. */
+function readEvent(read: Read, newestMessageId: string): WebhookEvent {
+  const trigger = "conversation:read";
+  return {
+    trigger,
+    messageId: newestMessageId,
+    payload: (appUser) => ({
+      trigger,
+      appUser,
+      conversation: { _id: read.conversationId },
+      role: read.role,
+      timestamp: Date.now() / 1000,
+    }),
+  };
+}
+
+/** An app user pressed a postback button of an appMaker message. */
+function postbackEvent(message: ConversationMessage, action: MessageAction): WebhookEvent {
+  const trigger = "postback";
+  const { _id, type, text, payload } = action;
+  return {
+    trigger,
+    messageId: message._id,
+    payload: (appUser) => ({ trigger, postbacks: [{ message, action: { _id, type, text, payload } }], appUser }),
+  };
+}
 
 /**
  * One app user's conversation. It alone writes its messages, so appends are serialised and
@@ -31,14 +68,17 @@ const toMessage = (row: MessageRow): ConversationMessage => ({ ...JSON.parse(row
  */
 export class Conversation extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly outbox: Outbox;
+  private readonly reads: ReadMarkers;
   private lastReceivedMs = 0;
-  private failedEnqueues = 0;
   private handedOver: HandOver | null = null;
   private subscribers!: Subscribers;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.outbox = new Outbox(ctx, env.WEBHOOKS);
+    this.reads = new ReadMarkers(this.sql);
     ctx.blockConcurrencyWhile(async () => {
       // received_ms is the rowid: ordered, unique, and an index for paging at no extra cost.
       this.sql.exec(`CREATE TABLE IF NOT EXISTS messages (
@@ -46,21 +86,17 @@ export class Conversation extends DurableObject<Env> {
         id TEXT NOT NULL UNIQUE,
         body TEXT NOT NULL
       )`);
-      // The transactional outbox: deliveries written with their message, drained by the alarm.
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        job TEXT NOT NULL
-      )`);
       this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+      // The postback buttons of appMaker messages, by their _id, for POST .../conversation/postback.
+      this.sql.exec("CREATE TABLE IF NOT EXISTS postbacks (action_id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)");
       this.subscribers = new Subscribers(this.sql, env);
       const last = this.sql.exec<{ last: number | null }>("SELECT MAX(received_ms) AS last FROM messages").one();
       this.lastReceivedMs = last.last ?? 0;
+      this.reads.init(this.lastReceivedMs > 0);
       const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
       this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
       // An outbox whose alarm the runtime gave up on is picked up again when the object wakes.
-      if (this.exists("SELECT 1 FROM outbox LIMIT 1") && (await ctx.storage.getAlarm()) === null) {
-        await ctx.storage.setAlarm(Date.now());
-      }
+      if (this.outbox.pending && (await ctx.storage.getAlarm()) === null) await this.outbox.wake();
     });
   }
 
@@ -72,17 +108,19 @@ export class Conversation extends DurableObject<Env> {
   async append(messages: NewMessage[], fanout?: Fanout): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
     if (this.handedOver) return this.forward(this.handedOver, messages, fanout);
     let queued = 0;
-    const appended = this.ctx.storage.transactionSync(() =>
-      messages.map((message) => {
+    const appended = this.ctx.storage.transactionSync(() => {
+      const stored = messages.map((message) => {
         // Two messages in the same millisecond still get distinct, increasing timestamps.
         const receivedMs = Math.max(Date.now(), this.lastReceivedMs + 1);
         this.insert(message, receivedMs);
         const stored = { ...message, received: receivedMs / 1000 };
-        if (fanout) queued += this.queueDeliveries(stored, fanout);
+        queued += this.outbox.add(messageEvent(stored), fanout);
         return stored;
-      }),
-    );
-    if (queued > 0) await this.ctx.storage.setAlarm(Date.now());
+      });
+      this.reads.addUnread(stored.filter((message) => message.role === "appMaker").length);
+      return stored;
+    });
+    if (queued > 0) await this.outbox.wake();
     // Off the response's path: a stored message reaches its subscribers in received order.
     this.ctx.waitUntil(this.subscribers.publish("messages", appended));
     return { appended, page: this.newest() };
@@ -106,14 +144,14 @@ export class Conversation extends DurableObject<Env> {
   before(beforeMs: number, limit = PAGE_SIZE): MessagePage {
     const { messages, more } = this.read("received_ms < ? ORDER BY received_ms DESC", beforeMs, limit);
     const hasNewer = this.exists("SELECT 1 FROM messages WHERE received_ms >= ? LIMIT 1", beforeMs);
-    return { messages: messages.reverse(), hasOlder: more, hasNewer };
+    return { messages: messages.reverse(), hasOlder: more, hasNewer, unreadCount: this.reads.unreadCount };
   }
 
   /** The oldest `limit` messages received strictly after `afterMs`, oldest first. */
   after(afterMs: number, limit = PAGE_SIZE): MessagePage {
     const { messages, more } = this.read("received_ms > ? ORDER BY received_ms ASC", afterMs, limit);
     const hasOlder = this.exists("SELECT 1 FROM messages WHERE received_ms <= ? LIMIT 1", afterMs);
-    return { messages, hasOlder, hasNewer: more };
+    return { messages, hasOlder, hasNewer: more, unreadCount: this.reads.unreadCount };
   }
 
   /** Up to `limit` messages in the given order from a bound, and whether more lie beyond. */
@@ -122,6 +160,53 @@ export class Conversation extends DurableObject<Env> {
       .exec<MessageRow>(`SELECT received_ms, body FROM messages WHERE ${boundAndOrder} LIMIT ?`, bound, limit + 1)
       .toArray();
     return { messages: rows.slice(0, limit).map(toMessage), more: rows.length > limit };
+  }
+
+  /**
+   * Marks the conversation read by one side, up to its newest message, with the
+   * `conversation:read` deliveries in the same transaction. A conversation without messages has
+   * nothing to read: nothing is stored or sent.
+   */
+  async markRead(read: Read, fanout?: Fanout): Promise<void> {
+    if (this.handedOver) {
+      return this.survivor(this.handedOver).markRead({ ...read, conversationId: this.handedOver.conversationId }, fanout);
+    }
+    const [newest] = this.sql.exec<{ id: string }>("SELECT id FROM messages ORDER BY received_ms DESC LIMIT 1").toArray();
+    if (!newest) return;
+    const queued = this.ctx.storage.transactionSync(() => {
+      this.reads.markRead(read.role, this.lastReceivedMs);
+      return this.outbox.add(readEvent(read, newest.id), fanout);
+    });
+    if (queued > 0) await this.outbox.wake();
+  }
+
+  /**
+   * Fires the `postback` webhooks for a postback button of one of this conversation's appMaker
+   * messages, its deliveries written in one transaction; false when there is no such button.
+   */
+  async postback(actionId: string, fanout?: Fanout): Promise<boolean> {
+    if (this.handedOver) return this.survivor(this.handedOver).postback(actionId, fanout);
+    const [row] = this.sql
+      .exec<MessageRow>(
+        "SELECT m.received_ms, m.body FROM postbacks p JOIN messages m ON m.received_ms = p.received_ms WHERE p.action_id = ?",
+        actionId,
+      )
+      .toArray();
+    const message = row && toMessage(row);
+    const action = message?.actions.find((candidate) => candidate._id === actionId);
+    if (!message || !action) return false;
+    const queued = this.ctx.storage.transactionSync(() => this.outbox.add(postbackEvent(message, action), fanout));
+    if (queued > 0) await this.outbox.wake();
+    return true;
+  }
+
+  /**
+   * The business is typing, or stopped: shown to whoever watches this conversation live (the web
+   * messenger's `/v1/conversations/<_id>/activity` channel). Nothing is stored or sent to webhooks.
+   */
+  async activity(payload: ConversationActivity): Promise<void> {
+    if (this.handedOver) return this.survivor(this.handedOver).activity(payload);
+    await this.subscribers.publish("activity", [payload]);
   }
 
   /**
@@ -148,69 +233,31 @@ export class Conversation extends DurableObject<Env> {
         const authorId = message.authorId === fromAuthorId ? toAuthorId : message.authorId;
         this.insert({ ...message, authorId }, receivedMs);
       }
+      this.reads.recount();
     });
   }
 
   /** Forgets every message, once a merge has moved them elsewhere (see handOver). */
   async clear(): Promise<void> {
-    this.sql.exec("DELETE FROM messages");
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM messages");
+      this.sql.exec("DELETE FROM postbacks");
+      this.reads.clear();
+    });
   }
 
   /** Sends the outbox to the WEBHOOKS queue in order, and keeps trying until the queue takes it. */
   async alarm(): Promise<void> {
-    const batch = this.nextOutboxBatch();
-    if (batch.length === 0) return;
-    try {
-      await this.env.WEBHOOKS.sendBatch(batch.map(({ job }) => ({ body: job, contentType: "json" as const })));
-    } catch (error) {
-      this.failedEnqueues++;
-      const backoff = Math.min(1000 * 2 ** this.failedEnqueues, MAX_ENQUEUE_BACKOFF_MS);
-      console.error(`webhook enqueue failed, retrying in ${backoff} ms`, error);
-      await this.ctx.storage.setAlarm(Date.now() + backoff);
-      return;
-    }
-    this.failedEnqueues = 0;
-    this.sql.exec("DELETE FROM outbox WHERE seq <= ?", batch[batch.length - 1].seq);
-    if (this.exists("SELECT 1 FROM outbox LIMIT 1")) await this.ctx.storage.setAlarm(Date.now());
+    await this.outbox.drain();
   }
 
-  private queueDeliveries(message: ConversationMessage, fanout: Fanout): number {
-    const trigger = messageTrigger(message.role);
-    const routes = fanout.webhooks.filter((route) => matches(route, message.role));
-    const body = JSON.stringify({ trigger, messages: [message], appUser: fanout.appUser });
-    for (const route of routes) {
-      const job: DeliveryJob = {
-        conversation: this.ctx.id.toString(),
-        deliveryId: newId(),
-        webhookId: route.id,
-        messageId: message._id,
-        trigger,
-        body,
-      };
-      this.sql.exec("INSERT INTO outbox (job) VALUES (?)", JSON.stringify(job));
-    }
-    return routes.length;
-  }
-
-  private nextOutboxBatch(): { seq: number; job: DeliveryJob }[] {
-    const batch: { seq: number; job: DeliveryJob }[] = [];
-    let bytes = 0;
-    const rows = this.sql.exec<{ seq: number; job: string }>(
-      "SELECT seq, job FROM outbox ORDER BY seq LIMIT ?",
-      MAX_BATCH_MESSAGES,
-    );
-    for (const row of rows) {
-      bytes += row.job.length;
-      if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
-      batch.push({ seq: row.seq, job: JSON.parse(row.job) });
-    }
-    return batch;
+  private survivor(to: HandOver) {
+    return this.env.CONVERSATIONS.get(this.env.CONVERSATIONS.idFromName(to.conversationId));
   }
 
   private forward(to: HandOver, messages: NewMessage[], fanout?: Fanout) {
-    const survivor = this.env.CONVERSATIONS.get(this.env.CONVERSATIONS.idFromName(to.conversationId));
     const authored = messages.map((m) => (m.authorId === to.fromAuthorId ? { ...m, authorId: to.toAuthorId } : m));
-    return survivor.append(authored, fanout);
+    return this.survivor(to).append(authored, fanout);
   }
 
   private insert({ _id, ...rest }: NewMessage, receivedMs: number): void {
@@ -220,6 +267,12 @@ export class Conversation extends DurableObject<Env> {
       _id,
       JSON.stringify({ _id, ...rest }),
     );
+    if (rest.role === "appMaker") {
+      for (const action of rest.actions ?? []) {
+        if (action.type !== "postback") continue;
+        this.sql.exec("INSERT OR REPLACE INTO postbacks (action_id, received_ms) VALUES (?, ?)", action._id, receivedMs);
+      }
+    }
     this.lastReceivedMs = Math.max(this.lastReceivedMs, receivedMs);
   }
 

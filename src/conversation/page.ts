@@ -9,4 +9,6 @@ export interface MessagePage {
   hasOlder: boolean;
   /** Newer messages exist after the last one of this page. */
   hasNewer: boolean;
+  /** The appMaker messages the app user has not read (the conversation's, not the page's). */
+  unreadCount: number;
 }

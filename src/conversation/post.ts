@@ -1,19 +1,12 @@
-import { isServerCredential, type Credential } from "../auth/credential";
+import type { Credential } from "../auth/credential";
 import { markConversationStarted, type AppUser } from "../db/app-users";
-import type { Role } from "../enums";
-import { forbidden } from "../errors";
-import type { ConversationMessage, NewMessage } from "../presenters/message";
+import { userDevicePlatform } from "../db/devices";
+import { API_SOURCE, type ConversationMessage, type MessageSource, type NewMessage } from "../presenters/message";
 import { fanoutFor } from "../webhooks/fanout";
 import { composeMessage, type MessageInput } from "./compose";
 import type { MessagePage } from "./page";
+import { assertMayActAs } from "./role";
 import { conversationStub } from "./stub";
-
-/** Only the business's servers speak as the app maker. */
-export function assertMayPostAs(credential: Credential, role: Role): void {
-  if (role === "appMaker" && !isServerCredential(credential)) {
-    throw forbidden("role: appMaker messages require a JWT with app scope");
-  }
-}
 
 /**
  * Appends messages to the user's conversation, with their webhook deliveries: one Durable
@@ -30,9 +23,19 @@ export async function postMessages(
   return result;
 }
 
+/**
+ * Where a message comes from. A message posted with the sending device's id names it (the web
+ * messenger skips its own messages by it) with the device's platform; only then is D1 read.
+ */
+async function messageSource(env: Env, user: AppUser, deviceId: string | undefined): Promise<MessageSource> {
+  if (deviceId === undefined) return API_SOURCE;
+  return { type: (await userDevicePlatform(env.DB, user.appId, user.id, deviceId)) ?? "api", id: deviceId };
+}
+
 /** Posts one message on behalf of the caller: the JSON and the image routes both end here. */
 export async function postMessage(env: Env, credential: Credential, user: AppUser, input: MessageInput) {
-  assertMayPostAs(credential, input.role);
-  const { appended, page } = await postMessages(env, user, [await composeMessage(user, input)]);
+  assertMayActAs(credential, input.role, "posting");
+  const message = await composeMessage(user, input, await messageSource(env, user, input.deviceId));
+  const { appended, page } = await postMessages(env, user, [message]);
   return { message: appended[0], page };
 }

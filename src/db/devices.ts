@@ -120,6 +120,19 @@ export async function updateUserDevice(
   return row && toDevice(row);
 }
 
+/** The platform of a device the user has used; null for any other device. */
+export async function userDevicePlatform(db: D1Database, appId: string, appUserId: string, id: string): Promise<Platform | null> {
+  const row = await db
+    .prepare(
+      `SELECT d.platform FROM devices d
+       JOIN device_users u ON u.app_id = d.app_id AND u.device_id = d.id AND u.app_user_id = ?3
+       WHERE d.app_id = ?1 AND d.id = ?2`,
+    )
+    .bind(appId, id, appUserId)
+    .first<{ platform: Platform }>();
+  return row?.platform ?? null;
+}
+
 /** Claims the device's anonymous user slot, unless another init claimed it first. */
 export function claimAnonymousStatement(db: D1Database, appId: string, id: string, appUserId: string) {
   return db

@@ -1,10 +1,10 @@
-import type { DeliveryOutcome, MessageTrigger } from "../enums";
+import type { DeliveryOutcome, EventTrigger } from "../enums";
 
 export interface DeliveryAttempt {
   id: string;
   webhookId: string;
   messageId: string;
-  trigger: MessageTrigger;
+  trigger: EventTrigger;
   attempts: number;
   lastStatus: number | null;
   lastError: string | null;
@@ -20,7 +20,7 @@ interface DeliveryRow {
   id: string;
   webhook_id: string;
   message_id: string;
-  trigger: MessageTrigger;
+  trigger: EventTrigger;
   attempts: number;
   last_status: number | null;
   last_error: string | null;

@@ -11,3 +11,5 @@ export const accountAccess = [describe({ access: "account" }), authenticate, req
 export const appAccess = [describe({ access: "app" }), authenticate, scopeToApp] as const;
 export const serverAccess = [describe({ access: "server" }), authenticate, scopeToApp, requireServer] as const;
 export const appUserAccess = [describe({ access: "appUser" }), authenticate, scopeToApp, loadAppUser] as const;
+/** The business's servers acting on one app user: the scope is checked before the user is looked up. */
+export const serverAppUserAccess = [describe({ access: "server" }), authenticate, scopeToApp, requireServer, loadAppUser] as const;

@@ -1,7 +1,8 @@
 import type { Credential } from "../auth/credential";
 import { config } from "../config";
 import type { MessageInput } from "../conversation/compose";
-import { assertMayPostAs, postMessage } from "../conversation/post";
+import { postMessage } from "../conversation/post";
+import { assertMayActAs } from "../conversation/role";
 import type { AppUser } from "../db/app-users";
 import { ApiError, badRequest, ErrorCode } from "../errors";
 import { newId } from "../lib/ids";
@@ -30,7 +31,7 @@ export async function postImage(
   const image = sniffImage(new Uint8Array(await source.slice(0, SNIFF_BYTES).arrayBuffer()));
   if (!image) throw new ApiError(ErrorCode.UnsupportedMediaType, "source: not a JPEG, PNG, GIF or WebP image");
   const input = readInput();
-  assertMayPostAs(credential, input.role);
+  assertMayActAs(credential, input.role, "posting");
 
   // Unguessable: 192 random bits. The URL is the only access control on the bytes.
   const key = `${newId()}${newId()}.${image.extension}`;

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { AppKey } from "../db/app-keys";
 import type { App } from "../db/apps";
-import { flatObjectShape } from "../lib/schemas";
+import { flatObjectShape, type FlatObject } from "../lib/schemas";
+import { withoutNulls } from "./without-nulls";
 
 export const appSchema = z
   .object({ _id: z.string(), name: z.string(), appToken: z.string(), settings: flatObjectShape })
@@ -11,10 +12,40 @@ export const keySchema = z
   .object({ _id: z.string(), name: z.string(), secret: z.string() })
   .meta({ id: "Key", description: "A secret key of an app; its _id is the `kid` of the JWTs it signs." });
 
+/**
+ * The app settings the Smooch web messenger styles itself with, read from the app's flat
+ * settings of the same names and shown under `settings.web`, where the messenger reads them.
+ */
+const webStyleSchema = z.object({
+  displayStyle: z.string().optional(),
+  accentColor: z.string().optional(),
+  brandColor: z.string().optional(),
+  linkColor: z.string().optional(),
+  buttonIconUrl: z.string().optional(),
+});
+const WEB_SETTINGS = webStyleSchema.keyof().options;
+
+// The 3.x messenger's init crashes unless channels is an object; Parley links no channels.
+const webSettingsSchema = webStyleSchema.extend({ channels: z.record(z.string(), z.unknown()) });
+
 /** What init tells a device about its app. */
 export const appMetadataSchema = z
-  .object({ hasIcon: z.boolean(), apnEnabled: z.boolean(), gcmProject: z.string().nullable() })
-  .meta({ id: "AppMetadata", description: "The app as a device sees it at init: its icon and push channels." });
+  .object({
+    hasIcon: z.boolean(),
+    apnEnabled: z.boolean(),
+    gcmProject: z.string().nullable(),
+    name: z.string().optional(),
+    iconUrl: z.string().optional(),
+    settings: z.object({ web: webSettingsSchema }),
+    // The 3.x messenger's init crashes unless this is an array; Parley has no integrations.
+    integrations: z.array(z.object({ type: z.string() })),
+  })
+  .meta({
+    id: "AppMetadata",
+    description:
+      "The app as a device sees it at init: its icon and push channels, and what the web messenger styles itself with " +
+      "(`name`, `iconUrl` and `settings.web`, from the app's settings of the same names).",
+  });
 
 export const presentApp = (app: App): z.output<typeof appSchema> => ({
   _id: app.id,
@@ -25,11 +56,21 @@ export const presentApp = (app: App): z.output<typeof appSchema> => ({
 
 export const presentKey = (key: AppKey): z.output<typeof keySchema> => ({ _id: key.id, name: key.name, secret: key.secret });
 
+const stringSetting = (settings: FlatObject, key: string) =>
+  typeof settings[key] === "string" && settings[key] !== "" ? (settings[key] as string) : undefined;
+
+/** The app's icon, its `iconUrl` setting: what devices show for the business. */
+export const appIconUrl = (app: App | null) => stringSetting(app?.settings ?? {}, "iconUrl");
+
 export function presentAppMetadata(app: App | null): z.output<typeof appMetadataSchema> {
   const settings = app?.settings ?? {};
+  const web = Object.fromEntries(WEB_SETTINGS.map((key) => [key, stringSetting(settings, key)]));
   return {
     hasIcon: Boolean(settings.iconUrl) || settings.hasIcon === true,
     apnEnabled: settings.apnEnabled === true,
     gcmProject: typeof settings.gcmProject === "string" ? settings.gcmProject : null,
+    ...withoutNulls({ name: app?.name, iconUrl: appIconUrl(app) }),
+    settings: { web: { channels: {}, ...withoutNulls(web) } },
+    integrations: [],
   };
 }

@@ -1,11 +1,33 @@
 import { z } from "zod";
-import { ROLES } from "../enums";
+import { ACTION_STATES, ACTION_TYPES, MESSAGE_TYPES, ROLES, SOURCE_TYPES } from "../enums";
 import { flatObjectShape } from "../lib/schemas";
+
+export const actionSchema = z
+  .object({
+    _id: z.string(),
+    type: z.enum(ACTION_TYPES),
+    text: z.string().optional(),
+    uri: z.string().optional(),
+    payload: z.string().optional(),
+    iconUrl: z.string().optional(),
+    amount: z.number().int().optional().meta({ description: "In cents (hundredths of the currency)." }),
+    currency: z.string().optional(),
+    state: z.enum(ACTION_STATES).optional(),
+  })
+  .meta({ id: "Action", description: "A button of an appMaker message; `_id` is what a postback names." });
+
+export const sourceSchema = z
+  .object({
+    type: z.enum(SOURCE_TYPES),
+    id: z.string().optional().meta({ description: "The `deviceId` the message was posted with: the web messenger skips its own." }),
+  })
+  .meta({ id: "MessageSource", description: "Where a message came from: the sending device's platform, or `api`." });
 
 /** A message as the contract shows it; `received` is unix seconds with milliseconds. */
 export const messageSchema = z
   .object({
     _id: z.string(),
+    type: z.enum(MESSAGE_TYPES),
     authorId: z.string(),
     role: z.enum(ROLES),
     name: z.string().optional(),
@@ -14,32 +36,57 @@ export const messageSchema = z
     mediaUrl: z.string().optional(),
     mediaType: z.string().optional(),
     metadata: flatObjectShape.optional(),
+    payload: z.string().optional().meta({ description: "The payload of the quick reply the app user answered with." }),
+    actions: z.array(actionSchema),
+    source: sourceSchema,
     received: z.number(),
   })
   .meta({ id: "Message", description: "One message of a conversation." });
 
 /** Named so as not to shadow the Workers global `Message` (a queue message). */
 export type ConversationMessage = z.output<typeof messageSchema>;
+export type MessageAction = z.output<typeof actionSchema>;
+export type MessageSource = z.output<typeof sourceSchema>;
 
 /** What the worker hands the conversation; it assigns `received`. */
 export type NewMessage = Omit<ConversationMessage, "received">;
 
+/** The source of a message posted by anything but a known device. */
+export const API_SOURCE: MessageSource = { type: "api" };
+
+/** A message stored before `type`, `actions` and `source` existed reads with the values it would have had. */
+export const withMessageDefaults = <M extends Partial<NewMessage>>(message: M) =>
+  message.type && message.actions && message.source
+    ? message
+    : { type: message.mediaUrl ? ("image" as const) : ("text" as const), actions: [], source: API_SOURCE, ...message };
+
+const conversationFields = {
+  _id: z.string(),
+  appMakers: z.array(z.string()),
+  appUsers: z.array(z.string()),
+  unreadCount: z.number().int().meta({ description: "The appMaker messages the app user has not read (see POST .../conversation/read)." }),
+};
+
 export const conversationSchema = z
-  .object({
-    _id: z.string(),
-    appMakers: z.array(z.string()),
-    appUsers: z.array(z.string()),
-    messages: z.array(messageSchema),
-  })
+  .object({ ...conversationFields, messages: z.array(messageSchema) })
   .meta({ id: "Conversation", description: "An app user's conversation with the business, newest page of messages." });
 
-/** The conversation object of the contract, around one page of its messages. */
-export const presentConversation = (
-  user: { id: string; conversationId: string },
-  messages: ConversationMessage[],
-): z.output<typeof conversationSchema> => ({
+export const conversationSummarySchema = z
+  .object(conversationFields)
+  .meta({ id: "ConversationSummary", description: "An app user's conversation, without its messages." });
+
+type ConversationOwner = { id: string; conversationId: string };
+
+/** The conversation object of the contract, without messages. */
+export const presentConversationSummary = (user: ConversationOwner, unreadCount: number): z.output<typeof conversationSummarySchema> => ({
   _id: user.conversationId,
   appMakers: [],
   appUsers: [user.id],
-  messages,
+  unreadCount,
 });
+
+/** The conversation object of the contract, around one page of its messages. */
+export const presentConversation = (
+  user: ConversationOwner,
+  page: { messages: ConversationMessage[]; unreadCount: number },
+): z.output<typeof conversationSchema> => ({ ...presentConversationSummary(user, page.unreadCount), messages: page.messages });

@@ -10,7 +10,9 @@ export const webhookSchema = z
 export const deliverySchema = z
   .object({
     _id: z.string(),
-    messageId: z.string(),
+    messageId: z.string().meta({
+      description: "The message the event concerns: the message itself, the one whose action was posted back, or the newest one read.",
+    }),
     trigger: z.string(),
     attempts: z.number(),
     lastStatus: z.number().nullable(),
@@ -19,7 +21,7 @@ export const deliverySchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .meta({ id: "Delivery", description: "One message's delivery to a webhook, as its latest attempt left it." });
+  .meta({ id: "Delivery", description: "One event's delivery to a webhook, as its latest attempt left it." });
 
 export const presentWebhook = (w: Webhook): z.output<typeof webhookSchema> => ({
   _id: w.id,

@@ -92,8 +92,11 @@ export const textMessages = (authorId: string, count: number, prefix = "m") =>
   Array.from({ length: count }, (_, i) => ({
     _id: Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join(""),
     authorId,
+    type: "text" as const,
     role: "appUser" as const,
     text: `${prefix}${i}`,
+    actions: [],
+    source: { type: "api" as const },
   }));
 
 // --- Issue 3: webhooks, the outbox and the queue consumer -------------------------------
@@ -174,3 +177,61 @@ export async function runQueue(queue: string, messages: Array<{ body: DeliveryJo
 /** A fresh 24-hex id, as the worker makes them. */
 export const hexId = () =>
   Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+// --- Conversation events: reads, postbacks, typing -------------------------------------------
+
+let userSerial = 0;
+
+/** Pre-creates an app user of `owner` with a fresh userId; returns its _id and userId. */
+export async function freshUser(owner: TestApp, profile: Record<string, unknown> = {}) {
+  const userId = `user-${++userSerial}-${hexId()}@example.com`;
+  const created = await call("POST", "/v1/appusers", owner.server, { body: { userId, ...profile } });
+  expect(created.status, JSON.stringify(created.json)).toBe(201);
+  return { id: created.json.appUser._id as string, userId };
+}
+
+/** A new app with one webhook per entry, listening to those triggers, at `${target}/${i}`. */
+export async function appWithWebhooks(name: string, triggersPerWebhook: string[][], target: string) {
+  const owner = await createApp(name);
+  const hooks: Array<{ _id: string; target: string; secret: string }> = [];
+  for (const [i, triggers] of triggersPerWebhook.entries()) {
+    const created = await call("POST", "/v1/webhooks", owner.server, { body: { target: `${target}/${i}`, triggers } });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    hooks.push(created.json.webhook);
+  }
+  return { owner, hooks };
+}
+
+/** Waits for the queue consumer to record a delivered `trigger` delivery to the webhook, and returns the record. */
+export function deliveredRecord(owner: TestApp, webhookId: string, trigger: string) {
+  return vi.waitUntil(
+    async () => {
+      const { json } = await call("GET", `/v1/webhooks/${webhookId}/deliveries`, owner.server);
+      return json.deliveries.find((d: { trigger: string; outcome: string }) => d.trigger === trigger && d.outcome === "delivered");
+    },
+    { timeout: 15_000, interval: 50 },
+  );
+}
+
+/**
+ * What an app-user endpoint must refuse, sent through `send(auth, path?)` for the user
+ * `{id, userId}` of `app`: every credential that identifies no one (401 with WWW-Authenticate),
+ * another user's JWT (403), and `other` app's token, JWT and account path (404).
+ */
+export async function expectAppUserRefusals(
+  send: (auth: Record<string, string>, path?: string) => Promise<{ status: number; json: any; headers: Headers }>,
+  app: TestApp,
+  other: TestApp,
+  user: { id: string; userId: string },
+  endpoint: string,
+) {
+  for (const [name, auth] of await invalidCredentials(app, { scope: "appUser", userId: user.userId })) {
+    const response = await send(auth);
+    expect(response.status, name).toBe(401);
+    expect(response.headers.get("www-authenticate"), name).toBeTruthy();
+  }
+  expectError(await send(await app.user(`someone-else-${hexId()}`)), 403);
+  expectError(await send(other.token), 404);
+  expectError(await send(other.server), 404);
+  expectError(await send(await account(), `/v1/apps/${other.appId}/appusers/${user.id}/${endpoint}`), 404);
+}

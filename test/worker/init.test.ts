@@ -55,13 +55,50 @@ describe("POST /v1/init", () => {
   it("describes the app from the settings it was created with", async () => {
     const app = await createApp("pushy", { iconUrl: "https://example.com/icon.png", apnEnabled: true, gcmProject: "123" });
     const boot = await init(app.token, { device: device("d") });
-    expect(boot.json.app).toEqual({ hasIcon: true, apnEnabled: true, gcmProject: "123" });
+    expect(boot.json.app).toMatchObject({ hasIcon: true, apnEnabled: true, gcmProject: "123", name: "pushy", iconUrl: "https://example.com/icon.png" });
   });
 
   it("describes an app without settings as having no icon, no APN and no GCM project", async () => {
-    const app = await createApp();
+    const app = await createApp("plain");
     const boot = await init(app.token, { device: device("d") });
-    expect(boot.json.app).toEqual({ hasIcon: false, apnEnabled: false, gcmProject: null });
+    expect(boot.json.app).toEqual({
+      hasIcon: false,
+      apnEnabled: false,
+      gcmProject: null,
+      name: "plain",
+      settings: { web: { channels: {} } },
+      integrations: [],
+    });
+  });
+
+  it("gives the web messengers what their init reads: settings.web with channels, integrations, the look from the settings", async () => {
+    const look = {
+      displayStyle: "button",
+      accentColor: "0099ff",
+      brandColor: "333333",
+      linkColor: "0066cc",
+      buttonIconUrl: "https://example.com/button.png",
+    };
+    // Settings the messenger does not read stay private to the account API.
+    const app = await createApp("styled", { ...look, iconUrl: "https://example.com/icon.png", secretNote: "internal", accentColorCount: 3 });
+    const boot = await init(app.token, { device: device("browser", "web") });
+    expect(boot.status, JSON.stringify(boot.json)).toBe(200);
+    expect(boot.json.app).toEqual({
+      hasIcon: true,
+      apnEnabled: false,
+      gcmProject: null,
+      name: "styled",
+      iconUrl: "https://example.com/icon.png",
+      settings: { web: { channels: {}, ...look } },
+      integrations: [],
+    });
+    expect(boot.json.app).not.toHaveProperty("publicKeys");
+  });
+
+  it("leaves out a look setting that is not a string", async () => {
+    const app = await createApp("odd", { accentColor: 7, brandColor: "" });
+    const boot = await init(app.token, { device: device("d") });
+    expect(boot.json.app.settings).toEqual({ web: { channels: {} } });
   });
 
   it("gives each userId on a shared device its own user, the latest one active", async () => {
@@ -139,11 +176,21 @@ describe("POST /v1/init", () => {
     ["device info over 4 KB", { device: { ...device("d"), info: { blob: "x".repeat(5000) } } }, "device.info"],
     ["a numeric appVersion", { device: { ...device("d"), appVersion: 8 } }, "device.appVersion"],
     ["a numeric userId", { device: device("d"), userId: 42 }, "userId"],
-    ["an empty userId", { device: device("d"), userId: "" }, "userId"],
+    ["a userId over 256 characters", { device: device("d"), userId: "u".repeat(257) }, "userId"],
   ])("refuses %s with a 400 naming the field", async (_, body, field) => {
     const app = await createApp();
     expectError(await init(app.token, body), 400, field);
     expect(await appUserCount(app)).toBe(0);
+  });
+
+  it("treats an empty userId as none, as the Smooch web messengers send it for anonymous visitors", async () => {
+    const app = await createApp();
+    const first = await init(app.token, { device: device("widget", "web"), userId: "" });
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    expect(first.json.appUser.userId).toBeUndefined();
+    const again = await init(app.token, { device: device("widget", "web"), userId: "" });
+    expect(again.json.appUser._id).toBe(first.json.appUser._id);
+    expect(await appUserCount(app)).toBe(1);
   });
 
   it("refuses malformed JSON with a 400", async () => {

@@ -22,7 +22,7 @@ beforeAll(async () => {
 
 describe("CORS", () => {
   it.each(["/v1/init", "/v1/appusers/someone/conversation/messages", "/v1/apps"])(
-    "answers a preflight for %s allowing app-token, authorization and content-type",
+    "answers a preflight for %s allowing app-token, authorization, content-type and x-smooch-sdk",
     async (path) => {
       const response = await exports.default.fetch(
         new Request(`${BASE}${path}`, {
@@ -30,14 +30,15 @@ describe("CORS", () => {
           headers: {
             origin: ORIGIN,
             "access-control-request-method": "POST",
-            "access-control-request-headers": "app-token, authorization, content-type",
+            // What the Smooch web messenger asks for on every call.
+            "access-control-request-headers": "app-token, authorization, content-type, x-smooch-sdk",
           },
         }),
       );
       expect(response.status).toBeLessThan(300);
       expect(response.headers.get("access-control-allow-origin")).toMatch(/^(\*|https:\/\/shop\.example\.com)$/);
       const allowed = (response.headers.get("access-control-allow-headers") ?? "").toLowerCase().split(/\s*,\s*/);
-      expect(allowed).toEqual(expect.arrayContaining(["app-token", "authorization", "content-type"]));
+      expect(allowed).toEqual(expect.arrayContaining(["app-token", "authorization", "content-type", "x-smooch-sdk"]));
       const methods = (response.headers.get("access-control-allow-methods") ?? "").split(/\s*,\s*/);
       expect(methods).toEqual(expect.arrayContaining(["GET", "POST", "PUT", "DELETE"]));
     },

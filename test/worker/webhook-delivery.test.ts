@@ -259,6 +259,25 @@ describe("what a posted message puts in the outbox", () => {
     await verifySignature(sent[0].headers.get("x-parley-signature"), sent[0].body, hooks[0].secret);
   });
 
+  it("carries the message's type, source and actions, with their ids, as the response shows them", async () => {
+    holdOutboxAlarms();
+    const { owner, user } = await setup([["message:appMaker"]]);
+    const actions = [{ type: "postback", text: "Go", payload: "GO" }, { type: "buy", text: "Pay", amount: 100 }];
+    const response = await call("POST", `/v1/appusers/${user._id}/messages`, owner.server, { body: { role: "appMaker", text: "Pick", actions } });
+    expect(response.status, JSON.stringify(response.json)).toBe(201);
+    const [job] = await outboxJobs(await conversationOf(user._id));
+    const payload = JSON.parse(job.body);
+    expect(payload.messages).toEqual([response.json.message]);
+    expect(payload.messages[0]).toMatchObject({
+      type: "text",
+      source: { type: "api" },
+      actions: [
+        { _id: expect.stringMatching(/^[0-9a-f]{24}$/), type: "postback", text: "Go", payload: "GO" },
+        { _id: expect.stringMatching(/^[0-9a-f]{24}$/), type: "buy", text: "Pay", amount: 100, currency: "usd", state: "offered" },
+      ],
+    });
+  });
+
   it("routes each role's messages only to the webhooks whose triggers match", async () => {
     holdOutboxAlarms();
     const { owner, hooks, user } = await setup([["message"], ["message:appUser"], ["message:appMaker"], ["message:appUser", "message:appMaker"]]);

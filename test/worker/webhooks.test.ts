@@ -58,6 +58,9 @@ describe("webhook CRUD with an app JWT", () => {
     [["message:appMaker"]],
     [["message:appUser", "message:appMaker"]],
     [["message"]],
+    [["postback"]],
+    [["conversation:read"]],
+    [["message", "postback", "conversation:read"]],
   ])("keeps the triggers it was given: %j", async (triggers) => {
     expect((await created({ target: TARGET, triggers })).triggers).toEqual(triggers);
   });
@@ -128,6 +131,7 @@ describe("validation", () => {
     ["a javascript: target", { target: "javascript:alert(1)" }, "target"],
     ["a target that is not a string", { target: 42 }, "target"],
     ["an unknown trigger", { target: TARGET, triggers: ["conversation:start"] }, "triggers"],
+    ["a trigger of the later v1 spelled in another case", { target: TARGET, triggers: ["Postback"] }, "triggers"],
     ["a trigger in the wrong case", { target: TARGET, triggers: ["Message"] }, "triggers"],
     ["a scoped trigger in the wrong case", { target: TARGET, triggers: ["message:appuser"] }, "triggers"],
     ["triggers that are not a list", { target: TARGET, triggers: "message" }, "triggers"],

@@ -7,7 +7,13 @@ import { appUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";
-import { conversationSchema, messageSchema, presentConversation } from "../../presenters/message";
+import {
+  conversationSchema,
+  conversationSummarySchema,
+  messageSchema,
+  presentConversation,
+  presentConversationSummary,
+} from "../../presenters/message";
 import { messagesQuery, postMessageBody } from "./schemas";
 
 export const conversationRoutes = new Hono<AppEnv>();
@@ -28,7 +34,7 @@ conversationRoutes.get(
   ...appUserAccess,
   async (c) => {
     const user = c.get("appUser");
-    return c.json({ conversation: presentConversation(user, (await readConversation(c.env, user)).messages) });
+    return c.json({ conversation: presentConversation(user, await readConversation(c.env, user)) });
   },
 );
 
@@ -52,7 +58,11 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
     path,
     describe({
       summary: "Post a message",
-      description: "As `appUser` with any credential of the user, or as `appMaker` with an app-scope JWT.",
+      description:
+        "As `appUser` with any credential of the user, or as `appMaker` with an app-scope JWT. Only appMaker messages " +
+        "carry `actions` (each gets an `_id`; a `buy` is `offered`). A message is `type: image` when it has a " +
+        "`mediaUrl`, else `text`; its `source` names the `deviceId` it was sent with (type: that device's platform) " +
+        "or is `{type: api}`. `_clientId` and `_clientSent` (sent by the web messengers) are accepted and not stored.",
       tags,
       responses: { 201: { description: "The message, and the conversation's newest page.", schema: postedSchema } },
     }),
@@ -61,7 +71,7 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
     async (c) => {
       const user = c.get("appUser");
       const { message, page } = await postMessage(c.env, c.get("credential"), user, c.req.valid("json"));
-      return c.json({ message, conversation: presentConversation(user, page.messages) }, 201);
+      return c.json({ message, conversation: presentConversation(user, page) }, 201);
     },
   );
 
@@ -69,20 +79,32 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
     path,
     describe({
       summary: "Page through messages",
-      description: "Up to 100 messages before or after a `received` time (bound excluded), oldest first; the newest without either.",
+      description:
+        "Up to 100 messages before or after a `received` time (bound excluded), oldest first; the newest without either. " +
+        "`conversation` is the conversation without its messages (with `unreadCount`), as the 3.x web messenger reads it.",
       tags,
       responses: {
         200: {
           description: "A page of messages, with links to the neighbouring pages where more exist.",
-          schema: z.object({ messages: z.array(messageSchema), previous: z.string().optional(), next: z.string().optional() }),
+          schema: z.object({
+            conversation: conversationSummarySchema,
+            messages: z.array(messageSchema),
+            previous: z.string().optional(),
+            next: z.string().optional(),
+          }),
         },
       },
     }),
     ...appUserAccess,
     queryParams(messagesQuery),
     async (c) => {
-      const page = await readMessages(c.env, c.get("appUser"), c.req.valid("query"));
-      return c.json({ messages: page.messages, ...pageLinks(c.req.url, page) });
+      const user = c.get("appUser");
+      const page = await readMessages(c.env, user, c.req.valid("query"));
+      return c.json({
+        conversation: presentConversationSummary(user, page.unreadCount),
+        messages: page.messages,
+        ...pageLinks(c.req.url, page),
+      });
     },
   );
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { ROLES } from "../../enums";
-import { flatObject } from "../../lib/schemas";
+import { ACTIVITY_TYPES, ROLES } from "../../enums";
+import { flatObject, nonEmptyString } from "../../lib/schemas";
+import { actionsInput, payload } from "./actions";
 
 export const role = z.enum(ROLES);
 
@@ -11,7 +12,13 @@ export const messageFields = {
   email: z.string().max(512).optional(),
   avatarUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   metadata: flatObject.optional(),
+  deviceId: nonEmptyString(256)
+    .optional()
+    .meta({ description: "The sending device's id, named by the message's `source` (the web messenger sends it)." }),
 };
+
+/** What the web messengers send along to match a sent message with its response: any value, never stored. */
+const clientField = z.unknown().optional().meta({ description: "Sent by the Smooch web messengers; accepted and ignored." });
 
 export const postMessageBody = z
   .object({
@@ -19,8 +26,15 @@ export const postMessageBody = z
     text: z.string().max(8192).optional(),
     mediaUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
     mediaType: z.string().min(1).max(256).optional(),
+    payload: payload.optional().meta({ description: "The payload of the quick reply (reply action) the app user answered with." }),
+    actions: actionsInput.optional(),
+    _clientId: clientField,
+    _clientSent: clientField,
   })
   .superRefine((message, ctx) => {
+    if (message.role !== "appMaker" && message.actions?.length) {
+      ctx.addIssue({ code: "custom", path: ["actions"], message: "only appMaker messages may carry actions" });
+    }
     if (message.mediaUrl !== undefined && message.mediaType === undefined) {
       ctx.addIssue({ code: "custom", path: ["mediaType"], message: "is required when mediaUrl is given" });
     }
@@ -38,3 +52,23 @@ export const messagesQuery = z
     message: "give either before or after, not both",
     path: ["before"],
   });
+
+export const readBody = z.object({
+  role: role
+    .default("appUser")
+    .meta({ description: "The side that read: `appUser` (the default, any credential of the user) or `appMaker` (app scope)." }),
+});
+
+export const postbackBody = z.object({
+  actionId: nonEmptyString(256).meta({ description: "The `_id` of a postback action of an appMaker message of this conversation." }),
+});
+
+export const activityBody = z.object({
+  role: z.literal("appMaker", { error: "must be appMaker: only the business's activity is shown" }),
+  type: z.enum(ACTIVITY_TYPES),
+  name: z.string().max(256).optional().meta({ description: "Shown as who is typing; the app's name by default." }),
+  avatarUrl: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .optional()
+    .meta({ description: "Shown beside the indicator; the app's `iconUrl` setting by default." }),
+});

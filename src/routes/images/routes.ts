@@ -62,7 +62,7 @@ for (const path of ["/appusers/:appUserId/conversation/images", "/appusers/:appU
         () => parseWith(imageFormFields, fields, "form"),
         new URL(c.req.url).origin,
       );
-      return c.json({ message, conversation: presentConversation(user, page.messages) }, 201);
+      return c.json({ message, conversation: presentConversation(user, page) }, 201);
     },
   );
 }

@@ -18,7 +18,8 @@ initRoutes.post(
     description:
       "Called by a device or browser when the app loads: registers the device, creates or finds its app user " +
       "(by `userId` when given, merging the device's anonymous user into it), and returns the user now active " +
-      "on the device. Profile fields sent along update the user additively.",
+      "on the device. Profile fields sent along update the user additively. An empty `userId` means none, as the " +
+      "Smooch web messengers send it for anonymous visitors.",
     tags: ["Init"],
     responses: {
       200: {

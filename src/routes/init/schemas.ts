@@ -12,7 +12,13 @@ export const initBody = z.object({
     appVersion: z.string().max(256).optional(),
     info: flatObject.optional(),
   }),
-  userId: nonEmptyString(256).optional(),
+  // Both Smooch web messengers send `userId: ""` for anonymous visitors: empty means absent.
+  userId: z
+    .string()
+    .trim()
+    .max(256)
+    .optional()
+    .transform((userId) => userId || undefined),
   // SDKs that know the user's profile at start-up send it along; it updates the user additively.
   ...profileFields,
 });

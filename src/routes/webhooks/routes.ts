@@ -24,7 +24,9 @@ webhooksRoutes.post(
   "/webhooks",
   describe({
     summary: "Create a webhook",
-    description: "`triggers` defaults to `[\"message\"]`; `events` is the earlier revision's name for it. At most 10 per app.",
+    description:
+      "`triggers` defaults to `[\"message\"]` (every message); `postback` and `conversation:read` are heard only when " +
+      "named. `events` is the earlier revision's name for `triggers`. At most 10 per app.",
     tags,
     responses: { 201: { description: "The new webhook, with its secret.", schema: oneWebhook } },
   }),

@@ -1,0 +1,73 @@
+import { Hono } from "hono";
+import { sendActivity } from "../../conversation/activity";
+import { markRead } from "../../conversation/mark-read";
+import { postBack } from "../../conversation/postback";
+import { appUserAccess, serverAppUserAccess } from "../../http/access";
+import type { AppEnv } from "../../http/context";
+import { describe } from "../../http/openapi";
+import { jsonBody } from "../../http/validate";
+import { activityBody, postbackBody, readBody } from "./schemas";
+
+/** What happens in a conversation besides its messages: reads, postbacks, typing. */
+export const conversationEventRoutes = new Hono<AppEnv>();
+
+const tags = ["Conversations"];
+const done = { 200: { description: "Done." } };
+
+conversationEventRoutes.post(
+  "/appusers/:appUserId/conversation/read",
+  describe({
+    summary: "Mark the conversation read",
+    description:
+      "Marks the conversation read up to its newest message by the app user (the default: their `unreadCount`, the " +
+      "appMaker messages since their last read, drops to 0) or, with `role: appMaker` and an app-scope credential, by " +
+      "the business. Webhooks listening to `conversation:read` hear of it. A conversation without messages has " +
+      "nothing to read: nothing changes.",
+    tags,
+    responses: done,
+  }),
+  ...appUserAccess,
+  jsonBody(readBody),
+  async (c) => {
+    await markRead(c.env, c.get("credential"), c.get("appUser"), c.req.valid("json").role);
+    return c.json({});
+  },
+);
+
+conversationEventRoutes.post(
+  "/appusers/:appUserId/conversation/postback",
+  describe({
+    summary: "Press a postback button",
+    description:
+      "Fires the `postback` webhooks: `{trigger: \"postback\", postbacks: [{message, action}], appUser}`, with the " +
+      "appMaker message that carries the action. 404 when the conversation has no postback action with this `_id`.",
+    tags,
+    responses: done,
+  }),
+  ...appUserAccess,
+  jsonBody(postbackBody),
+  async (c) => {
+    await postBack(c.env, c.get("appUser"), c.req.valid("json").actionId);
+    return c.json({});
+  },
+);
+
+conversationEventRoutes.post(
+  "/appusers/:appUserId/conversation/activity",
+  describe({
+    summary: "Show the business typing",
+    description:
+      "`typing:start` or `typing:stop` as `appMaker` (smooch-core's `typingActivity`): shown live to the app user's " +
+      "web messenger as `{activity, role: \"appMaker\", data: {name, avatarUrl}}`, by default the app's name and " +
+      "`iconUrl` setting. Nothing is stored and no webhook fires. App scope only.",
+    tags,
+    responses: done,
+  }),
+  ...serverAppUserAccess,
+  jsonBody(activityBody),
+  async (c) => {
+    const { type, name, avatarUrl } = c.req.valid("json");
+    await sendActivity(c.env, c.get("appUser"), { type, name, avatarUrl });
+    return c.json({});
+  },
+);
