@@ -298,6 +298,7 @@ export class WidgetPage {
       const call: ApiCall = { at: Date.now(), method: "WS", path: url.pathname, type: "websocket" };
       widget.calls.push(call);
       const frame = (direction: "out" | "in") => (data: { payload: string | Buffer }) => {
+        call.status = 101; // Frames flowed: the upgrade succeeded.
         for (const message of bayeuxReceived(String(data.payload)) ?? []) {
           widget.bayeux.push({ at: Date.now(), direction, transport: "websocket", message });
         }
@@ -305,7 +306,9 @@ export class WidgetPage {
       ws.on("framesent", frame("out"));
       ws.on("framereceived", frame("in"));
       ws.on("socketerror", (error) => (call.failure = error));
-      ws.on("close", () => (call.status ??= 101));
+      ws.on("close", () => {
+        if (call.status === undefined) call.failure ??= "closed before any frame (see the console)";
+      });
     });
     page.on("console", (message) => widget.console.push(`${message.type()}: ${message.text()}`));
     page.on("pageerror", (error) => widget.pageErrors.push(error.stack ?? error.message));
