@@ -1,0 +1,40 @@
+// The business's side of the browser scenarios, over REST to the `wrangler dev` of the global
+// setup: apps, webhooks, replies, typing and postback buttons, with an app-scope JWT.
+import { inject } from "vitest";
+import { createApp, type App } from "../support/apps.ts";
+import { expectStatus, httpSend } from "../support/http.ts";
+
+export const baseUrl = inject("baseUrl");
+export const pageOrigin = inject("pageOrigin");
+
+const send = httpSend(baseUrl);
+
+/** An app and a key made through the account API, as an operator makes them. */
+export const newApp = (name: string): Promise<App> =>
+  createApp(send, { keyId: inject("accountKeyId"), secret: inject("accountSecret") }, { name, exp: "30m" });
+
+/** POST /v1/webhooks with the app's JWT: the webhook. */
+export async function createWebhook(app: App, target: string, triggers: string[]) {
+  const { webhook } = await expectStatus(send, "POST", "/v1/webhooks", app.server, 201, { target, triggers });
+  return webhook;
+}
+
+/** POST /v1/appusers/{id}/messages as the business (role appMaker): the stored message. */
+export async function businessSays(app: App, appUserId: string, message: Record<string, unknown>) {
+  const body = { role: "appMaker", type: "text", ...message };
+  const reply = await expectStatus(send, "POST", `/v1/appusers/${encodeURIComponent(appUserId)}/messages`, app.server, [200, 201], body);
+  return reply.message;
+}
+
+/** POST /v1/appusers/{id}/conversation/activity: the business starts (or stops) typing. */
+export async function businessTyping(app: App, appUserId: string, type: "typing:start" | "typing:stop" = "typing:start") {
+  await expectStatus(send, "POST", `/v1/appusers/${encodeURIComponent(appUserId)}/conversation/activity`, app.server, [200, 201, 202, 204], {
+    role: "appMaker",
+    type,
+  });
+}
+
+/** GET /v1/appusers/{id}/conversation with the app's JWT. */
+export async function conversationOf(app: App, appUserId: string) {
+  return expectStatus(send, "GET", `/v1/appusers/${encodeURIComponent(appUserId)}/conversation`, app.server, 200);
+}
