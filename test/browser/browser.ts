@@ -45,6 +45,12 @@ export function isLoopback(url: URL): boolean {
   return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/**
+ * Page errors that only say a remote asset was refused by this closed network: the widget plays
+ * its notification sound from Smooch's CDN, and the audio element's play() then rejects.
+ */
+const OFFLINE_ASSET_ERRORS = [/^NotSupportedError: Failed to load because no supported source was found\.$/];
+
 /** Requests the pages made to hosts off this machine (all refused): URL → times asked. */
 export const blocked = new Map<string, number>();
 
@@ -311,7 +317,9 @@ export class WidgetPage {
       });
     });
     page.on("console", (message) => widget.console.push(`${message.type()}: ${message.text()}`));
-    page.on("pageerror", (error) => widget.pageErrors.push(error.stack ?? error.message));
+    page.on("pageerror", (error) => {
+      if (!OFFLINE_ASSET_ERRORS.some((known) => known.test(String(error)))) widget.pageErrors.push(error.stack || String(error));
+    });
     await widget.load();
     return widget;
   }

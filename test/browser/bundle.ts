@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -57,6 +58,9 @@ function packageOf(input: string): string | undefined {
 }
 
 /** Builds one line's script into `dir`; fails if its bundle picked up the other line's React. */
+/** Resolves packages as the repository root sees them. */
+const fromRoot = createRequire(join(ROOT, "package.json"));
+
 export async function bundleWidget(line: WidgetLine, dir: string): Promise<Bundle> {
   const started = performance.now();
   const name = `smooch-${line.name}.js`;
@@ -85,8 +89,8 @@ export async function bundleWidget(line: WidgetLine, dir: string): Promise<Bundl
       // from node_modules as it is, since the browser platform has no built-ins).
       path: "path-browserify",
       // faye's main is its Node client (faye-websocket, csprng...); its browser build is the one
-      // the widget's own webpack build shipped.
-      faye: "faye/browser/faye-browser.js",
+      // the widget's own webpack build shipped: the widget's own faye, not the suites' newer one.
+      faye: createRequire(fromRoot.resolve(`${line.pkg}/package.json`)).resolve("faye/browser/faye-browser.js"),
       react: line.react,
       "react-dom": line.reactDom,
     },
