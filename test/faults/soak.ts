@@ -37,9 +37,11 @@ const HEAP_BOUND = { ratio: 1.1, plus: 4 * MB };
 /**
  * workerd's resident memory: a guard against gross leaks only. wrangler dev's runtime grows its
  * RSS with the requests it serves even on a trivial route that touches no storage while the
- * worker's heap stays flat, so a tight RSS bound would measure the simulator, not Parley.
+ * worker's heap stays flat (a run of 13,800 requests went from 952 MB to 2,012 MB with the heap
+ * at 6 MB throughout), so a tight RSS bound would measure the simulator, not Parley; the heap
+ * bound above is the leak check.
  */
-const RSS_BOUND = { ratio: 2, plus: 128 * MB };
+const RSS_BOUND = { ratio: 3, plus: 256 * MB };
 const SEED = 0x5eed;
 
 /** A 1x1 PNG; a random tail makes each upload's bytes distinct. */
