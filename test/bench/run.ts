@@ -14,8 +14,8 @@ import { BENCH_RATE_LIMIT, ROOT, writeBenchConfig } from "./config.ts";
 import { runLoad, type Figures, type LoadOptions } from "./load.ts";
 import { fmt, machine, percentile, table, writeJson, type ScenarioResult } from "./report.ts";
 import type { OpenResult, ProbeRequest, ReceiptResult, Subscribee } from "./realtime-probe.ts";
-import type { SampleRequest, SampleResult } from "./webhook-probe.ts";
-import { workerdRss } from "../support/workerd.ts";
+import type { SampleRequest, SampleResult, SettleRequest, SettleResult } from "./webhook-probe.ts";
+import { openInspector, readConversations, workerdRss } from "../support/workerd.ts";
 
 const CONNECTIONS = 16;
 const DURATION_SECONDS = 10;
@@ -181,14 +181,20 @@ async function main() {
       headers: app.token,
       body: messageBody,
     });
+    // The worker isolate's live memory (its Durable Objects share it), after each conversation read:
+    // what an object keeps in memory must not grow with the conversation's length.
+    const inspector = await openInspector(s.pid);
+    const heapMB = async () => ((await inspector.liveHeap()) ?? NaN) / 2 ** 20;
     const small4 = await scenario("4a", `GET conversation, ${SMALL_CONVERSATION} messages`, {
       path: `/v1/appusers/${small}/conversation`,
       headers: app.token,
     });
+    const heapAfterSmall = await heapMB();
     const large4 = await scenario("4b", `GET conversation, ${fmt(LARGE_CONVERSATION)} messages`, {
       path: `/v1/appusers/${large}/conversation`,
       headers: app.token,
     });
+    const heapAfterLarge = await heapMB();
     let device = 0;
     await scenario("5", "init, a new device each", {
       method: "POST",
@@ -204,6 +210,9 @@ async function main() {
     // Scenario 7: scenario 2's load again, now with a webhook, sampled by the probe.
     const started7 = await startProbe<{ port: number }>("webhook-probe.ts");
     probe = started7.child;
+    // Counted from what the server stored, not from what autocannon saw answered (it drops the
+    // requests in flight when its warm-up and its run end, though the server stores them).
+    const storedBefore7 = readConversations(s.persistTo).messageIds;
     const { webhook: hook7 } = await call(s.baseUrl, "POST", "/v1/webhooks", app.server, {
       target: `http://127.0.0.1:${started7.ready.port}/hook`,
       triggers: ["message:appUser"],
@@ -219,9 +228,11 @@ async function main() {
       intervalMs: (DURATION_SECONDS * 1000) / WEBHOOK_SAMPLES,
       awaitMs: WEBHOOK_AWAIT_MS,
     });
-    const load7 = await scenario("7", `post message as in 2, with a webhook`, postToUsers);
+    await scenario("7", `post message as in 2, with a webhook`, postToUsers);
     const loadEnded = Date.now();
     const hooks = await sampling;
+    const stored7 = [...readConversations(s.persistTo).messageIds].filter((id) => !storedBefore7.has(id));
+    const settled = await ask<SettleResult>(probe, { type: "settle", messageIds: stored7, awaitMs: WEBHOOK_AWAIT_MS } satisfies SettleRequest);
     // A sampled message that never arrived is later than every one that did.
     const latencies = [...hooks.latencies, ...Array<number>(hooks.missing).fill(Infinity)];
     const finite = (n: number | null) => (n !== null && Number.isFinite(n) ? n : null);
@@ -236,9 +247,12 @@ async function main() {
       p50: finite(percentile(latencies, 50)),
       p99: finite(percentile(latencies, 99)),
       max: finite(latencies.length ? Math.max(...latencies) : null),
-      deliveriesReceived: hooks.deliveries - check.deliveries,
-      duplicateDeliveries: hooks.duplicates,
-      messagesPostedUnderLoad: (load7.warmupStatusCodes["201"] ?? 0) + (load7.statusCodes["201"] ?? 0) + hooks.posted,
+      /** Every message stored while the webhook existed (the check, the load, the samples). */
+      messagesStored: stored7.length,
+      deliveriesReceived: settled.deliveries,
+      duplicateDeliveries: settled.duplicates,
+      missingDeliveries: settled.missing,
+      unexpectedDeliveries: settled.unexpected,
       lastArrivalAfterLoadEndMs: hooks.lastArrival === null ? null : Math.round(hooks.lastArrival - loadEnded),
     };
 
@@ -287,6 +301,9 @@ async function main() {
     const ratio = (a: number | null, b: number | null) => (a !== null && b ? a / b : null);
     const realtimeRatios = { p50: ratio(realtime.receiptP50, realtime.postP50), p99: ratio(realtime.receiptP99, realtime.postP99) };
 
+    const memory = { heapAfterSmallReadMB: heapAfterSmall, heapAfterLargeReadMB: heapAfterLarge, heapAfterAllLoadMB: await heapMB() };
+    inspector.close();
+
     const readRatio = large4.rps / small4.rps;
     const record = {
       date: new Date().toISOString(),
@@ -304,6 +321,7 @@ async function main() {
       jwtToAppTokenReadRatio: jwt6.rps / small4.rps,
       webhookDelivery: webhook,
       realtime: { ...realtime, receiptToPostRatio: realtimeRatios },
+      workerMemory: memory,
       totalSeconds: (Date.now() - started) / 1000,
     };
     writeJson(RESULTS, record);
@@ -342,7 +360,9 @@ async function main() {
         `p50 ${late(webhook.p50)}, p99 ${late(webhook.p99)}, max ${late(webhook.max)} ` +
         `(${webhook.delivered} of ${webhook.samples} sampled messages arrived within ${WEBHOOK_AWAIT_MS / 1000} s` +
         `${webhook.postFailures ? `, ${webhook.postFailures} sample posts failed` : ""}; ` +
-        `${fmt(webhook.deliveriesReceived)} deliveries received for ${fmt(webhook.messagesPostedUnderLoad)} messages posted, warm-up included, ` +
+        `${fmt(webhook.messagesStored)} messages stored, ${fmt(webhook.deliveriesReceived)} deliveries received: ` +
+        `${webhook.duplicateDeliveries} duplicates, ${webhook.missingDeliveries} missing, ${webhook.unexpectedDeliveries} unexpected` +
+        `${webhook.duplicateDeliveries + webhook.missingDeliveries + webhook.unexpectedDeliveries === 0 ? " (every stored message delivered exactly once)" : ""}; ` +
         `last ${webhook.lastArrivalAfterLoadEndMs === null ? "n/a" : `${fmt(webhook.lastArrivalAfterLoadEndMs / 1000, 1)} s`} after the load ended; ` +
         `${fmt(webhook.idleLatencyMs)} ms for one message before the load).`,
     );
@@ -352,6 +372,11 @@ async function main() {
         `under 8's load, a business reply reached its subscriber ${late(realtime.receiptP50)} (p50) / ${late(realtime.receiptP99)} (p99) after ` +
         `it was sent, against ${fmt(realtime.postP50 ?? 0)} / ${fmt(realtime.postP99 ?? 0)} ms for the post's own response: ` +
         `${fmt(realtimeRatios.p50 ?? 0, 2)}× / ${fmt(realtimeRatios.p99 ?? 0, 2)}× (${realtime.samples - realtime.missing} of ${realtime.samples} arrived).`,
+    );
+    log(
+      `Worker live memory (after a full collection): ${fmt(memory.heapAfterSmallReadMB, 1)} MB after reading the ${SMALL_CONVERSATION}-message ` +
+        `conversation, ${fmt(memory.heapAfterLargeReadMB, 1)} MB after the ${fmt(LARGE_CONVERSATION)}-message one, ` +
+        `${fmt(memory.heapAfterAllLoadMB, 1)} MB after all the load.`,
     );
     log(`Machine: ${m.os}, ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}; ${record.date}.`);
     log(`Figures written to ${RESULTS}; whole run ${elapsed(started)}.`);

@@ -17,6 +17,23 @@ export interface SampleRequest {
   awaitMs: number;
 }
 
+/** After the load: wait until every message the server stored has been delivered, or the time is up. */
+export interface SettleRequest {
+  type: "settle";
+  messageIds: string[];
+  awaitMs: number;
+}
+
+export interface SettleResult {
+  type: "settled";
+  /** Stored messages no delivery brought, and deliveries of messages not in the list. */
+  missing: number;
+  unexpected: number;
+  /** Every delivery the target got, and how many repeated a delivery id already seen. */
+  deliveries: number;
+  duplicates: number;
+}
+
 export interface SampleResult {
   type: "result";
   posted: number;
@@ -97,11 +114,25 @@ async function sample(request: SampleRequest): Promise<SampleResult> {
   };
 }
 
+async function settle(request: SettleRequest): Promise<SettleResult> {
+  const expected = new Set(request.messageIds);
+  const deadline = now() + request.awaitMs;
+  const missing = () => [...expected].filter((id) => !arrivals.has(id)).length;
+  while (now() < deadline && missing() > 0) await sleep(100);
+  return {
+    type: "settled",
+    missing: missing(),
+    unexpected: [...arrivals.keys()].filter((id) => !expected.has(id)).length,
+    deliveries,
+    duplicates,
+  };
+}
+
 if (process.send) {
   // The benchmark that forked us is gone: nothing left to measure for.
   process.on("disconnect", () => process.exit(0));
-  process.on("message", async (message: SampleRequest) => {
-    if (message.type === "sample") process.send!(await sample(message));
+  process.on("message", async (message: SampleRequest | SettleRequest) => {
+    process.send!(message.type === "sample" ? await sample(message) : await settle(message));
   });
   server.listen(0, "127.0.0.1", () => {
     process.send!({ type: "ready", port: (server.address() as { port: number }).port });

@@ -14,14 +14,13 @@ import {
   figures,
   initUsers,
   log,
-  readConversations,
-  readDeliveryLog,
   request,
   waitGroupGone,
   WebhookTarget,
   type StoredMessage,
   type User,
 } from "./lib.ts";
+import { readConversations, readDeliveryLog } from "../support/workerd.ts";
 
 const USERS = 24;
 const CONCURRENCY = 8;

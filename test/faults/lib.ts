@@ -1,12 +1,8 @@
 // Shared pieces of the fault suite: an HTTP client for the API that never throws, app and user
 // setup (on test/support), a local webhook target, message paging, workerd memory from /proc and
 // a read-only look at the local state files.
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { createApp as createAppVia, type App } from "../support/apps.ts";
 import { httpSend, type Reply as Answer } from "../support/http.ts";
 import { bearer, type Signer } from "../support/jwt.ts";
@@ -225,130 +221,6 @@ export function quantile(values: number[], q: number): number {
 }
 
 export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-
-
-/**
- * The worker isolate's JavaScript heap, read through wrangler's inspector proxy (the port
- * startDevServer passed as --inspector-port). The worker and its Durable Objects share this
- * isolate, so it is the memory Parley's code holds, apart from the runtime's own.
- */
-export async function openInspector(groupPid: number): Promise<{ liveHeap: () => Promise<number | null>; close: () => void }> {
-  const args = readFileSync(`/proc/${groupPid}/cmdline`, "utf8").split("\0");
-  const port = args[args.indexOf("--inspector-port") + 1];
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string }[];
-  // The proxy only lets devtools origins in; undici's WebSocket takes extra headers.
-  const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: "http://127.0.0.1" } } as never);
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = () => reject(new Error(`inspector on port ${port} refused the connection`));
-  });
-  let lastId = 0;
-  const waiting = new Map<number, (message: any) => void>();
-  // Events (the snapshot's chunks among them) carry no id and are dropped.
-  ws.onmessage = (event) => {
-    const message = JSON.parse(String(event.data));
-    waiting.get(message.id)?.(message);
-    waiting.delete(message.id);
-  };
-  const call = async (method: string, params: object, timeoutMs: number): Promise<any> => {
-    if (ws.readyState !== WebSocket.OPEN) return null;
-    const id = ++lastId;
-    const answer = await Promise.race([
-      new Promise<any>((resolve) => {
-        waiting.set(id, resolve);
-        ws.send(JSON.stringify({ id, method, params }));
-      }),
-      sleep(timeoutMs).then(() => null),
-    ]);
-    waiting.delete(id);
-    return answer;
-  };
-  /**
-   * The memory that survives a full collection: JS heap, embedder objects and ArrayBuffer
-   * backing stores (bodies, byte arrays), which live outside the JS heap. workerd's inspector does
-   * not answer HeapProfiler.collectGarbage, but a heap snapshot collects everything first.
-   */
-  const liveHeap = async (): Promise<number | null> => {
-    if (!(await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false }, 30_000))) return null;
-    const usage = (await call("Runtime.getHeapUsage", {}, 5_000))?.result;
-    return usage ? usage.usedSize + (usage.embedderHeapUsedSize ?? 0) + (usage.backingStorageSize ?? 0) : null;
-  };
-  return { liveHeap, close: () => ws.close() };
-}
-
-function sqliteFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const found: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith(".sqlite")) found.push(join(entry.parentPath, entry.name));
-  }
-  return found;
-}
-
-/**
- * Reads SQLite databases of the local state without touching them: each file is copied with
- * its WAL first, so that opening it (which replays and checkpoints the WAL) happens on the copy.
- */
-export function readStateDatabases<T>(dir: string, read: (db: DatabaseSync, file: string) => T): T[] {
-  const scratch = mkdtempSync(join(tmpdir(), "parley-faults-sqlite-"));
-  try {
-    return sqliteFiles(dir).map((file, i) => {
-      const copy = join(scratch, `${i}.sqlite`);
-      copyFileSync(file, copy);
-      for (const suffix of ["-wal", "-shm"]) if (existsSync(file + suffix)) copyFileSync(file + suffix, copy + suffix);
-      const db = new DatabaseSync(copy);
-      try {
-        return read(db, file);
-      } finally {
-        db.close();
-      }
-    });
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-const hasTable = (db: DatabaseSync, name: string) =>
-  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-
-/** What the Conversation objects hold on disk: stored message ids and the outbox's pending jobs. */
-export function readConversations(persistTo: string): { messageIds: Set<string>; outboxByMessage: Map<string, string[]> } {
-  const messageIds = new Set<string>();
-  const outboxByMessage = new Map<string, string[]>();
-  const doDir = join(persistTo, "v3", "do");
-  readStateDatabases(doDir, (db) => {
-    if (hasTable(db, "messages")) {
-      for (const row of db.prepare("SELECT id FROM messages").all()) messageIds.add(String(row.id));
-    }
-    if (hasTable(db, "outbox")) {
-      for (const row of db.prepare("SELECT job FROM outbox").all()) {
-        const job = JSON.parse(String(row.job));
-        outboxByMessage.set(job.messageId, [...(outboxByMessage.get(job.messageId) ?? []), job.deliveryId]);
-      }
-    }
-  });
-  return { messageIds, outboxByMessage };
-}
-
-export interface DeliveryRow {
-  id: string;
-  message_id: string;
-  attempts: number;
-  outcome: string;
-  last_error: string | null;
-}
-
-/** The D1 delivery log (webhook_deliveries), read from the local state. */
-export function readDeliveryLog(persistTo: string): DeliveryRow[] {
-  const rows: DeliveryRow[] = [];
-  readStateDatabases(join(persistTo, "v3", "d1"), (db) => {
-    if (!hasTable(db, "webhook_deliveries")) return;
-    for (const row of db.prepare("SELECT id, message_id, attempts, outcome, last_error FROM webhook_deliveries").all()) {
-      rows.push(row as unknown as DeliveryRow);
-    }
-  });
-  return rows;
-}
 
 /** Prints a check's figures as aligned "name: value" lines. */
 export function figures(rows: [string, string | number][]): void {

@@ -3,7 +3,7 @@
 // bound, and the final state is what the load generator was acknowledged.
 import { startDevServer, type DevServer } from "../support/dev-server.ts";
 import { sleep } from "../support/pace.ts";
-import { isWorkerRuntime, workerdRss } from "../support/workerd.ts";
+import { isWorkerRuntime, openInspector, workerdRss } from "../support/workerd.ts";
 import {
   allMessages,
   createApp,
@@ -13,7 +13,6 @@ import {
   log,
   mb,
   request,
-  openInspector,
   quantile,
   type Outcome,
   type User,
