@@ -19,6 +19,7 @@ import { fayeRoutes } from "./routes/faye/routes";
 import { imagesRoutes } from "./routes/images/routes";
 import { initRoutes } from "./routes/init/routes";
 import { mediaRoutes } from "./routes/media/routes";
+import { messengerRoutes } from "./routes/messenger/routes";
 import { webhooksRoutes } from "./routes/webhooks/routes";
 import { whispersRoutes } from "./routes/whispers/routes";
 
@@ -80,6 +81,7 @@ app.route("/v1/apps/:appId", appLevel);
 app.route("/v1", appLevel);
 app.route("/", docsRoutes);
 app.route("/", fayeRoutes);
+app.route("/", messengerRoutes);
 
 let document: ReturnType<typeof openApiDocument> | undefined;
 

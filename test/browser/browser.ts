@@ -177,7 +177,7 @@ export function bayeuxReceived(text: string): any[] | undefined {
 }
 
 export interface WidgetPageOptions {
-  /** Which widget line: "3" (smooch 3.9.3) or "2" (smooch 2.8.1). */
+  /** Which widget: "3" (smooch 3.9.3), "2" (smooch 2.8.1), or "parley" (Parley Messenger, from the worker). */
   widget: string;
   /** The page's origin (the static server). */
   pageOrigin: string;
@@ -190,6 +190,11 @@ export interface WidgetPageOptions {
   noWebSocket?: boolean;
   /** Load the page without Smooch.open(). */
   closed?: boolean;
+  /** The page's `prefers-color-scheme` (light by default). */
+  colorScheme?: "light" | "dark";
+  viewport?: { width: number; height: number };
+  /** Ignore the page's Content-Security-Policy (to inject an audit script). */
+  bypassCSP?: boolean;
 }
 
 /**
@@ -217,7 +222,11 @@ export class WidgetPage {
   }
 
   static async open(browser: Browser, options: WidgetPageOptions): Promise<WidgetPage> {
-    const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    const context = await browser.newContext({
+      viewport: options.viewport ?? { width: 1024, height: 768 },
+      colorScheme: options.colorScheme ?? "light",
+      bypassCSP: options.bypassCSP ?? false,
+    });
     const api = new URL(options.serviceUrl);
     if (options.noWebSocket) {
       await context.addInitScript(() => {
@@ -331,7 +340,7 @@ export class WidgetPage {
     if (userId !== undefined) query.set("userId", userId);
     if (jwt !== undefined) query.set("jwt", jwt);
     if (closed) query.set("open", "0");
-    return `${pageOrigin}/?${query}`;
+    return widget === "parley" ? `${pageOrigin}/parley?${query}` : `${pageOrigin}/?${query}`;
   }
 
   async load() {
