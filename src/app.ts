@@ -14,6 +14,7 @@ import { keysRoutes } from "./routes/apps/keys";
 import { appUsersRoutes } from "./routes/appusers/routes";
 import { conversationEventRoutes } from "./routes/conversation/events";
 import { conversationRoutes } from "./routes/conversation/routes";
+import { demoRoutes } from "./routes/demo/routes";
 import { docsRoutes } from "./routes/docs/routes";
 import { fayeRoutes } from "./routes/faye/routes";
 import { imagesRoutes } from "./routes/images/routes";
@@ -82,6 +83,7 @@ app.route("/v1", appLevel);
 app.route("/", docsRoutes);
 app.route("/", fayeRoutes);
 app.route("/", messengerRoutes);
+app.route("/", demoRoutes);
 
 let document: ReturnType<typeof openApiDocument> | undefined;
 

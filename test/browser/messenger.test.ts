@@ -334,6 +334,28 @@ describe("Parley Messenger against wrangler dev", () => {
     });
   }
 
+  it("the /demo page: the visitor writes in the messenger, the reply box answers as the business", async (ctx) => {
+    const context = await chromium.browser.newContext({ viewport: { width: 1024, height: 768 } });
+    ctx.onTestFinished(() => context.close());
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    // The browser's own favicon request is the only thing allowed to miss.
+    page.on("response", (response) => response.status() >= 400 && !response.url().endsWith("/favicon.ico") && errors.push(`${response.status()} ${response.url()}`));
+    await page.goto(`${baseUrl}/demo`);
+    const messenger = page.locator("parley-messenger");
+    await page.getByText(/The visitor is app user/).waitFor({ timeout: 10_000 });
+    const input = messenger.getByRole("textbox", { name: "Type a message…" });
+    await input.fill("Hello, demo");
+    await input.press("Enter");
+    await messenger.getByRole("log").getByText("Hello, demo", { exact: true }).waitFor();
+    await page.getByLabel("Reply as the business").fill("Hello, visitor");
+    await page.getByRole("button", { name: "Send as the business" }).click();
+    await messenger.getByRole("log").getByText("Hello, visitor", { exact: true }).waitFor({ timeout: 5_000 });
+    await page.getByText("Sent as the business.").waitFor();
+    expect(errors).toEqual([]);
+  });
+
   it("is full-screen on a phone-sized viewport", async (ctx) => {
     const app = await newApp("Messenger mobile");
     const { visitor } = await openMessenger(ctx, app, { viewport: { width: 390, height: 700 } });
