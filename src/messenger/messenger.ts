@@ -204,12 +204,15 @@ export class Messenger {
     }
   }
 
-  /** The newest page: at start, and after the realtime channel comes back (what it missed). */
-  private async loadNewest(): Promise<void> {
+  /**
+   * The newest page: at start, and to catch up each time the realtime channel is up (what was
+   * said while it was down); business messages new to a catch-up are announced as received.
+   */
+  private async loadNewest(catchUp = false): Promise<void> {
     const page: MessagesPage = await this.rest.messages(this.appUser._id);
     this.conversationId = page.conversation._id;
     const fresh = this.state.addPage(page.messages, page.previous !== undefined, false);
-    for (const message of fresh) if (message.role !== "appUser") this.events.emit("message:received", message);
+    if (catchUp) for (const message of fresh) if (message.role !== "appUser") this.events.emit("message:received", message);
     this.setUnread(page.conversation.unreadCount);
     this.render();
     this.markReadIfLooking();
@@ -224,7 +227,7 @@ export class Messenger {
       ext: () => ({ appUserId: this.appUser._id, ...credentials }),
       onStatus: (up) => {
         this.setConnection(up ? "online" : navigator.onLine === false ? "offline" : "connecting");
-        if (up) void this.loadNewest().catch(() => undefined);
+        if (up) void this.loadNewest(true).catch(() => undefined);
       },
     });
     const channel = `/v1/conversations/${this.conversationId}`;

@@ -3,11 +3,11 @@
 // business do, keyboard-only use, an accessibility audit, and screenshots in light and dark.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import type { App } from "../support/apps.ts";
 import { baseUrl, businessSays, businessTyping, conversationOf, createWebhook, newApp, pageOrigin } from "./api.ts";
-import { blockedReport, launchChromium, WidgetPage, type Chromium, type WidgetPageOptions } from "./browser.ts";
-import { startWebhookTarget, type WebhookTarget } from "./webhook-target.ts";
+import type { WidgetPage, WidgetPageOptions } from "./browser.ts";
+import { browserSuite } from "./suite.ts";
 
 /** What a business reply may take from the REST call to the visitor's screen. */
 const REALTIME_BUDGET_MS = 1_000;
@@ -15,20 +15,7 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core
 /** A 1×1 PNG, for the upload. */
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
 
-let chromium: Chromium;
-let target: WebhookTarget;
-const pages: WidgetPage[] = [];
-
-beforeAll(async () => {
-  [chromium, target] = await Promise.all([launchChromium(), startWebhookTarget()]);
-});
-
-afterAll(async () => {
-  await Promise.allSettled(pages.map((p) => p.close()));
-  await chromium?.close();
-  await target?.close();
-  console.log(`parley messenger: ${blockedReport()}`);
-});
+const suite = browserSuite("parley messenger");
 
 /** The messenger on its page, found through its (open) shadow root. */
 class Visitor {
@@ -106,9 +93,7 @@ class Visitor {
 }
 
 async function openMessenger(ctx: TestContext, app: App, options: Partial<WidgetPageOptions> = {}) {
-  const widget = await WidgetPage.open(chromium.browser, { widget: "parley", pageOrigin, serviceUrl: baseUrl, appToken: app.appToken, ...options });
-  pages.push(widget);
-  ctx.onTestFailed(() => console.log(widget.diagnostics()));
+  const widget = await suite.open(ctx, { widget: "parley", pageOrigin, serviceUrl: baseUrl, appToken: app.appToken, ...options });
   const visitor = new Visitor(widget);
   const appUser = await widget.initResolved();
   return { visitor, appUser };
@@ -142,7 +127,7 @@ describe("Parley Messenger against wrangler dev", () => {
 
   it("a visitor writes (shown at once, webhook), the business replies (< 1 s) and types (indicator)", async (ctx) => {
     const app = await newApp("Messenger conversation");
-    const hook = target.hook("messenger-conversation");
+    const hook = suite.target.hook("messenger-conversation");
     await createWebhook(app, hook.url, ["message"]);
     const { visitor, appUser } = await openMessenger(ctx, app);
 
@@ -193,7 +178,7 @@ describe("Parley Messenger against wrangler dev", () => {
 
   it("action buttons: a postback click reaches the webhook, links open in a new tab, reply chips answer", async (ctx) => {
     const app = await newApp("Messenger actions");
-    const hook = target.hook("messenger-postback");
+    const hook = suite.target.hook("messenger-postback");
     await createWebhook(app, hook.url, ["postback", "message:appUser"]);
     const { visitor, appUser } = await openMessenger(ctx, app);
     await visitor.type("Options please");
@@ -262,10 +247,17 @@ describe("Parley Messenger against wrangler dev", () => {
     await visitor.subscribed();
     await visitor.widget.context.setOffline(true);
     await visitor.host.getByRole("status").getByText("You are offline").waitFor({ timeout: 5_000 });
+    // A message written offline fails, and says so with a way to retry.
+    await visitor.type("Written offline");
+    await visitor.host.getByText("Not sent.").waitFor({ timeout: 5_000 });
     await businessSays(app, appUser._id, { text: "Said while you were away" });
     const back = Date.now();
     await visitor.widget.context.setOffline(false);
     await visitor.text("Said while you were away").waitFor({ state: "visible", timeout: 10_000 });
+    await visitor.host.getByRole("button", { name: "Retry" }).click();
+    await expect.poll(() => visitor.log.locator(".pending").count(), { timeout: 5_000 }).toBe(0);
+    const texts = (await conversationOf(app, appUser._id)).conversation.messages.map((m: { text: string }) => m.text);
+    expect(texts).toEqual(["Before going offline", "Said while you were away", "Written offline"]);
     await visitor.subscribed(back);
     await expect.poll(() => visitor.host.locator(".status").isVisible()).toBe(false);
     // Realtime works again after the reconnect.
@@ -334,8 +326,57 @@ describe("Parley Messenger against wrangler dev", () => {
     });
   }
 
+  it("the Smooch-like API: sendMessage, updateUser, track, open/close/isOpened, login (the conversation follows), logout, destroy", async (ctx) => {
+    const app = await newApp("Messenger API");
+    const { visitor, appUser } = await openMessenger(ctx, app, { closed: true });
+    const userId = `ada-${Date.now()}@example.com`;
+    const result = await visitor.page.evaluate(
+      async ({ userId, jwt }) => {
+        const parley = (window as any).Parley;
+        const sent = await parley.sendMessage("Sent through the API");
+        const updated = await parley.updateUser({ givenName: "Ada", properties: { plan: "pro" } });
+        await parley.track("visited_pricing");
+        const opened = [parley.isOpened()];
+        parley.open();
+        opened.push(parley.isOpened());
+        parley.close();
+        opened.push(parley.isOpened());
+        const loggedIn = await parley.login(userId, jwt);
+        const shownAfterLogin = document.querySelector("parley-messenger")!.shadowRoot!.textContent!.includes("Sent through the API");
+        const loggedOut = await parley.logout();
+        parley.destroy();
+        return {
+          sent: { role: sent.role, text: sent.text },
+          updated: { givenName: updated.givenName, properties: updated.properties },
+          opened,
+          loggedIn: { _id: loggedIn._id, userId: loggedIn.userId },
+          shownAfterLogin,
+          loggedOut: { _id: loggedOut._id, userId: loggedOut.userId ?? null },
+          mounted: document.querySelectorAll("parley-messenger").length,
+        };
+      },
+      { userId, jwt: await app.userJwt(userId) },
+    );
+    expect(result.sent).toEqual({ role: "appUser", text: "Sent through the API" });
+    expect(result.updated).toEqual({ givenName: "Ada", properties: { plan: "pro" } });
+    expect(result.opened).toEqual([false, true, false]);
+    // The anonymous visitor signed in: their conversation is now the user's.
+    expect(result.loggedIn.userId).toBe(userId);
+    expect(result.shownAfterLogin).toBe(true);
+    const { conversation } = await conversationOf(app, userId);
+    expect(conversation.messages.map((m: { text: string }) => m.text)).toEqual(["Sent through the API"]);
+    // Logged out: a new anonymous visitor, and destroy removed the messenger.
+    expect(result.loggedOut.userId).toBeNull();
+    expect([appUser._id, result.loggedIn._id]).not.toContain(result.loggedOut._id);
+    expect(result.mounted).toBe(0);
+    const names = (await visitor.state()).events.map((e: { name: string }) => e.name);
+    expect(names.filter((n: string) => n === "ready").length).toBe(3);
+    expect(names.at(-1)).toBe("destroy");
+    await expectClean(visitor);
+  });
+
   it("the /demo page: the visitor writes in the messenger, the reply box answers as the business", async (ctx) => {
-    const context = await chromium.browser.newContext({ viewport: { width: 1024, height: 768 } });
+    const context = await suite.chromium.browser.newContext({ viewport: { width: 1024, height: 768 } });
     ctx.onTestFinished(() => context.close());
     const page = await context.newPage();
     const errors: string[] = [];

@@ -1,37 +1,21 @@
 // The older line of the official Web Messenger, smooch 2.8.1 with its own React 0.14 (npm aliases,
 // bundled at test time), against `wrangler dev`: it boots, the visitor sends, the business's reply
 // arrives in real time.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { baseUrl, businessSays, createWebhook, newApp, pageOrigin } from "./api.ts";
-import { blockedReport, launchChromium, WidgetPage, type Chromium } from "./browser.ts";
-import { startWebhookTarget, type WebhookTarget } from "./webhook-target.ts";
+import { browserSuite } from "./suite.ts";
 
 const REALTIME_BUDGET_MS = 1_000;
 
-let chromium: Chromium;
-let target: WebhookTarget;
-const pages: WidgetPage[] = [];
-
-beforeAll(async () => {
-  [chromium, target] = await Promise.all([launchChromium(), startWebhookTarget()]);
-});
-
-afterAll(async () => {
-  await Promise.allSettled(pages.map((p) => p.close()));
-  await chromium?.close();
-  await target?.close();
-  console.log(`smooch 2.8.1: ${blockedReport()}`);
-});
+const suite = browserSuite("smooch 2.8.1");
 
 describe("smooch 2.8.1 against wrangler dev", () => {
   it("boots, the visitor sends a message (webhook), the business's reply shows in real time", async (ctx) => {
     const app = await newApp("browser 2.8.1 scenario");
-    const hook = target.hook("scenario-2");
+    const hook = suite.target.hook("scenario-2");
     await createWebhook(app, hook.url, ["message:appUser"]);
 
-    const widget = await WidgetPage.open(chromium.browser, { widget: "2", pageOrigin, serviceUrl: baseUrl, appToken: app.appToken });
-    pages.push(widget);
-    ctx.onTestFailed(() => console.log(widget.diagnostics()));
+    const widget = await suite.open(ctx, { widget: "2", pageOrigin, serviceUrl: baseUrl, appToken: app.appToken });
     expect(await widget.page.evaluate(() => (window as any).Smooch.VERSION)).toBe("2.8.1");
     const appUser = await widget.initResolved();
 

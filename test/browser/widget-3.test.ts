@@ -1,35 +1,18 @@
 // The official Web Messenger, smooch 3.9.3 (a devDependency, bundled at test time), on a page of
 // another origin with serviceUrl pointing at `wrangler dev`: what a visitor and a business do.
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import { businessSays, businessTyping, createWebhook, newApp, baseUrl, pageOrigin } from "./api.ts";
-import { blockedReport, launchChromium, WidgetPage, type Chromium, type WidgetPageOptions } from "./browser.ts";
-import { startWebhookTarget, type WebhookTarget } from "./webhook-target.ts";
+import type { WidgetPage, WidgetPageOptions } from "./browser.ts";
+import { browserSuite } from "./suite.ts";
 
 /** What a business reply may take from the REST call to the visitor's screen. */
 const REALTIME_BUDGET_MS = 1_000;
 
-let chromium: Chromium;
-let target: WebhookTarget;
-const pages: WidgetPage[] = [];
+const suite = browserSuite("smooch 3.9.3");
 
-beforeAll(async () => {
-  [chromium, target] = await Promise.all([launchChromium(), startWebhookTarget()]);
-});
-
-afterAll(async () => {
-  await Promise.allSettled(pages.map((p) => p.close()));
-  await chromium?.close();
-  await target?.close();
-  console.log(`smooch 3.9.3: ${blockedReport()}`);
-});
-
-/** A widget page for `appToken`; on failure the test prints what the widget did. */
-async function openWidget(ctx: TestContext, options: Omit<WidgetPageOptions, "widget" | "pageOrigin" | "serviceUrl">) {
-  const widget = await WidgetPage.open(chromium.browser, { widget: "3", pageOrigin, serviceUrl: baseUrl, ...options });
-  pages.push(widget);
-  ctx.onTestFailed(() => console.log(widget.diagnostics()));
-  return widget;
-}
+/** A widget page for `appToken`. */
+const openWidget = (ctx: TestContext, options: Omit<WidgetPageOptions, "widget" | "pageOrigin" | "serviceUrl">) =>
+  suite.open(ctx, { widget: "3", pageOrigin, serviceUrl: baseUrl, ...options });
 
 /** Posts as the business and measures the time until the text is in the widget. */
 async function replyAndMeasure(widget: WidgetPage, post: () => Promise<unknown>, text: string) {
@@ -57,7 +40,7 @@ describe("smooch 3.9.3 against wrangler dev", () => {
 
   it("a visitor writes (webhook), the business replies (< 1 s), types (indicator) and sends a postback button the visitor clicks (webhook)", async (ctx) => {
     const app = await newApp("browser 3.9.3 scenario");
-    const hook = target.hook("scenario-3");
+    const hook = suite.target.hook("scenario-3");
     await createWebhook(app, hook.url, ["message", "postback"]);
 
     const widget = await openWidget(ctx, { appToken: app.appToken });

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { publicAccess } from "../../http/access";
+import { serveAsset } from "../../http/assets";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 
@@ -10,9 +11,7 @@ import { describe } from "../../http/openapi";
  */
 export const messengerRoutes = new Hono<AppEnv>();
 
-// In production the asset server answers these before the worker runs, with the headers of
-// src/static/_headers; requests that do reach the worker (the tests call its fetch handler
-// directly) get the same file and headers from the binding.
+// Served by the asset server with the headers of src/static/_headers (see serveAsset).
 messengerRoutes.get(
   "/:file{messenger(-[0-9A-Za-z.]+)?\\.js}",
   describe({
@@ -25,10 +24,5 @@ messengerRoutes.get(
     responses: { 200: { description: "The script.", contentType: "text/javascript", schema: null } },
   }),
   publicAccess,
-  async (c) => {
-    const response = await c.env.ASSETS.fetch(c.req.raw);
-    if (response.status !== 404) return response;
-    await response.body?.cancel();
-    return c.notFound();
-  },
+  serveAsset,
 );
