@@ -76,6 +76,15 @@ export class ConversationState {
     return message.role === "appMaker" && !looking ? this.unread + 1 : this.unread;
   }
 
+  /**
+   * The unread count after the newest page: the server's count when it read the page, plus the
+   * business messages held that are newer than the page (realtime events that overtook it).
+   */
+  unreadWithPage(pageUnread: number, page: Message[]): number {
+    const newest = page.at(-1)?.received ?? -Infinity;
+    return pageUnread + this.messages.filter((m) => m.role === "appMaker" && m.received > newest).length;
+  }
+
   /** What the view shows, in order: the stored messages, then the visitor's pending ones. */
   entries(): Entry[] {
     return [

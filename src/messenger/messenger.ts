@@ -213,7 +213,7 @@ export class Messenger {
     this.conversationId = page.conversation._id;
     const fresh = this.state.addPage(page.messages, page.previous !== undefined, false);
     if (catchUp) for (const message of fresh) if (message.role !== "appUser") this.events.emit("message:received", message);
-    this.setUnread(page.conversation.unreadCount);
+    this.setUnread(this.state.unreadWithPage(page.conversation.unreadCount, page.messages));
     this.render();
     this.markReadIfLooking();
   }

@@ -160,6 +160,7 @@ describe("Parley Messenger against wrangler dev", () => {
     const { visitor, appUser } = await openMessenger(ctx, app);
     await visitor.type("Anyone there?");
     await visitor.subscribed();
+    await expect.poll(() => visitor.log.locator(".pending").count()).toBe(0);
     await visitor.page.evaluate(() => (window as any).Parley.close());
     await businessSays(app, appUser._id, { text: "Yes!" });
     await businessSays(app, appUser._id, { text: "We are here." });

@@ -84,6 +84,16 @@ describe("ConversationState", () => {
     expect(state.messages.map((m) => m.received)).toEqual([1, 500, 501]);
   });
 
+  it("takes the unread count of a page, plus the business messages that overtook it over realtime", () => {
+    const state = new ConversationState(DEVICE);
+    const page = [message({ received: 10 }), mine("hi", 11)];
+    state.receive(message({ received: 12 }));
+    state.receive(mine("again", 13));
+    state.addPage(page, false, false);
+    expect(state.unreadWithPage(1, page)).toBe(2);
+    expect(state.unreadWithPage(0, [])).toBe(2);
+  });
+
   it("counts business messages the visitor is not looking at", () => {
     const state = new ConversationState(DEVICE);
     state.unread = 2;
