@@ -4,7 +4,7 @@ import { resolveAppUser } from "../db/app-users";
 import { findAppByName, type App } from "../db/apps";
 import { composeMessage } from "../conversation/compose";
 import { postMessages } from "../conversation/post";
-import { notFound } from "../errors";
+import { forbidden, notFound } from "../errors";
 import type { ConversationMessage } from "../presenters/message";
 
 /**
@@ -29,6 +29,14 @@ export function assertDemoAllowed(env: Env, url: string): void {
   if (!config(env).demoEnabled && !isLoopbackHost(new URL(url).hostname)) {
     throw notFound(`path: no route for ${new URL(url).pathname}`);
   }
+}
+
+/**
+ * A reply must come from the demo page itself: any site open in the developer's browser could
+ * otherwise post to their local worker (the API allows every origin), as the Demo business.
+ */
+export function assertFromDemoPage(origin: string | undefined, url: string): void {
+  if (origin !== undefined && origin !== new URL(url).origin) throw forbidden(`origin: replies come from the demo page only, not ${origin}`);
 }
 
 /** The "Demo" app, made the first time it is asked for. */

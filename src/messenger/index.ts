@@ -55,13 +55,15 @@ const Parley = {
   getUser: (): AppUser | undefined => messenger?.appUser,
   /** Signs in as `userId` (with its JWT): the device's anonymous conversation merges into theirs. */
   login(userId: string, jwt?: string): Promise<AppUser> {
-    const options = { ...current!, userId, jwt };
+    if (!current) return Promise.reject(new Error("Parley: call Parley.init() first"));
+    const options = { ...current, userId, jwt };
     stop();
     return start(options);
   },
   /** Back to a new anonymous visitor, on a new device. */
   logout(): Promise<AppUser> {
-    const { userId: _userId, jwt: _jwt, ...options } = current!;
+    if (!current) return Promise.reject(new Error("Parley: call Parley.init() first"));
+    const { userId: _userId, jwt: _jwt, ...options } = current;
     stop();
     forgetDevice();
     return start(options);

@@ -9,6 +9,9 @@ import type { Action, AppUser, Connection, InitOptions, Message } from "./types.
 import { VERSION } from "./version.ts";
 import { View } from "./view.ts";
 
+/** The init options that go to POST /v1/init. */
+const PROFILE_OPTIONS = ["userId", "givenName", "surname", "email", "signedUpAt", "properties"] as const;
+
 /** A typing indicator whose stop never came is taken down after this long. */
 const TYPING_TIMEOUT_MS = 10_000;
 /** How long a notice (a failed postback) stays before the connection status shows again. */
@@ -60,13 +63,15 @@ export class Messenger {
   }
 
   async start(): Promise<AppUser> {
-    const { appToken: _token, jwt: _jwt, customText: _text, serviceUrl: _url, ...profile } = this.options;
+    // Only what init takes: Smooch.init options Parley has no use for (say, soundNotificationEnabled) stay here.
+    const profile = Object.fromEntries(PROFILE_OPTIONS.filter((name) => this.options[name] !== undefined).map((name) => [name, this.options[name]]));
     const { app, appUser } = await this.rest.init({
       device: { id: this.device, platform: "web", info: { sdkVersion: VERSION, URL: location.host, userAgent: navigator.userAgent } },
       ...profile,
     });
     this.appUser = appUser;
-    this.view.setApp(app, themeOf(app.settings?.web));
+    const { businessName, businessIconUrl } = this.options;
+    this.view.setApp({ ...app, name: businessName ?? app.name, iconUrl: businessIconUrl ?? app.iconUrl }, themeOf(app.settings?.web));
     await this.loadNewest();
     if (this.destroyed) return appUser;
     this.view.mount();

@@ -57,8 +57,12 @@ export interface InitOptions {
   givenName?: string;
   surname?: string;
   email?: string;
+  signedUpAt?: string;
   properties?: Record<string, unknown>;
   customText?: Partial<Record<string, string>>;
+  /** Shown in place of the app's name and icon, as Smooch.init's options of the same names. */
+  businessName?: string;
+  businessIconUrl?: string;
   /** Parley's origin; defaults to the origin messenger.js was loaded from. */
   serviceUrl?: string;
 }

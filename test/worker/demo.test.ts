@@ -8,10 +8,9 @@ import { parseBody } from "../support/http.ts";
 import { call, createApp, device, expectError, freshUser, hexId } from "./helpers";
 
 /** A call to the worker as a browser on `origin` makes it. */
-async function at(origin: string, method: string, path: string, body?: unknown) {
-  const init: RequestInit = { method };
+async function at(origin: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const init: RequestInit = { method, headers: { ...headers, ...(body !== undefined && { "content-type": "application/json" }) } };
   if (body !== undefined) init.body = JSON.stringify(body);
-  if (body !== undefined) init.headers = { "content-type": "application/json" };
   const response = await exports.default.fetch(new Request(`${origin}${path}`, init));
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: text && response.headers.get("content-type")?.includes("json") ? parseBody(text) : undefined };
@@ -74,6 +73,13 @@ describe("POST /demo/reply", () => {
     const conversation = await call("GET", `/v1/appusers/${appUserId}/messages`, { "app-token": appToken });
     expect(conversation.json.messages.map((m: { text: string }) => m.text)).toEqual(["Hello from the business"]);
     expect(conversation.json.conversation.unreadCount).toBe(1);
+  });
+
+  it("answers 403 to a request from another page, and takes one from the demo page", async () => {
+    const { appUserId } = await demoVisitor();
+    const elsewhere = await at(LOCAL, "POST", "/demo/reply", { appUserId, text: "hi" }, { origin: "https://evil.example" });
+    expectError(elsewhere, 403, "origin");
+    expect((await at(LOCAL, "POST", "/demo/reply", { appUserId, text: "hi" }, { origin: LOCAL })).status).toBe(201);
   });
 
   it("answers 400 naming the field for bad input", async () => {

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
-import { assertDemoAllowed, demoApp, replyAsDemoBusiness } from "../../demo/demo";
+import { assertDemoAllowed, assertFromDemoPage, demoApp, replyAsDemoBusiness } from "../../demo/demo";
 import { publicAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
@@ -133,15 +133,18 @@ demoRoutes.post(
   "/demo/reply",
   describe({
     summary: "Answer the demo's visitor as the business (local development)",
-    description: `Posts \`text\` as the Demo app's business (role appMaker) to the visitor, with the server's own authority. ${DEMO_NOTE}`,
+    description:
+      `Posts \`text\` as the Demo app's business (role appMaker) to the visitor, with the server's own authority; ` +
+      `a request from another page (its \`Origin\`) is refused with 403. ${DEMO_NOTE}`,
     tags,
-    errors: [400, 404],
+    errors: [400, 403, 404],
     responses: { 201: { description: "The stored message.", schema: z.object({ message: messageSchema }) } },
   }),
   publicAccess,
   demoOnly,
   jsonBody(demoReplyBody),
   async (c) => {
+    assertFromDemoPage(c.req.header("origin"), c.req.url);
     const { appUserId, text } = c.req.valid("json");
     return c.json({ message: await replyAsDemoBusiness(c.env, appUserId, text) }, 201);
   },
