@@ -101,6 +101,7 @@ export class BayeuxClient {
     socket.onopen = () => {
       opened = true;
       this.send(first);
+      this.watchSilence(session);
     };
     socket.onmessage = (event) => {
       if (session !== this.session) return;
