@@ -40,6 +40,15 @@ function stop(): void {
   messenger = undefined;
 }
 
+/** Starts over with other options (login, logout), open if it was. */
+async function restart(options: InitOptions): Promise<AppUser> {
+  const wasOpen = messenger?.isOpened() ?? false;
+  stop();
+  const appUser = await start(options);
+  if (wasOpen) messenger?.open();
+  return appUser;
+}
+
 const Parley = {
   VERSION,
   init(options: InitOptions): Promise<AppUser> {
@@ -56,17 +65,14 @@ const Parley = {
   /** Signs in as `userId` (with its JWT): the device's anonymous conversation merges into theirs. */
   login(userId: string, jwt?: string): Promise<AppUser> {
     if (!current) return Promise.reject(new Error("Parley: call Parley.init() first"));
-    const options = { ...current, userId, jwt };
-    stop();
-    return start(options);
+    return restart({ ...current, userId, jwt });
   },
   /** Back to a new anonymous visitor, on a new device. */
   logout(): Promise<AppUser> {
     if (!current) return Promise.reject(new Error("Parley: call Parley.init() first"));
     const { userId: _userId, jwt: _jwt, ...options } = current;
-    stop();
     forgetDevice();
-    return start(options);
+    return restart(options);
   },
   destroy(): void {
     if (!messenger) return;

@@ -344,20 +344,31 @@ describe("Parley Messenger against wrangler dev", () => {
         opened.push(parley.isOpened());
         const loggedIn = await parley.login(userId, jwt);
         const shownAfterLogin = document.querySelector("parley-messenger")!.shadowRoot!.textContent!.includes("Sent through the API");
-        const loggedOut = await parley.logout();
-        parley.destroy();
         return {
           sent: { role: sent.role, text: sent.text },
           updated: { givenName: updated.givenName, properties: updated.properties },
           opened,
           loggedIn: { _id: loggedIn._id, userId: loggedIn.userId },
           shownAfterLogin,
-          loggedOut: { _id: loggedOut._id, userId: loggedOut.userId ?? null },
-          mounted: document.querySelectorAll("parley-messenger").length,
         };
       },
       { userId, jwt: await app.userJwt(userId) },
     );
+    // Signed in with a JWT, the realtime channel takes it too: the business still gets through.
+    await expect
+      .poll(() => visitor.widget.bayeux.filter((r) => r.direction === "out" && r.message.channel === "/meta/subscribe").at(-1)?.message.ext)
+      .toEqual({ appUserId: result.loggedIn._id, jwt: expect.any(String) });
+    const lastSubscribe = visitor.widget.bayeux.filter((r) => r.direction === "out" && r.message.channel === "/meta/subscribe").at(-1)!;
+    await visitor.subscribed(lastSubscribe.at);
+    await visitor.page.evaluate(() => (window as any).Parley.open());
+    expect(await visitor.replyLatency(app, userId, "Hello Ada")).toBeLessThan(REALTIME_BUDGET_MS);
+    const after = await visitor.page.evaluate(async () => {
+      const parley = (window as any).Parley;
+      const loggedOut = await parley.logout();
+      const stillOpen = parley.isOpened();
+      parley.destroy();
+      return { loggedOut: { _id: loggedOut._id, userId: loggedOut.userId ?? null }, stillOpen, mounted: document.querySelectorAll("parley-messenger").length };
+    });
     expect(result.sent).toEqual({ role: "appUser", text: "Sent through the API" });
     expect(result.updated).toEqual({ givenName: "Ada", properties: { plan: "pro" } });
     expect(result.opened).toEqual([false, true, false]);
@@ -365,11 +376,12 @@ describe("Parley Messenger against wrangler dev", () => {
     expect(result.loggedIn.userId).toBe(userId);
     expect(result.shownAfterLogin).toBe(true);
     const { conversation } = await conversationOf(app, userId);
-    expect(conversation.messages.map((m: { text: string }) => m.text)).toEqual(["Sent through the API"]);
+    expect(conversation.messages.map((m: { text: string }) => m.text)).toEqual(["Sent through the API", "Hello Ada"]);
     // Logged out: a new anonymous visitor, and destroy removed the messenger.
-    expect(result.loggedOut.userId).toBeNull();
-    expect([appUser._id, result.loggedIn._id]).not.toContain(result.loggedOut._id);
-    expect(result.mounted).toBe(0);
+    expect(after.loggedOut.userId).toBeNull();
+    expect([appUser._id, result.loggedIn._id]).not.toContain(after.loggedOut._id);
+    expect(after.stillOpen).toBe(true);
+    expect(after.mounted).toBe(0);
     const names = (await visitor.state()).events.map((e: { name: string }) => e.name);
     expect(names.filter((n: string) => n === "ready").length).toBe(3);
     expect(names.at(-1)).toBe("destroy");
