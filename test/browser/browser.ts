@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import type { Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 
 /** Where screenshots go (gitignored). */
 export const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
@@ -429,26 +429,30 @@ export class WidgetPage {
   }
 
   /**
-   * Starts watching for `text` to enter the widget's DOM; the returned function waits until it is
+   * Starts watching for `text` to enter the widget's DOM (inside `shadowHost`'s shadow root when
+   * given); the returned function waits until `shown` (by default the Smooch widget's text) is
    * visible and answers when (Date.now() in the page) it first appeared: latency without polling.
    */
-  async watchFor(text: string): Promise<(timeoutMs?: number) => Promise<number>> {
-    await this.page.evaluate((wanted) => {
-      const state = (window as any).__parley;
-      state.seen ??= {};
-      const holder = document.body;
-      const check = () => {
-        if (state.seen[wanted] === undefined && holder.textContent?.includes(wanted)) {
-          state.seen[wanted] = Date.now();
-          observer.disconnect();
-        }
-      };
-      const observer = new MutationObserver(check);
-      observer.observe(holder, { subtree: true, childList: true, characterData: true });
-      check();
-    }, text);
+  async watchFor(text: string, { shown = this.text(text), shadowHost }: { shown?: Locator; shadowHost?: string } = {}): Promise<(timeoutMs?: number) => Promise<number>> {
+    await this.page.evaluate(
+      ({ wanted, shadowHost }) => {
+        const state = (window as any).__parley;
+        state.seen ??= {};
+        const holder = shadowHost ? document.querySelector(shadowHost)!.shadowRoot! : document.body;
+        const check = () => {
+          if (state.seen[wanted] === undefined && holder.textContent?.includes(wanted)) {
+            state.seen[wanted] = Date.now();
+            observer.disconnect();
+          }
+        };
+        const observer = new MutationObserver(check);
+        observer.observe(holder, { subtree: true, childList: true, characterData: true });
+        check();
+      },
+      { wanted: text, shadowHost },
+    );
     return async (timeoutMs = 10_000) => {
-      await this.text(text).waitFor({ state: "visible", timeout: timeoutMs });
+      await shown.waitFor({ state: "visible", timeout: timeoutMs });
       return this.page.evaluate((wanted) => (window as any).__parley.seen[wanted] as number, text);
     };
   }

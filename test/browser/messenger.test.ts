@@ -52,31 +52,9 @@ class Visitor {
     await this.input.press("Enter");
   }
 
-  /** Starts watching for `text` in the messenger; the returned function waits and answers when (page time) it appeared. */
-  async watchFor(text: string): Promise<() => Promise<number>> {
-    await this.page.evaluate((wanted) => {
-      const state = (window as any).__parley;
-      state.seen ??= {};
-      const root = document.querySelector("parley-messenger")!.shadowRoot!;
-      const check = () => {
-        if (state.seen[wanted] === undefined && root.textContent?.includes(wanted)) {
-          state.seen[wanted] = Date.now();
-          observer.disconnect();
-        }
-      };
-      const observer = new MutationObserver(check);
-      observer.observe(root, { subtree: true, childList: true, characterData: true });
-      check();
-    }, text);
-    return async () => {
-      await this.text(text).waitFor({ state: "visible", timeout: 10_000 });
-      return this.page.evaluate((wanted) => (window as any).__parley.seen[wanted] as number, text);
-    };
-  }
-
   /** Posts as the business and measures the time until the text shows. */
   async replyLatency(app: App, appUserId: string, text: string): Promise<number> {
-    const seen = await this.watchFor(text);
+    const seen = await this.widget.watchFor(text, { shown: this.text(text), shadowHost: "parley-messenger" });
     const sent = Date.now();
     await businessSays(app, appUserId, { text });
     return (await seen()) - sent;
