@@ -103,6 +103,15 @@ describe("Parley Messenger against wrangler dev", () => {
     await expectClean(visitor);
   });
 
+  it("init rejects for an unknown app token and leaves the page as it was", async (ctx) => {
+    const widget = await suite.open(ctx, { widget: "parley", pageOrigin, serviceUrl: baseUrl, appToken: "no-such-token" });
+    const state = await widget.initSettled();
+    expect(state.init).toBe("rejected");
+    expect(state.error).toMatch(/ParleyError/);
+    expect(await widget.page.locator("parley-messenger").count()).toBe(0);
+    expect(await widget.page.evaluate(() => (window as any).Parley.isOpened())).toBe(false);
+  });
+
   it("a visitor writes (shown at once, webhook), the business replies (< 1 s) and types (indicator)", async (ctx) => {
     const app = await newApp("Messenger conversation");
     const hook = suite.target.hook("messenger-conversation");
