@@ -18,7 +18,7 @@ const worker = (miniflare: Record<string, unknown> = {}) =>
   });
 
 // The worker and rate-limits tests run inside workerd against real D1, Durable Objects, R2 and
-// Queues; the architecture tests read src/ on plain Node.
+// Queues; the messenger and architecture tests run on plain Node.
 export default defineConfig({
   test: {
     projects: [
@@ -46,6 +46,14 @@ export default defineConfig({
           include: ["test/rate-limits/**/*.test.ts"],
           setupFiles: ["./test/worker/apply-migrations.ts"],
           testTimeout: 30_000,
+        },
+      },
+      {
+        // The messenger's state logic and its bundle (src/messenger/), on Node.
+        test: {
+          name: "messenger",
+          environment: "node",
+          include: ["test/messenger/**/*.test.ts"],
         },
       },
       {

@@ -14,11 +14,13 @@ import { keysRoutes } from "./routes/apps/keys";
 import { appUsersRoutes } from "./routes/appusers/routes";
 import { conversationEventRoutes } from "./routes/conversation/events";
 import { conversationRoutes } from "./routes/conversation/routes";
+import { demoRoutes } from "./routes/demo/routes";
 import { docsRoutes } from "./routes/docs/routes";
 import { fayeRoutes } from "./routes/faye/routes";
 import { imagesRoutes } from "./routes/images/routes";
 import { initRoutes } from "./routes/init/routes";
 import { mediaRoutes } from "./routes/media/routes";
+import { messengerRoutes } from "./routes/messenger/routes";
 import { webhooksRoutes } from "./routes/webhooks/routes";
 import { whispersRoutes } from "./routes/whispers/routes";
 
@@ -80,6 +82,8 @@ app.route("/v1/apps/:appId", appLevel);
 app.route("/v1", appLevel);
 app.route("/", docsRoutes);
 app.route("/", fayeRoutes);
+app.route("/", messengerRoutes);
+app.route("/", demoRoutes);
 
 let document: ReturnType<typeof openApiDocument> | undefined;
 

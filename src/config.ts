@@ -18,6 +18,8 @@ export interface Config {
   webhookRetryBaseSeconds: number;
   /** Whether webhook targets may be on this machine or a private network (local development). */
   webhookAllowPrivateTargets: boolean;
+  /** Whether /demo answers on any host, not only on loopback ones (local development). */
+  demoEnabled: boolean;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +55,7 @@ const variables = z.object({
   PUBLIC_URL: origin,
   WEBHOOK_RETRY_BASE_SECONDS: integer(10, 1),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: flag,
+  DEMO_ENABLED: flag,
 });
 
 function parse(env: Env): Config {
@@ -70,6 +73,7 @@ function parse(env: Env): Config {
     publicUrl: vars.PUBLIC_URL,
     webhookRetryBaseSeconds: vars.WEBHOOK_RETRY_BASE_SECONDS,
     webhookAllowPrivateTargets: vars.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    demoEnabled: vars.DEMO_ENABLED,
   };
 }
 

@@ -1,13 +1,15 @@
-// Copies the browser files the worker serves as static assets from node_modules into
-// src/static/ (gitignored). wrangler.toml's `[build] command` runs it before `wrangler dev`,
+// Builds the browser files the worker serves as static assets into src/static/ (gitignored): the
+// Parley Messenger, bundled from src/messenger/ by esbuild, and Scalar's script from node_modules. wrangler.toml's `[build] command` runs it before `wrangler dev`,
 // `wrangler deploy` and `wrangler types`; `npm test` runs it (`npm run build:assets`) before vitest.
 //
 // Files are written only when their content changes, and atomically: wrangler dev re-runs this on
 // every change under its watch_dir, and several dev servers (tests, benchmarks) may run it at once.
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 /** The `[assets] directory` of wrangler.toml. */
@@ -20,16 +22,56 @@ const scalarDist = dirname(createRequire(import.meta.url).resolve("@scalar/api-r
 interface Asset {
   /** Path under ASSETS_DIR, which is also the URL path. */
   path: string;
-  source: string;
-  transform?: (text: string) => string;
+  content: () => Buffer;
 }
+
+/** The messenger's version (src/messenger/version.ts): the name of its immutable, versioned copy. */
+export const MESSENGER_VERSION = /VERSION = "([^"]+)"/.exec(readFileSync(join(root, "src/messenger/version.ts"), "utf8"))![1];
+
+/**
+ * The messenger as one minified script (an IIFE that sets window.Parley), for browsers of the
+ * last few years. The same source always gives the same bytes, so its SRI hash is stable.
+ */
+export function bundleMessenger(): Buffer {
+  const result = buildSync({
+    entryPoints: [join(root, "src/messenger/index.ts")],
+    bundle: true,
+    format: "iife",
+    minify: true,
+    target: ["es2020", "chrome90", "firefox90", "safari15"],
+    legalComments: "none",
+    charset: "utf8",
+    write: false,
+  });
+  return Buffer.from(result.outputFiles[0].contents);
+}
+
+// Both copies of the messenger may be fetched by any page (CORS, for the integrity check of a
+// cross-origin <script crossorigin>); the versioned one never changes, /messenger.js follows deploys.
+const HEADERS = `/messenger.js
+  Access-Control-Allow-Origin: *
+  Cache-Control: public, max-age=300
+/messenger-${MESSENGER_VERSION}.js
+  Access-Control-Allow-Origin: *
+  Cache-Control: public, max-age=31536000, immutable
+`;
+
+/** The subresource-integrity value of a script: what the README's script tag carries. */
+export const integrity = (content: Buffer) => `sha384-${createHash("sha384").update(content).digest("base64")}`;
+
+let messenger: Buffer | undefined;
+const messengerBundle = () => (messenger ??= bundleMessenger());
 
 const ASSETS: Asset[] = [
   {
     path: "docs/scalar.js",
-    source: join(scalarDist, "browser/standalone.js"),
-    transform: (text) => text.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n"),
+    content: () =>
+      Buffer.from(readFileSync(join(scalarDist, "browser/standalone.js"), "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n")),
   },
+  { path: "messenger.js", content: messengerBundle },
+  { path: `messenger-${MESSENGER_VERSION}.js`, content: messengerBundle },
+  // Read by the assets server (wrangler dev and Cloudflare alike), never served.
+  { path: "_headers", content: () => Buffer.from(HEADERS) },
 ];
 
 function writeIfChanged(path: string, content: Buffer): boolean {
@@ -52,9 +94,7 @@ function listFiles(dir: string): string[] {
 export function buildAssets(): { written: string[]; removed: string[] } {
   const written: string[] = [];
   for (const asset of ASSETS) {
-    const raw = readFileSync(asset.source);
-    const content = asset.transform ? Buffer.from(asset.transform(raw.toString("utf8"))) : raw;
-    if (writeIfChanged(join(ASSETS_DIR, asset.path), content)) written.push(asset.path);
+    if (writeIfChanged(join(ASSETS_DIR, asset.path), asset.content())) written.push(asset.path);
   }
   // Anything else there (an asset since renamed) would be deployed too: remove it.
   const wanted = new Set(ASSETS.map((asset) => asset.path));
@@ -67,4 +107,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { written, removed } = buildAssets();
   const changes = [...written.map((p) => `wrote ${p}`), ...removed.map((p) => `removed ${p}`)];
   console.log(`build-assets: ${changes.length ? changes.join(", ") : "up to date"} (${relative(process.cwd(), ASSETS_DIR) || "."})`);
+  console.log(`build-assets: messenger-${MESSENGER_VERSION}.js integrity="${integrity(messengerBundle())}"`);
 }

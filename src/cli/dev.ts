@@ -16,7 +16,8 @@ const args = process.argv.slice(2);
 const ip = option(args, "--ip");
 const host = !ip || ip === "0.0.0.0" || ip === "::" || ip === "*" ? "127.0.0.1" : ip.includes(":") ? `[${ip}]` : ip;
 const origin = `${option(args, "--local-protocol") ?? "http"}://${host}:${option(args, "--port") ?? "8787"}`;
-console.log(`API reference: ${origin}/docs\n`);
+console.log(`API reference: ${origin}/docs`);
+console.log(`Messenger demo (both sides of a chat in one window): ${origin}/demo\n`);
 
 await migrateLocal();
 // Local webhook targets (a server on this machine) are allowed in development only.

@@ -44,6 +44,12 @@ export async function findAppByToken(db: D1Database, token: string): Promise<App
   return row && toApp(row);
 }
 
+/** The oldest app of that name. */
+export async function findAppByName(db: D1Database, name: string): Promise<App | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM apps WHERE name = ? ORDER BY created_at, id LIMIT 1`).bind(name).first<AppRow>();
+  return row && toApp(row);
+}
+
 export async function listApps(db: D1Database, limit: number, offset: number): Promise<App[]> {
   const { results } = await db
     .prepare(`SELECT ${COLUMNS} FROM apps ORDER BY created_at, id LIMIT ? OFFSET ?`)

@@ -10,8 +10,8 @@ export const pageOrigin = inject("pageOrigin");
 const send = httpSend(baseUrl);
 
 /** An app and a key made through the account API, as an operator makes them. */
-export const newApp = (name: string): Promise<App> =>
-  createApp(send, { keyId: inject("accountKeyId"), secret: inject("accountSecret") }, { name, exp: "30m" });
+export const newApp = (name: string, settings?: Record<string, unknown>): Promise<App> =>
+  createApp(send, { keyId: inject("accountKeyId"), secret: inject("accountSecret") }, { name, exp: "30m", ...(settings && { settings }) });
 
 /** POST /v1/webhooks with the app's JWT: the webhook. */
 export async function createWebhook(app: App, target: string, triggers: string[]) {

@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import type { Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 
 /** Where screenshots go (gitignored). */
 export const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
@@ -177,7 +177,7 @@ export function bayeuxReceived(text: string): any[] | undefined {
 }
 
 export interface WidgetPageOptions {
-  /** Which widget line: "3" (smooch 3.9.3) or "2" (smooch 2.8.1). */
+  /** Which widget: "3" (smooch 3.9.3), "2" (smooch 2.8.1), or "parley" (Parley Messenger, from the worker). */
   widget: string;
   /** The page's origin (the static server). */
   pageOrigin: string;
@@ -190,6 +190,11 @@ export interface WidgetPageOptions {
   noWebSocket?: boolean;
   /** Load the page without Smooch.open(). */
   closed?: boolean;
+  /** The page's `prefers-color-scheme` (light by default). */
+  colorScheme?: "light" | "dark";
+  viewport?: { width: number; height: number };
+  /** Ignore the page's Content-Security-Policy (to inject an audit script). */
+  bypassCSP?: boolean;
 }
 
 /**
@@ -217,7 +222,11 @@ export class WidgetPage {
   }
 
   static async open(browser: Browser, options: WidgetPageOptions): Promise<WidgetPage> {
-    const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    const context = await browser.newContext({
+      viewport: options.viewport ?? { width: 1024, height: 768 },
+      colorScheme: options.colorScheme ?? "light",
+      bypassCSP: options.bypassCSP ?? false,
+    });
     const api = new URL(options.serviceUrl);
     if (options.noWebSocket) {
       await context.addInitScript(() => {
@@ -331,7 +340,7 @@ export class WidgetPage {
     if (userId !== undefined) query.set("userId", userId);
     if (jwt !== undefined) query.set("jwt", jwt);
     if (closed) query.set("open", "0");
-    return `${pageOrigin}/?${query}`;
+    return widget === "parley" ? `${pageOrigin}/parley?${query}` : `${pageOrigin}/?${query}`;
   }
 
   async load() {
@@ -420,26 +429,30 @@ export class WidgetPage {
   }
 
   /**
-   * Starts watching for `text` to enter the widget's DOM; the returned function waits until it is
+   * Starts watching for `text` to enter the widget's DOM (inside `shadowHost`'s shadow root when
+   * given); the returned function waits until `shown` (by default the Smooch widget's text) is
    * visible and answers when (Date.now() in the page) it first appeared: latency without polling.
    */
-  async watchFor(text: string): Promise<(timeoutMs?: number) => Promise<number>> {
-    await this.page.evaluate((wanted) => {
-      const state = (window as any).__parley;
-      state.seen ??= {};
-      const holder = document.body;
-      const check = () => {
-        if (state.seen[wanted] === undefined && holder.textContent?.includes(wanted)) {
-          state.seen[wanted] = Date.now();
-          observer.disconnect();
-        }
-      };
-      const observer = new MutationObserver(check);
-      observer.observe(holder, { subtree: true, childList: true, characterData: true });
-      check();
-    }, text);
+  async watchFor(text: string, { shown = this.text(text), shadowHost }: { shown?: Locator; shadowHost?: string } = {}): Promise<(timeoutMs?: number) => Promise<number>> {
+    await this.page.evaluate(
+      ({ wanted, shadowHost }) => {
+        const state = (window as any).__parley;
+        state.seen ??= {};
+        const holder = shadowHost ? document.querySelector(shadowHost)!.shadowRoot! : document.body;
+        const check = () => {
+          if (state.seen[wanted] === undefined && holder.textContent?.includes(wanted)) {
+            state.seen[wanted] = Date.now();
+            observer.disconnect();
+          }
+        };
+        const observer = new MutationObserver(check);
+        observer.observe(holder, { subtree: true, childList: true, characterData: true });
+        check();
+      },
+      { wanted: text, shadowHost },
+    );
     return async (timeoutMs = 10_000) => {
-      await this.text(text).waitFor({ state: "visible", timeout: timeoutMs });
+      await shown.waitFor({ state: "visible", timeout: timeoutMs });
       return this.page.evaluate((wanted) => (window as any).__parley.seen[wanted] as number, text);
     };
   }

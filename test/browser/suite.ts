@@ -1,38 +1,42 @@
-// What each widget test file sets up: one Chromium, one webhook target, the pages it opened.
-import { afterAll, beforeAll } from "vitest";
+// What every browser test file sets up: Chromium, a webhook target and the widget pages it opens,
+// all closed after the file, with the requests refused off this machine in the log.
+import { afterAll, beforeAll, type TestContext } from "vitest";
 import { blockedReport, launchChromium, WidgetPage, type Chromium, type WidgetPageOptions } from "./browser.ts";
 import { startWebhookTarget, type WebhookTarget } from "./webhook-target.ts";
 
-export interface WidgetSuite {
+export interface BrowserSuite {
+  readonly chromium: Chromium;
   readonly target: WebhookTarget;
-  /** Opens a widget page, closed with the suite. */
-  open(options: WidgetPageOptions): Promise<WidgetPage>;
+  /** A widget page, closed with the suite; on failure the test prints what the widget did. */
+  open: (ctx: TestContext, options: WidgetPageOptions) => Promise<WidgetPage>;
 }
 
-/** Starts the browser and the target before the file's tests and stops them after; `label` names its log. */
-export function widgetSuite(label: string): WidgetSuite {
-  let chromium: Chromium | undefined;
-  let target: WebhookTarget | undefined;
+/** Registers the file's beforeAll/afterAll; `label` heads its log line. */
+export function browserSuite(label: string): BrowserSuite {
+  let chromium: Chromium;
+  let target: WebhookTarget;
   const pages: WidgetPage[] = [];
   beforeAll(async () => {
     [chromium, target] = await Promise.all([launchChromium(), startWebhookTarget()]);
   });
   afterAll(async () => {
-    await Promise.allSettled(pages.map((page) => page.close()));
+    await Promise.allSettled(pages.map((p) => p.close()));
     await chromium?.close();
     await target?.close();
     console.log(`${label}: ${blockedReport()}`);
   });
   return {
+    get chromium() {
+      return chromium;
+    },
     get target() {
-      if (!target) throw new Error("the webhook target starts before the tests");
       return target;
     },
-    async open(options) {
-      if (!chromium) throw new Error("Chromium starts before the tests");
-      const page = await WidgetPage.open(chromium.browser, options);
-      pages.push(page);
-      return page;
+    async open(ctx, options) {
+      const widget = await WidgetPage.open(chromium.browser, options);
+      pages.push(widget);
+      ctx.onTestFailed(() => console.log(widget.diagnostics()));
+      return widget;
     },
   };
 }

@@ -3,11 +3,11 @@
 // arrives in real time.
 import { describe, expect, it } from "vitest";
 import { baseUrl, businessSays, createWebhook, newApp, pageOrigin } from "./api.ts";
-import { widgetSuite } from "./suite.ts";
+import { browserSuite } from "./suite.ts";
 
 const REALTIME_BUDGET_MS = 1_000;
 
-const suite = widgetSuite("smooch 2.8.1");
+const suite = browserSuite("smooch 2.8.1");
 
 describe("smooch 2.8.1 against wrangler dev", () => {
   it("boots, the visitor sends a message (webhook), the business's reply shows in real time", async (ctx) => {
@@ -15,8 +15,7 @@ describe("smooch 2.8.1 against wrangler dev", () => {
     const hook = suite.target.hook("scenario-2");
     await createWebhook(app, hook.url, ["message:appUser"]);
 
-    const widget = await suite.open({ widget: "2", pageOrigin, serviceUrl: baseUrl, appToken: app.appToken });
-    ctx.onTestFailed(() => console.log(widget.diagnostics()));
+    const widget = await suite.open(ctx, { widget: "2", pageOrigin, serviceUrl: baseUrl, appToken: app.appToken });
     expect(await widget.page.evaluate(() => (window as any).Smooch.VERSION)).toBe("2.8.1");
     const appUser = await widget.initResolved();
 

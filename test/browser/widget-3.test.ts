@@ -3,19 +3,16 @@
 import { describe, expect, it, type TestContext } from "vitest";
 import { businessSays, businessTyping, createWebhook, newApp, baseUrl, pageOrigin } from "./api.ts";
 import type { WidgetPage, WidgetPageOptions } from "./browser.ts";
-import { widgetSuite } from "./suite.ts";
+import { browserSuite } from "./suite.ts";
 
 /** What a business reply may take from the REST call to the visitor's screen. */
 const REALTIME_BUDGET_MS = 1_000;
 
-const suite = widgetSuite("smooch 3.9.3");
+const suite = browserSuite("smooch 3.9.3");
 
-/** A widget page for `appToken`; on failure the test prints what the widget did. */
-async function openWidget(ctx: TestContext, options: Omit<WidgetPageOptions, "widget" | "pageOrigin" | "serviceUrl">) {
-  const widget = await suite.open({ widget: "3", pageOrigin, serviceUrl: baseUrl, ...options });
-  ctx.onTestFailed(() => console.log(widget.diagnostics()));
-  return widget;
-}
+/** A widget page for `appToken`. */
+const openWidget = (ctx: TestContext, options: Omit<WidgetPageOptions, "widget" | "pageOrigin" | "serviceUrl">) =>
+  suite.open(ctx, { widget: "3", pageOrigin, serviceUrl: baseUrl, ...options });
 
 /** Posts as the business and measures the time until the text is in the widget. */
 async function replyAndMeasure(widget: WidgetPage, post: () => Promise<unknown>, text: string) {

@@ -13,6 +13,7 @@ describe("config", () => {
       publicUrl: null,
       webhookRetryBaseSeconds: 10,
       webhookAllowPrivateTargets: false,
+      demoEnabled: false,
     });
     expect(config(env)).toBe(config(env));
   });
@@ -27,6 +28,7 @@ describe("config", () => {
     expect(parsed.publicUrl).toBe("https://chat.example.com");
     expect(parsed.account).toBeNull();
     expect(config(withVars({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" })).webhookAllowPrivateTargets).toBe(true);
+    expect(config(withVars({ DEMO_ENABLED: "true" })).demoEnabled).toBe(true);
   });
 
   it.each([

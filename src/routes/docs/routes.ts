@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { publicAccess } from "../../http/access";
+import { serveAsset } from "../../http/assets";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 
@@ -96,8 +97,6 @@ docsRoutes.get(
   (c) => c.redirect("/docs", 301),
 );
 
-// In production the asset server answers these before the worker runs; requests that do reach the
-// worker (the tests call its fetch handler directly) get the same files from the binding.
 docsRoutes.get(
   "/docs/:file{.+}",
   describe({
@@ -107,10 +106,5 @@ docsRoutes.get(
     responses: { 200: { description: "The file.", contentType: "text/javascript", schema: null } },
   }),
   publicAccess,
-  async (c) => {
-    const response = await c.env.ASSETS.fetch(c.req.raw);
-    if (response.status !== 404) return response;
-    await response.body?.cancel();
-    return c.notFound();
-  },
+  serveAsset,
 );
