@@ -45,7 +45,9 @@ function userIdFor(credential: Credential, body: SignIn): string | undefined {
 /**
  * The device's anonymous user, linked and made active: the one it already has, or one created
  * now. One D1 transaction: the slot is claimed atomically, so concurrent inits on one device
- * all get the same user and a candidate that lost the race is dropped.
+ * all get the same user and a candidate that lost the race is dropped. On a protected device
+ * the anonymous user is neither linked nor made active: it shares nothing with the device's
+ * users and is never merged into them.
  */
 async function signInAnonymously(db: D1Database, device: Device): Promise<AppUser> {
   const candidate = device.anonymousAppUserId ? null : newAppUser(device.appId);
@@ -88,8 +90,13 @@ async function signIn(env: Env, appId: string, credential: Credential, body: Sig
     throw unauthorized("credentials: this app user requires a JWT credential");
   }
   const { id: deviceId, ...deviceFields } = body.device;
-  const device = await upsertDevice(env.DB, appId, deviceId, deviceFields);
+  // An app token is anyone who read the web page: it may not change a device a protected user
+  // has claimed (its push token, its users), nor sign in there a user merged into that one.
+  const trusted = credential.kind === "jwt";
+  const protects = identified?.credentialRequired === true;
+  const device = await upsertDevice(env.DB, appId, deviceId, deviceFields, { trusted, protects });
   if (!identified) return signInAnonymously(env.DB, device);
+  if (!trusted && device.protectedAt !== null) return identified;
   const user = await mergeActiveAnonymous(env, device, identified);
   await env.DB.batch([
     linkStatement(env.DB, appId, deviceId, user.id),
