@@ -16,7 +16,8 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 
 /**
  * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`: the receiver recomputes it with the
- * webhook secret to check the body, and rejects old `t` values to stop replays.
+ * webhook's signing secret (never the X-API-Key secret, which every delivery carries) to check
+ * the body, and rejects old `t` values to stop replays.
  */
 export async function signatureHeader(secret: string, body: string, timestamp: number): Promise<string> {
   const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(`${timestamp}.${body}`));

@@ -163,7 +163,7 @@ async function setUpWorld() {
     call("POST", "/v1/webhooks", V.server, { body: { target: `https://victim.invalid/${MARK}`, triggers: ["message:appMaker"] } }),
   );
   vWebhook = webhook.webhook._id;
-  leakMarkers = [MARK, V.secret, V.appToken, webhook.webhook.secret];
+  leakMarkers = [MARK, V.secret, V.appToken, webhook.webhook.secret, webhook.webhook.signingSecret];
 
   // Attackers inside the victim app: appUser JWTs of V, several so that no single user budget runs out.
   malloryHeaders = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => V.user(`mallory-${i}`)));
