@@ -114,7 +114,7 @@ describe("ranges", () => {
 
 describe("what the browser is told", () => {
   it("the sniffed type only, nosniff, and a CSP under which nothing in the file can run", async () => {
-    for (const headers of [{}, { range: "bytes=0-3" }]) {
+    for (const headers of [{}, { range: "bytes=0-3" }] as Record<string, string>[]) {
       const response = await get(headers);
       expect(response.headers.get("content-type")).toBe("image/png");
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");
