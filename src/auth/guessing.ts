@@ -1,5 +1,6 @@
 import { decodeProtectedHeader } from "jose";
 import { ApiError, ErrorCode } from "../errors";
+import { callerNetwork } from "../lib/ip-address";
 import { authenticate, type PresentedCredentials } from "./authenticate";
 import type { Credential } from "./credential";
 
@@ -54,7 +55,8 @@ async function countFailure(env: Env, address: string, kid: string | undefined):
 }
 
 /** `authenticate`, with failed attempts limited per caller (requests without any credential are not attempts). */
-export async function authenticateLimited(env: Env, presented: PresentedCredentials, address: string): Promise<Credential> {
+export async function authenticateLimited(env: Env, presented: PresentedCredentials, clientAddress: string): Promise<Credential> {
+  const address = callerNetwork(clientAddress);
   const attempt = presented.authorization !== undefined || presented.appToken !== undefined;
   if (attempt && isBlocked(address)) throw tooManyFailures();
   try {

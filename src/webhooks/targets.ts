@@ -1,3 +1,5 @@
+import { parseDottedDecimal, parseIPv6, zeros } from "../lib/ip-address";
+
 /**
  * Whether a webhook target is not on the public internet: this machine, a private or reserved
  * network, or a name that by convention means one. Such targets are refused at create, at
@@ -66,18 +68,10 @@ function embeddedAddresses(name: string, wildcard: boolean): number[][] {
   return found;
 }
 
-const zeros = (n: number) => Array<number>(n).fill(0);
 
 // --- IPv4 --------------------------------------------------------------------------------------
 
 const bytesOf = (n: number) => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
-
-function parseDottedDecimal(text: string): number[] | null {
-  const parts = text.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p))) return null;
-  const octets = parts.map(Number);
-  return octets.every((o) => o <= 255) ? octets : null;
-}
 
 /** A WHATWG URL IPv4 host: 1 to 4 parts, each decimal, 0x-hex or 0-octal, the last filling the rest. */
 function parseIPv4(host: string): number[] | null {
@@ -126,31 +120,6 @@ function isPrivateIPv4(address: number[]): boolean {
 }
 
 // --- IPv6 --------------------------------------------------------------------------------------
-
-/** Sixteen bytes, or null when `text` is not an IPv6 address (`::` and a trailing IPv4 allowed). */
-function parseIPv6(text: string): number[] | null {
-  let head = text;
-  const tail: number[] = [];
-  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const v4 = parseDottedDecimal(dotted[2]);
-    if (!v4) return null;
-    // "::1.2.3.4" keeps its "::"; "a:b:...:1.2.3.4" drops the colon before the IPv4.
-    head = dotted[1].endsWith("::") ? dotted[1] : dotted[1].slice(0, -1);
-    tail.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-  }
-  const halves = head.split("::");
-  if (halves.length > 2) return null;
-  const groups = (half: string) => (half === "" ? [] : half.split(":"));
-  const left = groups(halves[0]);
-  const right = halves.length === 2 ? groups(halves[1]) : null;
-  if (![...left, ...(right ?? [])].every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
-  const missing = 8 - left.length - (right?.length ?? 0) - tail.length;
-  if (right === null ? missing !== 0 : missing < 1) return null;
-  const hex = (group: string) => parseInt(group, 16);
-  const words = [...left.map(hex), ...zeros(right === null ? 0 : missing), ...(right ?? []).map(hex), ...tail];
-  return words.flatMap((word) => [word >> 8, word & 0xff]);
-}
 
 const startsWith = (address: number[], prefix: number[]) => prefix.every((byte, i) => address[i] === byte);
 
