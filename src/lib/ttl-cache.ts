@@ -51,7 +51,8 @@ export class TtlCache<V> {
 export class LookupCache<V> {
   private readonly hits: TtlCache<V | null>;
   private readonly misses: TtlCache<V | null>;
-  private readonly loading = new Map<string, Promise<V | null>>();
+  /** Loads in flight, shared by concurrent lookups; one older than the TTL is not waited for. */
+  private readonly loading = new Map<string, { value: Promise<V | null>; expires: number }>();
 
   constructor(bounds: { hits: number; misses: number } = { hits: 10_000, misses: 1_000 }) {
     this.hits = new TtlCache(bounds.hits);
@@ -59,10 +60,13 @@ export class LookupCache<V> {
   }
 
   getOrLoad(key: string, ttlSeconds: number, load: () => Promise<V | null>): Promise<V | null> {
-    const cached = this.hits.peek(key) ?? this.misses.peek(key) ?? this.loading.get(key);
+    const inFlight = this.loading.get(key);
+    const cached = this.hits.peek(key) ?? this.misses.peek(key) ?? (inFlight && inFlight.expires > Date.now() ? inFlight.value : undefined);
     if (cached) return cached;
-    const value = load().finally(() => this.loading.delete(key));
-    this.loading.set(key, value);
+    const value = load().finally(() => {
+      if (this.loading.get(key)?.value === value) this.loading.delete(key);
+    });
+    this.loading.set(key, { value, expires: Date.now() + ttlSeconds * 1000 });
     return value.then((result) => {
       (result === null ? this.misses : this.hits).set(key, Promise.resolve(result), ttlSeconds);
       return result;

@@ -81,6 +81,13 @@ async function mergeActiveAnonymous(env: Env, device: Device, user: AppUser): Pr
   return (await resolveAppUser(env.DB, user.appId, user.id)) ?? user;
 }
 
+async function settledTogether<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === "rejected") throw first.reason;
+  if (second.status === "rejected") throw second.reason;
+  return [first.value, second.value];
+}
+
 /** Registers the device and returns the user now active on it. */
 async function signIn(env: Env, appId: string, credential: Credential, body: SignIn): Promise<AppUser> {
   // Every refusal comes before the device is written: a refused init changes nothing.
@@ -116,7 +123,10 @@ export async function initialize(
   body: SignIn & ProfileChanges,
 ): Promise<{ app: App | null; user: AppUser }> {
   const { givenName, surname, email, signedUpAt, properties, ...device } = body;
-  const [signedIn, app] = await Promise.all([signIn(env, appId, credential, device), cachedApp(env, appId)]);
+  // Both settle before the request ends, even when the sign-in is refused: the app's lookup is
+  // shared through the isolate cache, and a load left running by an ended request never settles
+  // for the requests waiting on it.
+  const [signedIn, app] = await settledTogether(signIn(env, appId, credential, device), cachedApp(env, appId));
   const user = await updateUser(env, signedIn, { givenName, surname, email, signedUpAt, properties });
   return { app, user };
 }
