@@ -1,12 +1,12 @@
 const encoder = new TextEncoder();
 
-/** HMAC keys by secret: importing one costs more than signing with it. */
-const keys = new Map<string, Promise<CryptoKey>>();
+/** HMAC keys by secret: importing one costs more than signing with it. Settled keys only (see TtlCache). */
+const keys = new Map<string, CryptoKey>();
 
-function hmacKey(secret: string): Promise<CryptoKey> {
+async function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     // Webhook secrets are few; a bound keeps a long-lived isolate from collecting them forever.
     if (keys.size >= 1000) keys.clear();
     keys.set(secret, key);

@@ -32,7 +32,7 @@ describe("the credential lookup cache", () => {
     expect(await cache.getOrLoad("new-kid", 60, async () => "secret")).toBe("secret");
   });
 
-  it("shares one load between concurrent lookups and forgets a failed one", async () => {
+  it("keeps only settled values: concurrent lookups load for themselves (no request waits on another's I/O), a failure is forgotten", async () => {
     const cache = new LookupCache<string>({ hits: 10, misses: 10 });
     let loads = 0;
     const slow = async () => {
@@ -41,7 +41,9 @@ describe("the credential lookup cache", () => {
       return "v";
     };
     expect(await Promise.all([cache.getOrLoad("k", 60, slow), cache.getOrLoad("k", 60, slow)])).toEqual(["v", "v"]);
-    expect(loads).toBe(1);
+    expect(loads).toBe(2);
+    expect(await cache.getOrLoad("k", 60, slow)).toBe("v");
+    expect(loads).toBe(2);
     await expect(cache.getOrLoad("x", 60, async () => Promise.reject(new Error("D1 down")))).rejects.toThrow("D1 down");
     expect(await cache.getOrLoad("x", 60, async () => "ok")).toBe("ok");
   });
