@@ -23,7 +23,18 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [worker()],
+        // The worker suites send thousands of refused credentials from one address: the failure
+        // budget is tested in the rate-limits project, with production's numbers.
+        plugins: [
+          worker({
+            ratelimits: {
+              RATE_LIMITER: { namespace_id: "1001", simple: { limit: 300, period: 60 } },
+              SERVER_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 3000, period: 60 } },
+              AUTH_FAILURE_LIMITER: { namespace_id: "1003", simple: { limit: 1_000_000, period: 60 } },
+              APP_RATE_LIMITER: { namespace_id: "1004", simple: { limit: 1_000_000, period: 60 } },
+            },
+          }),
+        ],
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
@@ -38,6 +49,8 @@ export default defineConfig({
             ratelimits: {
               RATE_LIMITER: { namespace_id: "1001", simple: { limit: 3, period: 60 } },
               SERVER_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 20, period: 60 } },
+              AUTH_FAILURE_LIMITER: { namespace_id: "1003", simple: { limit: 20, period: 60 } },
+              APP_RATE_LIMITER: { namespace_id: "1004", simple: { limit: 6, period: 60 } },
             },
           }),
         ],

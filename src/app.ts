@@ -8,6 +8,7 @@ import { publicAccess } from "./http/access";
 import type { AppEnv } from "./http/context";
 import { describe, openApiDocument } from "./http/openapi";
 import { requestId } from "./http/request-id";
+import { securityHeaders } from "./http/security-headers";
 import { canonicalPath } from "./lib/canonical-path";
 import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
@@ -39,6 +40,7 @@ const appLevel = new Hono<AppEnv>()
 export const app = new Hono<AppEnv>({ getPath: canonicalPath });
 
 app.use("*", requestId);
+app.use("*", securityHeaders);
 
 app.use(
   "*",

@@ -8,7 +8,7 @@ import { z } from "zod";
 export interface Config {
   /** The account key that signs account-scope JWTs; null when the account API is not configured. */
   account: { keyId: string; secret: string } | null;
-  /** How long an isolate trusts a cached app, key, app token or webhook list. */
+  /** How long an isolate trusts a cached app, key, app token or webhook list: the revocation bound, at most 5 s. */
   authCacheSeconds: number;
   /** The largest image upload, in bytes. */
   mediaMaxBytes: number;
@@ -28,12 +28,12 @@ export class ConfigError extends Error {
 
 const blank = (value: string | undefined) => value === undefined || value.trim() === "";
 
-const integer = (fallback: number, min: number) =>
+const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .optional()
-    .refine((value) => blank(value) || (/^\s*\d+\s*$/.test(value!) && Number(value) >= min), {
-      message: `must be a whole number of at least ${min}`,
+    .refine((value) => blank(value) || (/^\s*\d+\s*$/.test(value!) && Number(value) >= min && Number(value) <= max), {
+      message: max === Number.MAX_SAFE_INTEGER ? `must be a whole number of at least ${min}` : `must be a whole number from ${min} to ${max}`,
     })
     .transform((value) => (blank(value) ? fallback : Number(value)));
 
@@ -50,7 +50,8 @@ const origin = z
 const variables = z.object({
   ACCOUNT_KEY_ID: z.string().optional(),
   ACCOUNT_SECRET: z.string().optional(),
-  AUTH_CACHE_SECONDS: integer(30, 0),
+  // At most 5: a deleted key or app, or a rotated app token, must stop working everywhere within 5 s.
+  AUTH_CACHE_SECONDS: integer(5, 0, 5),
   MEDIA_MAX_BYTES: integer(10 * 1024 * 1024, 1),
   PUBLIC_URL: origin,
   WEBHOOK_RETRY_BASE_SECONDS: integer(10, 1),

@@ -1,12 +1,14 @@
 import { cachedApp, forgetApp, forgetKey } from "../auth/lookup";
 import { listAppKeys } from "../db/app-keys";
-import { deleteApp, findApp, insertApp, listApps, updateApp, type App } from "../db/apps";
+import { deleteApp, findApp, insertApp, listApps, setAppToken, updateApp, type App } from "../db/apps";
 import { notFound } from "../errors";
 import { newId, newToken } from "../lib/ids";
 import type { FlatObject } from "../lib/schemas";
 
+const newAppToken = () => newToken(25);
+
 export async function createApp(env: Env, input: { name: string; settings?: FlatObject }): Promise<App> {
-  const app = { id: newId(), name: input.name, appToken: newToken(25), settings: input.settings ?? {}, createdAt: Date.now() };
+  const app = { id: newId(), name: input.name, appToken: newAppToken(), settings: input.settings ?? {}, createdAt: Date.now() };
   await insertApp(env.DB, app);
   return app;
 }
@@ -32,6 +34,15 @@ export async function changeApp(env: Env, appId: string, changes: { name?: strin
   await updateApp(env.DB, updated);
   forgetApp(app.id, app.appToken);
   return updated;
+}
+
+/** A new app token: the old one stops working here at once, in other isolates within their cache period. */
+export async function rotateAppToken(env: Env, appId: string): Promise<App> {
+  const app = await getApp(env, appId);
+  const rotated = { ...app, appToken: newAppToken() };
+  await setAppToken(env.DB, app.id, rotated.appToken);
+  forgetApp(app.id, app.appToken);
+  return rotated;
 }
 
 export async function removeApp(env: Env, appId: string): Promise<void> {

@@ -3,11 +3,13 @@ import type { Credential } from "./credential";
 import { verifyJwt } from "./jwt";
 import { findAppIdByToken } from "./lookup";
 
+export interface PresentedCredentials {
+  authorization?: string;
+  appToken?: string;
+}
+
 /** Establishes the caller from `Authorization: Bearer <jwt>` (preferred) or `app-token`. */
-export async function authenticate(
-  env: Env,
-  headers: { authorization?: string; appToken?: string },
-): Promise<Credential> {
+export async function authenticate(env: Env, headers: PresentedCredentials): Promise<Credential> {
   if (headers.authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization);
     if (!match) throw unauthorized("authorization: expected 'Bearer <jwt>'");

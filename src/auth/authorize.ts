@@ -28,15 +28,21 @@ export async function appInScope(env: Env, credential: Credential, pathAppId: st
   return credential.appId;
 }
 
-/** The app user named by `{appUserId|userId}`, once the caller is known to may act for it. */
+/**
+ * The app user named by `{appUserId|userId}`, once the caller is known to may act for it. An
+ * appUser JWT asking for anyone but its own user gets the same 403 whether that user exists or
+ * not, so that it cannot probe which ids or userIds exist.
+ */
 export async function appUserInScope(env: Env, appId: string, credential: Credential, id: string): Promise<AppUser> {
   const appUser = await resolveAppUser(env.DB, appId, id);
+  if (credential.kind === "jwt" && credential.scope === "appUser" && credential.userId !== appUser?.userId) {
+    // Its own userId not found yet is the one miss it may learn of.
+    if (!appUser && id === credential.userId) throw notFound(`appUserId: no app user '${id}'`);
+    throw forbidden("credentials: this JWT belongs to another app user");
+  }
   if (!appUser) throw notFound(`appUserId: no app user '${id}'`);
   if (credential.kind === "appToken" && appUser.credentialRequired) {
     throw unauthorized("credentials: this app user requires a JWT credential");
-  }
-  if (credential.kind === "jwt" && credential.scope === "appUser" && credential.userId !== appUser.userId) {
-    throw forbidden("credentials: this JWT belongs to another app user");
   }
   return appUser;
 }

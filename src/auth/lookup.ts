@@ -1,7 +1,7 @@
 import { config } from "../config";
 import { findAppByToken, findApp, type App } from "../db/apps";
 import { findAppKey } from "../db/app-keys";
-import { TtlCache } from "../lib/ttl-cache";
+import { LookupCache } from "../lib/ttl-cache";
 
 /** What a JWT's `kid` names: the secret that signs it and, for app keys, the app it belongs to. */
 export interface Signer {
@@ -9,9 +9,10 @@ export interface Signer {
   appId: string | null;
 }
 
-const signers = new TtlCache<Signer | null>();
-const appTokens = new TtlCache<string | null>();
-const apps = new TtlCache<App | null>();
+// Unknown kids and tokens are cached apart from known ones (LookupCache): guessing never evicts a valid one.
+const signers = new LookupCache<Signer>();
+const appTokens = new LookupCache<string>();
+const apps = new LookupCache<App>();
 
 const ttl = (env: Env) => config(env).authCacheSeconds;
 

@@ -1,26 +1,36 @@
 import { ApiError, ErrorCode } from "../errors";
+import { callerNetwork } from "../lib/ip-address";
 import type { Credential } from "./credential";
 
 /** Both budgets count over 60 seconds (wrangler.toml), so a refused caller can retry after that. */
 const PERIOD_SECONDS = 60;
 
 /**
- * The budget a credential spends: devices (app token, appUser JWT) share the smaller
+ * The budgets a credential spends, in order: devices (app token, appUser JWT) share the smaller
  * RATE_LIMITER, the business's servers (app and account JWTs) the larger SERVER_RATE_LIMITER.
- * Keys are per caller, so a caller over budget never affects another app or user.
+ * Keys are per caller (an IPv6 caller is its /64), so a caller over budget never affects
+ * another app or user; an app token's requests also spend the app's APP_RATE_LIMITER, so that
+ * anonymous traffic spread over many addresses is still bounded.
  */
-function budget(env: Env, credential: Credential, clientAddress: string): [RateLimit, string] {
-  if (credential.kind === "appToken") return [env.RATE_LIMITER, `token:${credential.appId}:${clientAddress}`];
-  if (credential.scope === "appUser") return [env.RATE_LIMITER, `user:${credential.appId}:${credential.userId}`];
-  return [env.SERVER_RATE_LIMITER, `key:${credential.keyId}`];
+function budgets(env: Env, credential: Credential, clientAddress: string): Array<[RateLimit, string]> {
+  if (credential.kind === "appToken") {
+    return [
+      [env.RATE_LIMITER, `token:${credential.appId}:${callerNetwork(clientAddress)}`],
+      [env.APP_RATE_LIMITER, `app:${credential.appId}`],
+    ];
+  }
+  if (credential.scope === "appUser") return [[env.RATE_LIMITER, `user:${credential.appId}:${credential.userId}`]];
+  return [[env.SERVER_RATE_LIMITER, `key:${credential.keyId}`]];
 }
 
 export async function enforceRateLimit(env: Env, credential: Credential, clientAddress: string): Promise<void> {
-  const [limiter, key] = budget(env, credential, clientAddress);
-  const { success } = await limiter.limit({ key });
-  if (!success) {
-    throw new ApiError(ErrorCode.TooManyRequests, "rate limit: too many requests from this caller, retry later", {
-      "Retry-After": String(PERIOD_SECONDS),
-    });
+  // One after the other: a caller refused by its own budget spends nothing of its app's.
+  for (const [limiter, key] of budgets(env, credential, clientAddress)) {
+    const { success } = await limiter.limit({ key });
+    if (!success) {
+      throw new ApiError(ErrorCode.TooManyRequests, "rate limit: too many requests from this caller, retry later", {
+        "Retry-After": String(PERIOD_SECONDS),
+      });
+    }
   }
 }

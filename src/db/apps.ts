@@ -65,6 +65,10 @@ export async function updateApp(db: D1Database, app: App): Promise<void> {
     .run();
 }
 
+export async function setAppToken(db: D1Database, id: string, appToken: string): Promise<void> {
+  await db.prepare("UPDATE apps SET app_token = ? WHERE id = ?").bind(appToken, id).run();
+}
+
 export async function deleteApp(db: D1Database, id: string): Promise<boolean> {
   const result = await db.prepare("DELETE FROM apps WHERE id = ?").bind(id).run();
   return result.meta.changes > 0;

@@ -6,13 +6,13 @@ export function linkStatement(db: D1Database, appId: string, deviceId: string, a
     .bind(appId, deviceId, appUserId);
 }
 
-/** Links the device to its anonymous user, whoever claimed the slot. */
+/** Links the device to its anonymous user, whoever claimed the slot, unless the device is protected. */
 export function linkAnonymousStatement(db: D1Database, appId: string, deviceId: string) {
   return db
     .prepare(
       `INSERT OR IGNORE INTO device_users (app_id, device_id, app_user_id)
        SELECT app_id, id, anonymous_app_user_id FROM devices
-       WHERE app_id = ? AND id = ? AND anonymous_app_user_id IS NOT NULL`,
+       WHERE app_id = ? AND id = ? AND anonymous_app_user_id IS NOT NULL AND protected_at IS NULL`,
     )
     .bind(appId, deviceId);
 }

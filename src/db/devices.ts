@@ -12,6 +12,8 @@ export interface Device {
   info: FlatObject;
   activeAppUserId: string | null;
   anonymousAppUserId: string | null;
+  /** When a credentialRequired user first signed in on it; from then on only JWTs change it. */
+  protectedAt: number | null;
 }
 
 export interface DeviceChanges {
@@ -30,6 +32,7 @@ interface DeviceRow {
   info: string;
   active_app_user_id: string | null;
   anonymous_app_user_id: string | null;
+  protected_at: number | null;
 }
 
 const toDevice = (row: DeviceRow): Device => ({
@@ -41,6 +44,7 @@ const toDevice = (row: DeviceRow): Device => ({
   info: parseObject(row.info),
   activeAppUserId: row.active_app_user_id,
   anonymousAppUserId: row.anonymous_app_user_id,
+  protectedAt: row.protected_at,
 });
 
 /** Reported info keys are merged into the stored ones, unless that outgrows the limit: then the report replaces them. */
@@ -49,39 +53,57 @@ const mergeInfo = (reported: string) =>
         THEN json_patch(info, ${reported}) ELSE ${reported} END`;
 
 const COLUMNS =
-  "app_id, id, platform, app_version, push_notification_token, info, active_app_user_id, anonymous_app_user_id";
+  "app_id, id, platform, app_version, push_notification_token, info, active_app_user_id, anonymous_app_user_id, protected_at";
 
-/** Creates the device or updates what init reported about it; `info` keys are merged. */
+/** Who is writing the device: only a JWT may change a protected one; a protected user's sign-in protects it. */
+export interface DeviceWriter {
+  trusted: boolean;
+  protects: boolean;
+}
+
+/**
+ * Creates the device or updates what init reported about it (`info` keys are merged); a
+ * protected device is left as it is unless the writer is trusted. Returns the device as stored.
+ */
 export async function upsertDevice(
   db: D1Database,
   appId: string,
   id: string,
   changes: DeviceChanges & { platform: Platform },
+  writer: DeviceWriter,
 ): Promise<Device> {
-  const row = await whileAppExists(
-    db
-    .prepare(
-      `INSERT INTO devices (app_id, id, platform, app_version, push_notification_token, info, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-       ON CONFLICT (app_id, id) DO UPDATE SET
-         platform = excluded.platform,
-         app_version = COALESCE(excluded.app_version, app_version),
-         push_notification_token = COALESCE(excluded.push_notification_token, push_notification_token),
-         info = ${mergeInfo("excluded.info")},
-         updated_at = excluded.updated_at
-       RETURNING ${COLUMNS}`,
-    )
-    .bind(
-      appId,
-      id,
-      changes.platform,
-      changes.appVersion ?? null,
-      changes.pushNotificationToken ?? null,
-      JSON.stringify(changes.info ?? {}),
-      Date.now(),
-    )
-    .first<DeviceRow>(),
+  const now = Date.now();
+  const [written, current] = await whileAppExists(
+    db.batch<DeviceRow>([
+      db
+        .prepare(
+          `INSERT INTO devices (app_id, id, platform, app_version, push_notification_token, info, updated_at, protected_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+           ON CONFLICT (app_id, id) DO UPDATE SET
+             platform = excluded.platform,
+             app_version = COALESCE(excluded.app_version, app_version),
+             push_notification_token = COALESCE(excluded.push_notification_token, push_notification_token),
+             info = ${mergeInfo("excluded.info")},
+             updated_at = excluded.updated_at,
+             protected_at = COALESCE(protected_at, excluded.protected_at)
+           WHERE ?9 OR protected_at IS NULL
+           RETURNING ${COLUMNS}`,
+        )
+        .bind(
+          appId,
+          id,
+          changes.platform,
+          changes.appVersion ?? null,
+          changes.pushNotificationToken ?? null,
+          JSON.stringify(changes.info ?? {}),
+          now,
+          writer.protects ? now : null,
+          writer.trusted ? 1 : 0,
+        ),
+      db.prepare(`SELECT ${COLUMNS} FROM devices WHERE app_id = ? AND id = ?`).bind(appId, id),
+    ]),
   );
+  const row = written.results[0] ?? current.results[0];
   if (!row) throw new Error(`device ${id} was not written`);
   return toDevice(row);
 }
@@ -142,10 +164,16 @@ export function claimAnonymousStatement(db: D1Database, appId: string, id: strin
     .bind(appUserId, appId, id);
 }
 
-/** Makes the device's anonymous user (whoever claimed the slot) its active user. */
+/**
+ * Makes the device's anonymous user (whoever claimed the slot) its active user, unless a
+ * protected user has claimed the device: its anonymous user then never becomes active, so it is
+ * never merged into whoever signs in there next.
+ */
 export function activateAnonymousStatement(db: D1Database, appId: string, id: string) {
   return db
-    .prepare("UPDATE devices SET active_app_user_id = anonymous_app_user_id WHERE app_id = ? AND id = ?")
+    .prepare(
+      "UPDATE devices SET active_app_user_id = anonymous_app_user_id WHERE app_id = ? AND id = ? AND protected_at IS NULL",
+    )
     .bind(appId, id);
 }
 

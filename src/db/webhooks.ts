@@ -7,6 +7,8 @@ export interface Webhook {
   target: string;
   triggers: Trigger[];
   secret: string;
+  /** The key of X-Parley-Signature: shown only when created or rotated, never sent. */
+  signingSecret: string;
   createdAt: number;
 }
 
@@ -16,6 +18,7 @@ interface WebhookRow {
   target: string;
   triggers: string;
   secret: string;
+  signing_secret: string;
   created_at: number;
 }
 
@@ -25,10 +28,11 @@ const toWebhook = (row: WebhookRow): Webhook => ({
   target: row.target,
   triggers: JSON.parse(row.triggers),
   secret: row.secret,
+  signingSecret: row.signing_secret,
   createdAt: row.created_at,
 });
 
-const COLUMNS = "id, app_id, target, triggers, secret, created_at";
+const COLUMNS = "id, app_id, target, triggers, secret, signing_secret, created_at";
 
 /** Inserts the webhook unless the app already has `max`; false when it has. One statement, so no race. */
 export async function insertWebhook(db: D1Database, webhook: Webhook, max: number): Promise<boolean> {
@@ -36,9 +40,18 @@ export async function insertWebhook(db: D1Database, webhook: Webhook, max: numbe
     db
       .prepare(
         `INSERT INTO webhooks (${COLUMNS})
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE (SELECT COUNT(*) FROM webhooks WHERE app_id = ?2) < ?7`,
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE (SELECT COUNT(*) FROM webhooks WHERE app_id = ?2) < ?8`,
       )
-      .bind(webhook.id, webhook.appId, webhook.target, JSON.stringify(webhook.triggers), webhook.secret, webhook.createdAt, max)
+      .bind(
+        webhook.id,
+        webhook.appId,
+        webhook.target,
+        JSON.stringify(webhook.triggers),
+        webhook.secret,
+        webhook.signingSecret,
+        webhook.createdAt,
+        max,
+      )
       .run(),
   );
   return result.meta.changes > 0;
@@ -62,6 +75,10 @@ export async function updateWebhook(db: D1Database, webhook: Webhook): Promise<v
     .prepare("UPDATE webhooks SET target = ?, triggers = ? WHERE id = ?")
     .bind(webhook.target, JSON.stringify(webhook.triggers), webhook.id)
     .run();
+}
+
+export async function setSigningSecret(db: D1Database, id: string, signingSecret: string): Promise<void> {
+  await db.prepare("UPDATE webhooks SET signing_secret = ? WHERE id = ?").bind(signingSecret, id).run();
 }
 
 export async function deleteWebhook(db: D1Database, id: string): Promise<void> {

@@ -1,17 +1,19 @@
 import { createMiddleware } from "hono/factory";
-import { authenticate as identify } from "../auth/authenticate";
+import { authenticateLimited } from "../auth/guessing";
 import { appInScope, appUserInScope, requireAccountScope, requireServerScope } from "../auth/authorize";
 import { enforceRateLimit } from "../auth/rate-limit";
 import type { AppEnv } from "./context";
 
 /** Who is calling, then whether that caller still has budget. */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const credential = await identify(c.env, {
-    authorization: c.req.header("authorization"),
-    appToken: c.req.header("app-token"),
-  });
+  const address = c.req.raw.headers.get("cf-connecting-ip") ?? "unknown";
+  const credential = await authenticateLimited(
+    c.env,
+    { authorization: c.req.header("authorization"), appToken: c.req.header("app-token") },
+    address,
+  );
   c.set("credential", credential);
-  await enforceRateLimit(c.env, credential, c.req.raw.headers.get("cf-connecting-ip") ?? "unknown");
+  await enforceRateLimit(c.env, credential, address);
   await next();
 });
 

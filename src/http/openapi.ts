@@ -49,9 +49,10 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: "A valid credential whose scope does not reach this resource.",
   404: "No such resource (or none the credential may see).",
   409: "The resource changed concurrently (for example the app was deleted meanwhile), or already exists.",
+  412: "A precondition (If-Match, If-Unmodified-Since) does not hold for the current representation.",
   413: "The body is too large.",
   415: "The upload is not a supported image.",
-  416: "The requested range starts past the end of the object.",
+  416: "The requested range selects no byte of the object; Content-Range gives its size.",
   429: "Too many requests from this caller; retry after Retry-After seconds.",
 };
 

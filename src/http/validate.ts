@@ -19,6 +19,26 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where:
   return result.data;
 }
 
+/** Deeper JSON is refused before it is parsed: no request body needs more, and each level costs stack. */
+export const JSON_MAX_DEPTH = 32;
+
+/** Whether `text` opens more than `max` arrays or objects at once (brackets inside strings do not count). */
+function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c /* \ */) i++;
+      else if (ch === 0x22 /* " */) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b /* [ */ || ch === 0x7b /* { */) {
+      if (++depth > max) return true;
+    } else if (ch === 0x5d /* ] */ || ch === 0x7d /* } */) depth--;
+  }
+  return false;
+}
+
 /**
  * The body as JSON, whatever content type the client claims: the contract asks clients for
  * application/json, and being lenient costs nothing. An empty body is an empty object.
@@ -30,6 +50,7 @@ async function readJson(c: Context): Promise<unknown> {
   }
   const text = await c.req.text();
   if (text.trim() === "") return {};
+  if (nestedDeeperThan(text, JSON_MAX_DEPTH)) throw badRequest(`body: nested deeper than ${JSON_MAX_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch {

@@ -12,6 +12,9 @@ export const newId = () => hex(randomBytes(12));
 /** Webhook secrets: 40 hex characters, as in the contract's examples. */
 export const newHexSecret = () => hex(randomBytes(20));
 
+/** Webhook signing secrets: 256 bits as 64 hex characters. */
+export const newSigningSecret = () => hex(randomBytes(32));
+
 const BASE36 = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 /** Lowercase alphanumerics without modulo bias (rejection sampling). */

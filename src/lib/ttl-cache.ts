@@ -1,33 +1,70 @@
 /**
  * A per-isolate cache with a time to live. Credentials and webhook lists are read on every
  * request; caching them here keeps D1 off the hot path, at the cost of a change made in
- * another isolate taking up to the TTL to be seen here.
+ * another isolate taking up to the TTL to be seen here. Only settled values are kept: a load
+ * in flight is never shared with another request, since a Worker may not wait on another
+ * request's I/O (workerd fails it, or it never settles once that request has ended).
  */
 export class TtlCache<V> {
-  // Promises, so that concurrent misses for one key share a single load.
-  private readonly entries = new Map<string, { value: Promise<V>; expires: number }>();
+  private readonly entries = new Map<string, { value: V; expires: number }>();
 
   constructor(private readonly maxEntries = 10_000) {}
 
-  /** Returns the cached value, or loads, caches and returns it. Misses (null) are cached too. */
-  getOrLoad(key: string, ttlSeconds: number, load: () => Promise<V>): Promise<V> {
+  /** Returns the cached value, or loads, caches and returns it. Misses (null) are cached too; failures are not. */
+  async getOrLoad(key: string, ttlSeconds: number, load: () => Promise<V>): Promise<V> {
+    const cached = this.peek(key);
+    if (cached) return cached.value;
+    const value = await load();
+    this.set(key, value, ttlSeconds);
+    return value;
+  }
+
+  /** The unexpired entry, if any. */
+  peek(key: string): { value: V } | undefined {
     const entry = this.entries.get(key);
-    if (entry && entry.expires > Date.now()) return entry.value;
+    return entry && entry.expires > Date.now() ? entry : undefined;
+  }
+
+  set(key: string, value: V, ttlSeconds: number): void {
+    this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
       // Maps iterate in insertion order: drop the oldest entry.
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    const value = load();
     this.entries.set(key, { value, expires: Date.now() + ttlSeconds * 1000 });
-    // A failed load is not remembered: the next request tries again.
-    value.catch(() => {
-      if (this.entries.get(key)?.value === value) this.entries.delete(key);
-    });
-    return value;
   }
 
   delete(key: string): void {
     this.entries.delete(key);
+  }
+}
+
+/**
+ * A lookup whose misses are keyed by whoever calls (a guessed app token, an invented kid): hits
+ * and misses are kept in separate caches, so that no number of misses can evict a hit, and a
+ * miss is consulted only after the hits, so it never hides a credential this isolate knows.
+ */
+export class LookupCache<V> {
+  private readonly hits: TtlCache<V>;
+  private readonly misses: TtlCache<null>;
+
+  constructor(bounds: { hits: number; misses: number } = { hits: 10_000, misses: 1_000 }) {
+    this.hits = new TtlCache(bounds.hits);
+    this.misses = new TtlCache(bounds.misses);
+  }
+
+  async getOrLoad(key: string, ttlSeconds: number, load: () => Promise<V | null>): Promise<V | null> {
+    const cached = this.hits.peek(key) ?? this.misses.peek(key);
+    if (cached) return cached.value;
+    const value = await load();
+    if (value === null) this.misses.set(key, null, ttlSeconds);
+    else this.hits.set(key, value, ttlSeconds);
+    return value;
+  }
+
+  delete(key: string): void {
+    this.hits.delete(key);
+    this.misses.delete(key);
   }
 }

@@ -1,57 +1,105 @@
 import { ApiError, ErrorCode, notFound } from "../errors";
+import { mediaTypeOfKey } from "./sniff";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-function byteRange(range: R2Range, size: number): { offset: number; length: number } {
-  // The runtime's R2Range carries all three keys, unset ones as undefined.
-  if ("suffix" in range && range.suffix !== undefined) {
-    const length = Math.min(range.suffix, size);
+/** Opened directly, an uploaded file is an inert document: no script, no plugin, no same-origin access. */
+const INERT = "default-src 'none'; sandbox";
+
+type ByteRange = { offset: number; length: number };
+
+/**
+ * A `Range` header read as RFC 9110 §14.2 says: a single `bytes` range, or `null` for one to
+ * ignore (absent, malformed, another unit, several ranges: the whole body is the answer), or
+ * "unsatisfiable" when it is well formed but selects no byte of the object.
+ */
+function parseRange(header: string | null, size: number): ByteRange | "unsatisfiable" | null {
+  const match = header === null ? null : /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!match || (match[1] === "" && match[2] === "")) return null;
+  const [first, last] = [match[1] === "" ? null : Number(match[1]), match[2] === "" ? null : Number(match[2])];
+  if (first === null) {
+    if (last === 0) return "unsatisfiable";
+    const length = Math.min(last!, size);
     return { offset: size - length, length };
   }
-  const { offset = 0, length = size - offset } = range as { offset?: number; length?: number };
-  return { offset, length };
+  if (last !== null && last < first) return null;
+  if (first >= size) return "unsatisfiable";
+  return { offset: first, length: Math.min(last ?? size - 1, size - 1) - first + 1 };
+}
+
+/** Whether an If-Match or If-None-Match list names the ETag: `*`, or a tag compared strongly or weakly. */
+function listMatches(header: string, etag: string, weak: boolean): boolean {
+  const opaque = (tag: string) => tag.replace(/^W\//, "");
+  return header.split(",").some((raw) => {
+    const tag = raw.trim();
+    if (tag === "*") return true;
+    if (!weak && (tag.startsWith("W/") || etag.startsWith("W/"))) return false;
+    return opaque(tag) === opaque(etag);
+  });
+}
+
+/** HTTP dates have whole seconds. */
+const uploadedSecond = (head: R2Object) => Math.floor(head.uploaded.getTime() / 1000) * 1000;
+
+/** If-Unmodified-Since (used without If-Match): a valid date before the upload fails. */
+function changedSince(header: string | null, head: R2Object): boolean {
+  const since = header === null ? NaN : Date.parse(header);
+  return !Number.isNaN(since) && uploadedSecond(head) > since;
+}
+
+/** If-Modified-Since (used without If-None-Match): a valid date at or after the upload means the copy is current. */
+function unchangedSince(header: string | null, head: R2Object): boolean {
+  const since = header === null ? NaN : Date.parse(header);
+  return !Number.isNaN(since) && uploadedSecond(head) <= since;
 }
 
 /**
- * Answers a request for an uploaded image from R2: ETag and immutable caching, If-None-Match
- * (304) and single byte ranges (206, or 416 past the end).
+ * Answers a request for an uploaded image from R2, by HTTP's rules (RFC 9110 §13.2.2): a failed
+ * If-Match is 412, a matching If-None-Match 304, then a single byte range is 206, an
+ * unsatisfiable one 416, and a malformed one is ignored. The type is the one sniffed at upload
+ * (the key's extension), never what else the stored object says; nothing in it can run.
  */
 export async function serveMedia(env: Env, key: string, headers: Headers): Promise<Response> {
-  let object: R2Object | R2ObjectBody | null;
-  try {
-    object = await env.MEDIA.get(key, { range: headers, onlyIf: headers });
-  } catch {
-    // R2 refuses names it could never hold (over 1024 bytes, say) in head() too: no such object.
-    const head = await env.MEDIA.head(key).catch(() => null);
-    if (!head) throw notFound(`media: no object '${key}'`);
-    throw new ApiError(ErrorCode.RangeNotSatisfiable, "range: not satisfiable", { "content-range": `bytes */${head.size}` });
-  }
-  if (!object) throw notFound(`media: no object '${key}'`);
+  // R2 refuses names it could never hold (over 1024 bytes, say): no such object.
+  const head = await env.MEDIA.head(key).catch(() => null);
+  if (!head) throw notFound(`media: no object '${key}'`);
 
   const response = new Headers({
-    etag: object.httpEtag,
+    etag: head.httpEtag,
+    "last-modified": head.uploaded.toUTCString(),
     "cache-control": IMMUTABLE,
+    "content-type": mediaTypeOfKey(key),
     "x-content-type-options": "nosniff",
+    "content-security-policy": INERT,
     "accept-ranges": "bytes",
   });
-  object.writeHttpMetadata(response);
-  // A failed precondition (If-None-Match matched) leaves no body: the client's copy is current.
-  if (!("body" in object)) return new Response(null, { status: 304, headers: response });
+  const ifMatch = headers.get("if-match");
+  if (ifMatch !== null ? !listMatches(ifMatch, head.httpEtag, false) : changedSince(headers.get("if-unmodified-since"), head)) {
+    throw new ApiError(ErrorCode.PreconditionFailed, "if-match: the image's ETag is not among those given");
+  }
+  const ifNoneMatch = headers.get("if-none-match");
+  const current = ifNoneMatch !== null ? listMatches(ifNoneMatch, head.httpEtag, true) : unchangedSince(headers.get("if-modified-since"), head);
+  if (current) {
+    response.delete("content-type");
+    return new Response(null, { status: 304, headers: response });
+  }
 
-  // Not every R2 refuses a range that starts past the end (the local one clamps it): check here.
-  const start = /^bytes=(\d+)-/.exec(headers.get("range") ?? "");
-  if (start && Number(start[1]) >= object.size) {
-    await object.body.cancel();
-    throw new ApiError(ErrorCode.RangeNotSatisfiable, "range: starts past the end of the object", {
-      "content-range": `bytes */${object.size}`,
+  // If-Range: the range holds only for the copy the client has (a strong ETag or its date).
+  const ifRange = headers.get("if-range");
+  const rangeHolds = ifRange === null || ifRange.trim() === head.httpEtag || ifRange.trim() === head.uploaded.toUTCString();
+  const range = rangeHolds ? parseRange(headers.get("range"), head.size) : null;
+  if (range === "unsatisfiable") {
+    throw new ApiError(ErrorCode.RangeNotSatisfiable, "range: selects no byte of the image", {
+      "content-range": `bytes */${head.size}`,
     });
   }
-  if (headers.has("range") && object.range) {
-    const { offset, length } = byteRange(object.range, object.size);
-    response.set("content-range", `bytes ${offset}-${offset + length - 1}/${object.size}`);
-    response.set("content-length", String(length));
+  const object = await env.MEDIA.get(key, range ? { range } : {});
+  if (!object) throw notFound(`media: no object '${key}'`);
+  if (range) {
+    response.set("content-range", `bytes ${range.offset}-${range.offset + range.length - 1}/${head.size}`);
+    response.set("content-length", String(range.length));
     return new Response(object.body, { status: 206, headers: response });
   }
-  response.set("content-length", String(object.size));
+  response.set("content-length", String(head.size));
   return new Response(object.body, { status: 200, headers: response });
 }

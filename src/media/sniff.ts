@@ -19,3 +19,9 @@ export function sniffImage(bytes: Uint8Array): ImageType | null {
 }
 
 export const SNIFF_BYTES = 12;
+
+const TYPE_OF_EXTENSION: Record<string, string> = { jpg: "image/jpeg", png: "image/png", gif: "image/gif", webp: "image/webp" };
+
+/** The type sniffed at upload, which named the key's extension; anything else is opaque bytes. */
+export const mediaTypeOfKey = (key: string) =>
+  TYPE_OF_EXTENSION[/\.([a-z]+)$/.exec(key)?.[1] ?? ""] ?? "application/octet-stream";

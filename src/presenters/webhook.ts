@@ -7,6 +7,14 @@ export const webhookSchema = z
   .object({ _id: z.string(), triggers: z.array(z.enum(TRIGGERS)), secret: z.string(), target: z.string() })
   .meta({ id: "Webhook", description: "A URL the app's events are posted to." });
 
+export const webhookWithSigningSecretSchema = webhookSchema
+  .extend({
+    signingSecret: z.string().meta({
+      description: "The key of X-Parley-Signature. Shown only here, when created or rotated: store it.",
+    }),
+  })
+  .meta({ id: "WebhookWithSigningSecret", description: "A webhook as created or rotated, with its signing secret." });
+
 export const deliverySchema = z
   .object({
     _id: z.string(),
@@ -28,6 +36,11 @@ export const presentWebhook = (w: Webhook): z.output<typeof webhookSchema> => ({
   triggers: w.triggers,
   secret: w.secret,
   target: w.target,
+});
+
+export const presentWebhookWithSigningSecret = (w: Webhook): z.output<typeof webhookWithSigningSecretSchema> => ({
+  ...presentWebhook(w),
+  signingSecret: w.signingSecret,
 });
 
 export const presentDelivery = (d: Delivery): z.output<typeof deliverySchema> => ({

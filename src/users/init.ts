@@ -45,7 +45,9 @@ function userIdFor(credential: Credential, body: SignIn): string | undefined {
 /**
  * The device's anonymous user, linked and made active: the one it already has, or one created
  * now. One D1 transaction: the slot is claimed atomically, so concurrent inits on one device
- * all get the same user and a candidate that lost the race is dropped.
+ * all get the same user and a candidate that lost the race is dropped. On a protected device
+ * the anonymous user is neither linked nor made active: it shares nothing with the device's
+ * users and is never merged into them.
  */
 async function signInAnonymously(db: D1Database, device: Device): Promise<AppUser> {
   const candidate = device.anonymousAppUserId ? null : newAppUser(device.appId);
@@ -79,6 +81,13 @@ async function mergeActiveAnonymous(env: Env, device: Device, user: AppUser): Pr
   return (await resolveAppUser(env.DB, user.appId, user.id)) ?? user;
 }
 
+async function settledTogether<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === "rejected") throw first.reason;
+  if (second.status === "rejected") throw second.reason;
+  return [first.value, second.value];
+}
+
 /** Registers the device and returns the user now active on it. */
 async function signIn(env: Env, appId: string, credential: Credential, body: SignIn): Promise<AppUser> {
   // Every refusal comes before the device is written: a refused init changes nothing.
@@ -88,8 +97,13 @@ async function signIn(env: Env, appId: string, credential: Credential, body: Sig
     throw unauthorized("credentials: this app user requires a JWT credential");
   }
   const { id: deviceId, ...deviceFields } = body.device;
-  const device = await upsertDevice(env.DB, appId, deviceId, deviceFields);
+  // An app token is anyone who read the web page: it may not change a device a protected user
+  // has claimed (its push token, its users), nor sign in there a user merged into that one.
+  const trusted = credential.kind === "jwt";
+  const protects = identified?.credentialRequired === true;
+  const device = await upsertDevice(env.DB, appId, deviceId, deviceFields, { trusted, protects });
   if (!identified) return signInAnonymously(env.DB, device);
+  if (!trusted && device.protectedAt !== null) return identified;
   const user = await mergeActiveAnonymous(env, device, identified);
   await env.DB.batch([
     linkStatement(env.DB, appId, deviceId, user.id),
@@ -109,7 +123,10 @@ export async function initialize(
   body: SignIn & ProfileChanges,
 ): Promise<{ app: App | null; user: AppUser }> {
   const { givenName, surname, email, signedUpAt, properties, ...device } = body;
-  const [signedIn, app] = await Promise.all([signIn(env, appId, credential, device), cachedApp(env, appId)]);
+  // Both settle before the request ends, even when the sign-in is refused: the app's lookup is
+  // shared through the isolate cache, and a load left running by an ended request never settles
+  // for the requests waiting on it.
+  const [signedIn, app] = await settledTogether(signIn(env, appId, credential, device), cachedApp(env, appId));
   const user = await updateUser(env, signedIn, { givenName, surname, email, signedUpAt, properties });
   return { app, user };
 }

@@ -31,7 +31,7 @@ async function post(env: Env, webhook: Webhook, job: DeliveryJob): Promise<Attem
         "user-agent": "Parley-Webhooks/1",
         "x-api-key": webhook.secret,
         "x-parley-delivery": job.deliveryId,
-        "x-parley-signature": await signatureHeader(webhook.secret, job.body, Math.floor(Date.now() / 1000)),
+        "x-parley-signature": await signatureHeader(webhook.signingSecret, job.body, Math.floor(Date.now() / 1000)),
       },
       body: job.body,
     });

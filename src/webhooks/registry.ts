@@ -1,9 +1,17 @@
 import { config } from "../config";
 import { listDeliveries, type Delivery } from "../db/webhook-deliveries";
-import { deleteWebhook, findWebhook, insertWebhook, listWebhooks, updateWebhook, type Webhook } from "../db/webhooks";
+import {
+  deleteWebhook,
+  findWebhook,
+  insertWebhook,
+  listWebhooks,
+  setSigningSecret,
+  updateWebhook,
+  type Webhook,
+} from "../db/webhooks";
 import type { Trigger } from "../enums";
 import { badRequest, notFound } from "../errors";
-import { newHexSecret, newId } from "../lib/ids";
+import { newHexSecret, newId, newSigningSecret } from "../lib/ids";
 import { forgetWebhooks } from "./cache";
 import { isPrivateHost } from "./targets";
 
@@ -29,6 +37,7 @@ export async function createWebhook(env: Env, appId: string, input: { target: st
     target: checkTarget(env, input.target),
     triggers: input.triggers ?? ["message"],
     secret: newHexSecret(),
+    signingSecret: newSigningSecret(),
     createdAt: Date.now(),
   };
   if (!(await insertWebhook(env.DB, webhook, MAX_WEBHOOKS_PER_APP))) {
@@ -55,6 +64,15 @@ export async function changeWebhook(
   await updateWebhook(env.DB, updated);
   forgetWebhooks(appId, id);
   return updated;
+}
+
+/** A new signing secret; the old one stops signing as soon as this isolate, or another after its cache period, sees it. */
+export async function rotateSigningSecret(env: Env, appId: string, id: string): Promise<Webhook> {
+  const webhook = await getWebhook(env, appId, id);
+  const rotated = { ...webhook, signingSecret: newSigningSecret() };
+  await setSigningSecret(env.DB, id, rotated.signingSecret);
+  forgetWebhooks(appId, id);
+  return rotated;
 }
 
 export async function removeWebhook(env: Env, appId: string, id: string): Promise<void> {

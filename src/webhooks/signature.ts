@@ -1,12 +1,12 @@
 const encoder = new TextEncoder();
 
-/** HMAC keys by secret: importing one costs more than signing with it. */
-const keys = new Map<string, Promise<CryptoKey>>();
+/** HMAC keys by secret: importing one costs more than signing with it. Settled keys only (see TtlCache). */
+const keys = new Map<string, CryptoKey>();
 
-function hmacKey(secret: string): Promise<CryptoKey> {
+async function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     // Webhook secrets are few; a bound keeps a long-lived isolate from collecting them forever.
     if (keys.size >= 1000) keys.clear();
     keys.set(secret, key);
@@ -16,7 +16,8 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 
 /**
  * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`: the receiver recomputes it with the
- * webhook secret to check the body, and rejects old `t` values to stop replays.
+ * webhook's signing secret (never the X-API-Key secret, which every delivery carries) to check
+ * the body, and rejects old `t` values to stop replays.
  */
 export async function signatureHeader(secret: string, body: string, timestamp: number): Promise<string> {
   const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(`${timestamp}.${body}`));

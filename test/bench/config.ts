@@ -23,8 +23,8 @@ export function writeBenchConfig(dir: string): string {
       return match.replace(/\d+$/, String(BENCH_RATE_LIMIT));
     });
   const absolute = [/^main = "\//m, /^migrations_dir = "\//m].every((pattern) => pattern.test(text));
-  if (limits !== 2 || !absolute) {
-    throw new Error("wrangler.toml no longer has the shape the benchmark rewrites (main, migrations_dir, two [[ratelimits]] limits)");
+  if (limits !== 4 || !absolute) {
+    throw new Error("wrangler.toml no longer has the shape the benchmark rewrites (main, migrations_dir, four [[ratelimits]] limits)");
   }
   const path = join(dir, "wrangler.bench.toml");
   writeFileSync(path, text);

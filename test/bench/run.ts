@@ -143,7 +143,7 @@ async function main() {
     const config = writeBenchConfig(dir);
     log(`Parley benchmark: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s per scenario, loopback only.`);
     log(
-      `Rate limits: RATE_LIMITER and SERVER_RATE_LIMITER raised to ${fmt(BENCH_RATE_LIMIT)} per 60 s in a temporary copy ` +
+      `Rate limits: RATE_LIMITER, SERVER_RATE_LIMITER, APP_RATE_LIMITER and AUTH_FAILURE_LIMITER raised to ${fmt(BENCH_RATE_LIMIT)} per 60 s in a temporary copy ` +
         `of wrangler.toml (${config}), so that one load generator on one address is not throttled.`,
     );
     server = await startDevServer({ config, logLevel: "warn", vars: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" } });

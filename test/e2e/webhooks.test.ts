@@ -58,7 +58,7 @@ function newTarget(name: string, script: number[] = []) {
 
 const bodyOf = (request: Received) => JSON.parse(request.raw.toString("utf8"));
 
-/** Verifies `X-Parley-Signature` as the README tells receivers to: HMAC-SHA256 of "t.rawBody". */
+/** Verifies `X-Parley-Signature` as the README tells receivers to: HMAC-SHA256 of "t.rawBody" keyed with the signing secret. */
 function signatureVerifies(request: Received, secret: string): boolean {
   const header = String(request.headers["x-parley-signature"] ?? "");
   const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
@@ -119,7 +119,10 @@ describe("webhooks through smooch-core 1.5.0 and wrangler dev", () => {
     const first = newTarget("crud-first");
     const second = newTarget("crud-second");
 
-    const { webhook } = await asApp.webhooks.create({ target: first.url });
+    const { webhook: created } = await asApp.webhooks.create({ target: first.url });
+    // The signing secret is shown at creation only; every later read leaves it out.
+    const { signingSecret, ...webhook } = created;
+    expect(signingSecret).toMatch(/^[0-9a-f]{64}$/);
     expect(webhook).toEqual({
       _id: expect.stringMatching(HEX_ID),
       target: first.url,
@@ -155,13 +158,13 @@ describe("webhooks through smooch-core 1.5.0 and wrangler dev", () => {
     expect(request.headers["x-api-key"]).toBe(webhook.secret);
     expect(request.headers["x-parley-delivery"]).toEqual(expect.any(String));
     expect(request.headers["x-parley-delivery"]).not.toBe("");
-    expect(signatureVerifies(request, webhook.secret)).toBe(true);
+    expect(signatureVerifies(request, webhook.signingSecret)).toBe(true);
     // Recent, so that a receiver rejecting old timestamps (replays) accepts it.
     const t = Number(/^t=(\d+),/.exec(String(request.headers["x-parley-signature"]))?.[1]);
     expect(Math.abs(t - Date.now() / 1000)).toBeLessThan(60);
     // The signature covers the exact bytes: a receiver would catch a changed body.
     const tampered = { ...request, raw: Buffer.concat([request.raw, Buffer.from(" ")]) };
-    expect(signatureVerifies(tampered, webhook.secret)).toBe(false);
+    expect(signatureVerifies(tampered, webhook.signingSecret)).toBe(false);
     expect(bodyOf(request)).toEqual({
       trigger: "message:appUser",
       messages: [message],
@@ -196,7 +199,7 @@ describe("webhooks through smooch-core 1.5.0 and wrangler dev", () => {
       for (const attempt of attempts) {
         expect(attempt.headers["x-parley-delivery"]).toBe(deliveryId);
         expect(attempt.raw.equals(attempts[0].raw)).toBe(true);
-        expect(signatureVerifies(attempt, webhook.secret)).toBe(true);
+        expect(signatureVerifies(attempt, webhook.signingSecret)).toBe(true);
       }
       expect(bodyOf(attempts[0]).messages).toEqual([message]);
 

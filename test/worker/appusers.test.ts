@@ -410,10 +410,11 @@ describe("who may call the app user endpoints", () => {
     expectError(await call(method, path(owner._id), await account(), { body }), 403);
   });
 
-  it.each(endpoints)("%s: 404 for another app's credentials", async (_, method, path, body) => {
-    for (const auth of [other.token, other.server, await other.user("owner@example.com")]) {
+  it.each(endpoints)("%s: 404 for another app's credentials (403 for its appUser JWTs, as for any other user)", async (_, method, path, body) => {
+    for (const auth of [other.token, other.server]) {
       expectError(await call(method, path(owner._id), auth, { body }), 404);
     }
+    expectError(await call(method, path(owner._id), await other.user("owner@example.com"), { body }), 403);
     expectError(await call(method, underApp(other.appId, path(owner._id)), await account(), { body }), 404);
   });
 

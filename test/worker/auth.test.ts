@@ -186,7 +186,6 @@ describe("a key never reaches another app's data", () => {
     ["A's app token reading B's user by _id", "GET", () => `/v1/appusers/${carolB._id}`, async () => a.token],
     ["A's app JWT reading B's user by _id", "GET", () => `/v1/appusers/${carolB._id}`, async () => a.server],
     ["A's app JWT posting to B's user", "POST", () => `/v1/appusers/${carolB._id}/messages`, async () => a.server, { text: "hi", role: "appMaker" }],
-    ["A's appUser JWT reading B's user by _id", "GET", () => `/v1/appusers/${carolB._id}`, () => a.user("carol")],
     ["A's app JWT under /v1/apps/{B}/appusers", "GET", () => `/v1/apps/${b.appId}/appusers/${carolB._id}`, async () => a.server],
     ["A's app JWT under /v1/apps/{B}/whispers", "GET", () => `/v1/apps/${b.appId}/whispers`, async () => a.server],
     ["A's app token under /v1/apps/{B}/init", "POST", () => `/v1/apps/${b.appId}/init`, async () => a.token, { device: device("d-b") }],
@@ -196,6 +195,10 @@ describe("a key never reaches another app's data", () => {
     const response = await call(method, path(), await credential(), body === undefined ? {} : { body });
     expectError(response, 404);
     expect(response.json.error.code).toBe("not_found");
+  });
+
+  it("A's appUser JWT reading B's user by _id is the 403 of any other user (no enumeration)", async () => {
+    expectError(await call("GET", `/v1/appusers/${carolB._id}`, await a.user("carol")), 403);
   });
 
   it("resolves a userId within the caller's own app only", async () => {

@@ -8,7 +8,7 @@ describe("config", () => {
   it("reads every variable once, with wrangler.toml's values", () => {
     expect(config(env)).toEqual({
       account: { keyId: env.ACCOUNT_KEY_ID, secret: env.ACCOUNT_SECRET },
-      authCacheSeconds: 30,
+      authCacheSeconds: 5,
       mediaMaxBytes: 10485760,
       publicUrl: null,
       webhookRetryBaseSeconds: 10,
@@ -20,7 +20,7 @@ describe("config", () => {
 
   it("falls back to the documented defaults for empty variables", () => {
     const parsed = config(withVars({ AUTH_CACHE_SECONDS: "", MEDIA_MAX_BYTES: "", WEBHOOK_RETRY_BASE_SECONDS: "", WEBHOOK_ALLOW_PRIVATE_TARGETS: "" }));
-    expect(parsed).toMatchObject({ authCacheSeconds: 30, mediaMaxBytes: 10485760, webhookRetryBaseSeconds: 10, webhookAllowPrivateTargets: false });
+    expect(parsed).toMatchObject({ authCacheSeconds: 5, mediaMaxBytes: 10485760, webhookRetryBaseSeconds: 10, webhookAllowPrivateTargets: false });
   });
 
   it("normalises PUBLIC_URL and treats a missing account key as no account API", () => {
@@ -34,6 +34,8 @@ describe("config", () => {
   it.each([
     ["AUTH_CACHE_SECONDS", "thirty"],
     ["AUTH_CACHE_SECONDS", "-1"],
+    ["AUTH_CACHE_SECONDS", "6"],
+    ["AUTH_CACHE_SECONDS", "30"],
     ["MEDIA_MAX_BYTES", "0"],
     ["MEDIA_MAX_BYTES", "1.5"],
     ["WEBHOOK_RETRY_BASE_SECONDS", "ten"],

@@ -34,6 +34,11 @@ import { account, ACCOUNT, BASE, call, conversationOf, createApp, workerSend, ty
  *   must be refused and change nothing in D1;
  * - methods: the endpoints' paths with methods they do not define.
  *
+ * Then two of issue 11's: an app token's init on a protected user's device, with arbitrary device
+ * and profile fields, never changes that device or user; and a webhook target's IPv4 address is
+ * judged the same in every spelling (numbers, hex, octal, short forms, IPv6 that embeds it,
+ * wildcard DNS names).
+ *
  * Whatever the input: never a 5xx, every non-2xx has the JSON error shape {error:{code,description}}
  * with the code that matches its status, and no response to an attacker carries the victim's
  * secrets. The victim app's data (users, devices, conversations, whispers, webhooks, keys, media)
@@ -163,7 +168,7 @@ async function setUpWorld() {
     call("POST", "/v1/webhooks", V.server, { body: { target: `https://victim.invalid/${MARK}`, triggers: ["message:appMaker"] } }),
   );
   vWebhook = webhook.webhook._id;
-  leakMarkers = [MARK, V.secret, V.appToken, webhook.webhook.secret];
+  leakMarkers = [MARK, V.secret, V.appToken, webhook.webhook.secret, webhook.webhook.signingSecret];
 
   // Attackers inside the victim app: appUser JWTs of V, several so that no single user budget runs out.
   malloryHeaders = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => V.user(`mallory-${i}`)));
@@ -351,6 +356,7 @@ const CODE_STATUS: Record<string, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
@@ -700,3 +706,83 @@ it("paths answer methods they do not define with the error shape", async () => {
     { numRuns: RUNS * 4 },
   );
 }, TEST_TIMEOUT);
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: device takeover and webhook target spellings
+
+it("an app token's init on a protected user's device, whatever it sends, leaves that device and user as they were", async () => {
+  const protectedState = async () =>
+    JSON.stringify(
+      await env.DB.batch([
+        // Everything but the anonymous slot, which the fresh anonymous user of that device takes.
+        env.DB.prepare(
+          "SELECT platform, app_version, push_notification_token, info, active_app_user_id, protected_at, updated_at FROM devices WHERE app_id = ? AND id = ?",
+        ).bind(V.appId, carol.deviceId),
+        env.DB.prepare("SELECT * FROM device_users WHERE app_id = ? AND device_id = ? ORDER BY app_user_id").bind(V.appId, carol.deviceId),
+        env.DB.prepare("SELECT * FROM app_users WHERE id = ? OR merged_into = ?").bind(carol._id, carol._id),
+      ]).then((results) => results.map((r) => r.results)),
+    );
+  const before = await protectedState();
+  const text = fc.string({ maxLength: 12 });
+  const arbitrary = fc.record({
+    platform: fc.constantFrom("ios", "android", "web", "other"),
+    pushNotificationToken: fc.option(text, { nil: undefined }),
+    appVersion: fc.option(text, { nil: undefined }),
+    info: fc.option(fc.dictionary(text, text, { maxKeys: 3 }), { nil: undefined }),
+    userId: fc.option(fc.constantFrom("", `takeover-${MARK}`, "mallory-0"), { nil: undefined }),
+    givenName: fc.option(text, { nil: undefined }),
+    properties: fc.option(fc.dictionary(text, text, { maxKeys: 2 }), { nil: undefined }),
+  });
+  await fc.assert(
+    fc.asyncProperty(arbitrary, async ({ platform, pushNotificationToken, appVersion, info, ...profile }) => {
+      const body = { device: { id: carol.deviceId, platform, pushNotificationToken, appVersion, info }, ...profile };
+      const response = await call("POST", "/v1/init", { ...V.token, "cf-connecting-ip": clientAddress() }, { body });
+      expect(response.status).toBeLessThan(500);
+      if (response.status === 200) expect(response.json.appUser._id).not.toBe(carol._id);
+      expect(await protectedState()).toBe(before);
+    }),
+    { numRuns: RUNS },
+  );
+}, TEST_TIMEOUT);
+
+it("a webhook target's address is judged the same in every spelling the URL parser accepts", async () => {
+  const { isPrivateHost } = await import("../../src/webhooks/targets");
+  const spellings = (n: number) => {
+    const [a, b, c, d] = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+    const hex = (x: number) => `0x${x.toString(16)}`;
+    const octal = (x: number) => `0${x.toString(8)}`;
+    return [
+      `${a}.${b}.${c}.${d}`,
+      String(n),
+      hex(n),
+      octal(n),
+      `${hex(a)}.${octal(b)}.${c}.${hex(d)}`,
+      `${a}.${b}.${(c << 8) | d}`,
+      `${a}.${(b << 16) | (c << 8) | d}`,
+      `[::ffff:${a}.${b}.${c}.${d}]`,
+      `[::ffff:${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}]`,
+      `[64:ff9b::${a}.${b}.${c}.${d}]`,
+      `[2002:${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}::1]`,
+      `${a}-${b}-${c}-${d}.sslip.io`,
+      `${a}.${b}.${c}.${d}.nip.io`,
+    ];
+  };
+  // Biased towards the blocks that are not public, so that both answers come up often.
+  const address = fc.oneof(
+    fc.nat({ max: 0xffffffff }),
+    fc.constantFrom(0x00000000, 0x0a000000, 0x64400000, 0x7f000000, 0xa9fe0000, 0xac100000, 0xc0000000, 0xc0a80000, 0xc6120000, 0xe0000000, 0xf0000000).chain((base) =>
+      fc.nat({ max: 0xffff }).map((low) => (base + low) >>> 0),
+    ),
+  );
+  fc.assert(
+    fc.property(address, (n) => {
+      const [dotted, ...others] = spellings(n);
+      const expected = isPrivateHost(dotted);
+      for (const spelling of others) {
+        expect(isPrivateHost(spelling), spelling).toBe(expected);
+        if (!spelling.includes("[") && !spelling.includes("io")) expect(isPrivateHost(new URL(`http://${spelling}/`).hostname), spelling).toBe(expected);
+      }
+    }),
+    { numRuns: 2_000 },
+  );
+});

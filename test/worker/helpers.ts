@@ -193,7 +193,7 @@ export async function freshUser(owner: TestApp, profile: Record<string, unknown>
 /** A new app with one webhook per entry, listening to those triggers, at `${target}/${i}`. */
 export async function appWithWebhooks(name: string, triggersPerWebhook: string[][], target: string) {
   const owner = await createApp(name);
-  const hooks: Array<{ _id: string; target: string; secret: string }> = [];
+  const hooks: Array<{ _id: string; target: string; secret: string; signingSecret: string }> = [];
   for (const [i, triggers] of triggersPerWebhook.entries()) {
     const created = await call("POST", "/v1/webhooks", owner.server, { body: { target: `${target}/${i}`, triggers } });
     expect(created.status, JSON.stringify(created.json)).toBe(201);

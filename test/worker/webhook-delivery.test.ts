@@ -20,7 +20,7 @@ const TARGET = "https://hooks.example.com/parley";
 const BASE_SECONDS = 10;
 
 let app: TestApp;
-let webhook: { _id: string; secret: string };
+let webhook: { _id: string; secret: string; signingSecret: string };
 
 beforeAll(async () => {
   app = await createApp("deliveries");
@@ -33,7 +33,7 @@ afterEach(() => {
 
 const encoder = new TextEncoder();
 
-/** Checks X-Parley-Signature as the README tells receivers to: HMAC-SHA256 of `${t}.${body}` with the secret. */
+/** Checks X-Parley-Signature as the README tells receivers to: HMAC-SHA256 of `${t}.${body}` with the signing secret. */
 async function verifySignature(header: string | null, body: string, secret: string) {
   const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? "");
   expect(match, `signature header ${header}`).not.toBeNull();
@@ -79,7 +79,7 @@ describe("the queue consumer", () => {
     expect(request.headers.get("x-api-key")).toBe(webhook.secret);
     expect(request.headers.get("x-parley-delivery")).toBe(delivery.deliveryId);
     expect(request.body).toBe(delivery.body);
-    await verifySignature(request.headers.get("x-parley-signature"), request.body, webhook.secret);
+    await verifySignature(request.headers.get("x-parley-signature"), request.body, webhook.signingSecret);
     // The 20 s timeout travels with the request.
     expect(request.signal).toBeInstanceOf(AbortSignal);
 
@@ -125,7 +125,7 @@ describe("the queue consumer", () => {
     expect(result.explicitAcks).toEqual(ids);
     expect(sent.map((r) => r.headers.get("x-parley-delivery"))).toEqual([delivery.deliveryId, delivery.deliveryId]);
     expect(sent.map((r) => r.body)).toEqual([delivery.body, delivery.body]);
-    for (const request of sent) await verifySignature(request.headers.get("x-parley-signature"), request.body, webhook.secret);
+    for (const request of sent) await verifySignature(request.headers.get("x-parley-signature"), request.body, webhook.signingSecret);
     expect(await deliveryRecord(webhook._id, delivery.deliveryId)).toMatchObject({ attempts: 2, lastStatus: 200, outcome: "delivered" });
   });
 
@@ -203,7 +203,7 @@ describe("what a posted message puts in the outbox", () => {
     for (const [i, triggers] of triggersPerWebhook.entries()) {
       const created = await call("POST", "/v1/webhooks", owner.server, { body: { target: `${TARGET}/${i}`, triggers } });
       expect(created.status, JSON.stringify(created.json)).toBe(201);
-      hooks.push(created.json.webhook as { _id: string; secret: string; target: string });
+      hooks.push(created.json.webhook as { _id: string; secret: string; signingSecret: string; target: string });
     }
     const profile = {
       userId: `steve${serial}@example.com`,
@@ -256,7 +256,7 @@ describe("what a posted message puts in the outbox", () => {
     expect(sent[0].body).toBe(queued.body);
     expect(sent[0].headers.get("x-parley-delivery")).toBe(queued.deliveryId);
     expect(sent[0].headers.get("x-api-key")).toBe(hooks[0].secret);
-    await verifySignature(sent[0].headers.get("x-parley-signature"), sent[0].body, hooks[0].secret);
+    await verifySignature(sent[0].headers.get("x-parley-signature"), sent[0].body, hooks[0].signingSecret);
   });
 
   it("carries the message's type, source and actions, with their ids, as the response shows them", async () => {

@@ -30,10 +30,13 @@ afterEach(async () => {
 
 const create = (body: unknown, auth: Record<string, string> = app.server) => call("POST", "/v1/webhooks", auth, { body });
 
+/** A new webhook as later reads show it: without the signing secret, which only creation returns. */
 async function created(body: Record<string, unknown> = { target: TARGET }, owner: TestApp = app) {
   const response = await create(body, owner.server);
   expect(response.status, JSON.stringify(response.json)).toBe(201);
-  return response.json.webhook;
+  const { signingSecret, ...webhook } = response.json.webhook;
+  expect(signingSecret).toMatch(/^[0-9a-f]{64}$/);
+  return webhook;
 }
 
 describe("webhook CRUD with an app JWT", () => {
@@ -118,7 +121,8 @@ describe("webhook CRUD with an app JWT", () => {
     const response = await call("POST", `/v1/apps/${app.appId}/webhooks`, acct, { body: { target: TARGET } });
     expect(response.status, JSON.stringify(response.json)).toBe(201);
     const list = await call("GET", `/v1/apps/${app.appId}/webhooks`, acct);
-    expect(list.json.webhooks).toContainEqual(response.json.webhook);
+    const { signingSecret: _, ...webhook } = response.json.webhook;
+    expect(list.json.webhooks).toContainEqual(webhook);
   });
 });
 

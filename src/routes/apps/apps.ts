@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { changeApp, createApp, getApp, pageOfApps, removeApp } from "../../apps/apps";
+import { changeApp, createApp, getApp, pageOfApps, removeApp, rotateAppToken } from "../../apps/apps";
 import { accountAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
@@ -54,6 +54,19 @@ appsRoutes.put(
   ...accountAccess,
   jsonBody(updateAppBody),
   async (c) => c.json({ app: presentApp(await changeApp(c.env, c.req.param("appId"), c.req.valid("json"))) }),
+);
+
+appsRoutes.post(
+  "/apps/:appId/apptoken",
+  describe({
+    summary: "Rotate an app's token",
+    description:
+      "A new `appToken`; the old one stops working within `AUTH_CACHE_SECONDS` (at most 5 s). Devices need the new one.",
+    tags,
+    responses: { 200: { description: "The app with its new token.", schema: oneApp } },
+  }),
+  ...accountAccess,
+  async (c) => c.json({ app: presentApp(await rotateAppToken(c.env, c.req.param("appId"))) }),
 );
 
 appsRoutes.delete(

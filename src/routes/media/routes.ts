@@ -14,9 +14,12 @@ mediaRoutes.get(
   "/media/:key",
   describe({
     summary: "Get an uploaded image",
-    description: "Public, like Smooch's media URLs: the random key is the secret. Supports Range and If-None-Match.",
+    description:
+      "Public, like Smooch's media URLs: the random key is the secret. Follows HTTP: If-Match (412), If-None-Match " +
+      "(304), one byte range (206; 416 when it selects no byte; a malformed one is ignored). Served with the sniffed " +
+      "type, `nosniff` and a sandboxing Content-Security-Policy.",
     tags: ["Media"],
-    errors: [416],
+    errors: [412, 416],
     responses: {
       200: { description: "The image.", contentType: "image/*", schema: image },
       206: { description: "The requested range of the image.", contentType: "image/*", schema: image },

@@ -4,13 +4,21 @@ import { serverAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";
-import { deliverySchema, presentDelivery, presentWebhook, webhookSchema } from "../../presenters/webhook";
+import {
+  deliverySchema,
+  presentDelivery,
+  presentWebhook,
+  presentWebhookWithSigningSecret,
+  webhookSchema,
+  webhookWithSigningSecretSchema,
+} from "../../presenters/webhook";
 import {
   appWebhookList,
   changeWebhook,
   createWebhook,
   getWebhook,
   removeWebhook,
+  rotateSigningSecret,
   webhookDeliveries,
 } from "../../webhooks/registry";
 import { createWebhookBody, deliveriesQuery, updateWebhookBody } from "./schemas";
@@ -19,6 +27,7 @@ export const webhooksRoutes = new Hono<AppEnv>();
 
 const tags = ["Webhooks"];
 const oneWebhook = z.object({ webhook: webhookSchema });
+const withSigningSecret = z.object({ webhook: webhookWithSigningSecretSchema });
 
 webhooksRoutes.post(
   "/webhooks",
@@ -26,13 +35,15 @@ webhooksRoutes.post(
     summary: "Create a webhook",
     description:
       "`triggers` defaults to `[\"message\"]` (every message); `postback` and `conversation:read` are heard only when " +
-      "named. `events` is the earlier revision's name for `triggers`. At most 10 per app.",
+      "named. `events` is the earlier revision's name for `triggers`. At most 10 per app. The response carries " +
+      "`signingSecret`, the key of `X-Parley-Signature`, this once.",
     tags,
-    responses: { 201: { description: "The new webhook, with its secret.", schema: oneWebhook } },
+    responses: { 201: { description: "The new webhook, with its secret and signing secret.", schema: withSigningSecret } },
   }),
   ...serverAccess,
   jsonBody(createWebhookBody),
-  async (c) => c.json({ webhook: presentWebhook(await createWebhook(c.env, c.get("appId"), c.req.valid("json"))) }, 201),
+  async (c) =>
+    c.json({ webhook: presentWebhookWithSigningSecret(await createWebhook(c.env, c.get("appId"), c.req.valid("json"))) }, 201),
 );
 
 webhooksRoutes.get(
@@ -56,6 +67,19 @@ webhooksRoutes.put(
   jsonBody(updateWebhookBody),
   async (c) =>
     c.json({ webhook: presentWebhook(await changeWebhook(c.env, c.get("appId"), c.req.param("webhookId"), c.req.valid("json"))) }),
+);
+
+webhooksRoutes.post(
+  "/webhooks/:webhookId/signingsecret",
+  describe({
+    summary: "Rotate a webhook's signing secret",
+    description: "A new key for `X-Parley-Signature`, returned this once; the old one stops signing within the cache period.",
+    tags,
+    responses: { 200: { description: "The webhook with its new signing secret.", schema: withSigningSecret } },
+  }),
+  ...serverAccess,
+  async (c) =>
+    c.json({ webhook: presentWebhookWithSigningSecret(await rotateSigningSecret(c.env, c.get("appId"), c.req.param("webhookId"))) }),
 );
 
 webhooksRoutes.delete(
