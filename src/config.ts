@@ -18,6 +18,10 @@ export interface Config {
   webhookRetryBaseSeconds: number;
   /** Whether webhook targets may be on this machine or a private network (local development). */
   webhookAllowPrivateTargets: boolean;
+  /** The delivery log keeps at most this many records per webhook, the newest. */
+  deliveryLogKeep: number;
+  /** ... and none older than this many days. */
+  deliveryLogDays: number;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +57,8 @@ const variables = z.object({
   PUBLIC_URL: origin,
   WEBHOOK_RETRY_BASE_SECONDS: integer(10, 1),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: flag,
+  DELIVERY_LOG_KEEP: integer(1000, 1),
+  DELIVERY_LOG_DAYS: integer(30, 1),
 });
 
 function parse(env: Env): Config {
@@ -70,6 +76,8 @@ function parse(env: Env): Config {
     publicUrl: vars.PUBLIC_URL,
     webhookRetryBaseSeconds: vars.WEBHOOK_RETRY_BASE_SECONDS,
     webhookAllowPrivateTargets: vars.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    deliveryLogKeep: vars.DELIVERY_LOG_KEEP,
+    deliveryLogDays: vars.DELIVERY_LOG_DAYS,
   };
 }
 

@@ -1,14 +1,18 @@
 import { SignJWT } from "jose";
 import { forgetKey } from "../auth/lookup";
 import { deleteAppKey, findAppKey, insertAppKey, listAppKeys, type AppKey } from "../db/app-keys";
-import { notFound } from "../errors";
+import { badRequest, notFound } from "../errors";
 import { newId, newKeySecret } from "../lib/ids";
 import { requireApp } from "./apps";
+
+export const MAX_KEYS_PER_APP = 20;
 
 export async function createKey(env: Env, appId: string, name: string): Promise<AppKey> {
   await requireApp(env, appId);
   const key = { id: newId(), appId, name, secret: newKeySecret(), createdAt: Date.now() };
-  await insertAppKey(env.DB, key);
+  if (!(await insertAppKey(env.DB, key, MAX_KEYS_PER_APP))) {
+    throw badRequest(`keys: an app has at most ${MAX_KEYS_PER_APP} keys`);
+  }
   return key;
 }
 

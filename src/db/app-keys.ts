@@ -26,13 +26,18 @@ const toAppKey = (row: AppKeyRow): AppKey => ({
 
 const COLUMNS = "id, app_id, name, secret, created_at";
 
-export async function insertAppKey(db: D1Database, key: AppKey): Promise<void> {
-  await whileAppExists(
+/** Inserts the key unless the app already has `max`; false when it has. One statement, so no race. */
+export async function insertAppKey(db: D1Database, key: AppKey, max: number): Promise<boolean> {
+  const result = await whileAppExists(
     db
-      .prepare("INSERT INTO app_keys (id, app_id, name, secret, created_at) VALUES (?, ?, ?, ?, ?)")
-      .bind(key.id, key.appId, key.name, key.secret, key.createdAt)
+      .prepare(
+        `INSERT INTO app_keys (id, app_id, name, secret, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT COUNT(*) FROM app_keys WHERE app_id = ?2) < ?6`,
+      )
+      .bind(key.id, key.appId, key.name, key.secret, key.createdAt, max)
       .run(),
   );
+  return result.meta.changes > 0;
 }
 
 export async function findAppKey(db: D1Database, id: string): Promise<AppKey | null> {

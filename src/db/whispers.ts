@@ -32,13 +32,18 @@ const toWhisper = (row: WhisperRow): Whisper => ({
 
 const COLUMNS = "id, app_id, event, text, name, avatar_url, created_at";
 
-export async function insertWhisper(db: D1Database, whisper: Whisper): Promise<void> {
-  await whileAppExists(
+/** Inserts the whisper unless the app already has `max`; false when it has. One statement, so no race. */
+export async function insertWhisper(db: D1Database, whisper: Whisper, max: number): Promise<boolean> {
+  const result = await whileAppExists(
     db
-      .prepare(`INSERT INTO whispers (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .bind(whisper.id, whisper.appId, whisper.event, whisper.text, whisper.name, whisper.avatarUrl, whisper.createdAt)
+      .prepare(
+        `INSERT INTO whispers (${COLUMNS})
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE (SELECT COUNT(*) FROM whispers WHERE app_id = ?2) < ?8`,
+      )
+      .bind(whisper.id, whisper.appId, whisper.event, whisper.text, whisper.name, whisper.avatarUrl, whisper.createdAt, max)
       .run(),
   );
+  return result.meta.changes > 0;
 }
 
 export async function listWhispers(db: D1Database, appId: string): Promise<Whisper[]> {

@@ -1,6 +1,17 @@
+import { isLiveUser } from "../db/app-users";
 import { ApiError, ErrorCode, notFound } from "../errors";
 
-const IMMUTABLE = "public, max-age=31536000, immutable";
+/**
+ * Caches may keep a copy but must ask again before each use (a 304 when it is current): an
+ * erased image answers 404 at once, never after a cache lifetime.
+ */
+const REVALIDATE = "public, no-cache";
+
+/** An image is served only while the user who uploaded it, and their app, exist. */
+async function ownerExists(env: Env, object: R2Object): Promise<boolean> {
+  const { appId, appUserId } = object.customMetadata ?? {};
+  return !appId || !appUserId || isLiveUser(env.DB, appId, appUserId);
+}
 
 function byteRange(range: R2Range, size: number): { offset: number; length: number } {
   // The runtime's R2Range carries all three keys, unset ones as undefined.
@@ -13,8 +24,9 @@ function byteRange(range: R2Range, size: number): { offset: number; length: numb
 }
 
 /**
- * Answers a request for an uploaded image from R2: ETag and immutable caching, If-None-Match
- * (304) and single byte ranges (206, or 416 past the end).
+ * Answers a request for an uploaded image from R2: ETag and revalidated caching, If-None-Match
+ * (304) and single byte ranges (206, or 416 past the end). 404 once the image, its uploader or
+ * its app is deleted.
  */
 export async function serveMedia(env: Env, key: string, headers: Headers): Promise<Response> {
   let object: R2Object | R2ObjectBody | null;
@@ -26,11 +38,14 @@ export async function serveMedia(env: Env, key: string, headers: Headers): Promi
     if (!head) throw notFound(`media: no object '${key}'`);
     throw new ApiError(ErrorCode.RangeNotSatisfiable, "range: not satisfiable", { "content-range": `bytes */${head.size}` });
   }
-  if (!object) throw notFound(`media: no object '${key}'`);
+  if (!object || !(await ownerExists(env, object))) {
+    if (object && "body" in object) await object.body.cancel();
+    throw notFound(`media: no object '${key}'`);
+  }
 
   const response = new Headers({
     etag: object.httpEtag,
-    "cache-control": IMMUTABLE,
+    "cache-control": REVALIDATE,
     "x-content-type-options": "nosniff",
     "accept-ranges": "bytes",
   });

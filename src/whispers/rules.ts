@@ -1,6 +1,8 @@
 import { deleteWhisper, findWhisper, insertWhisper, listWhispers, type Whisper } from "../db/whispers";
-import { notFound } from "../errors";
+import { badRequest, notFound } from "../errors";
 import { newId } from "../lib/ids";
+
+export const MAX_WHISPERS_PER_APP = 100;
 
 export interface WhisperInput {
   event: string;
@@ -19,7 +21,9 @@ export async function createWhisper(env: Env, appId: string, input: WhisperInput
     avatarUrl: input.avatarUrl ?? null,
     createdAt: Date.now(),
   };
-  await insertWhisper(env.DB, whisper);
+  if (!(await insertWhisper(env.DB, whisper, MAX_WHISPERS_PER_APP))) {
+    throw badRequest(`whispers: an app has at most ${MAX_WHISPERS_PER_APP} whispers`);
+  }
   return whisper;
 }
 
