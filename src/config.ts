@@ -20,6 +20,10 @@ export interface Config {
   webhookAllowPrivateTargets: boolean;
   /** Whether /demo answers on any host, not only on loopback ones (local development). */
   demoEnabled: boolean;
+  /** The delivery log keeps at most this many records per webhook, the newest. */
+  deliveryLogKeep: number;
+  /** ... and none older than this many days. */
+  deliveryLogDays: number;
 }
 
 export class ConfigError extends Error {
@@ -57,6 +61,8 @@ const variables = z.object({
   WEBHOOK_RETRY_BASE_SECONDS: integer(10, 1),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: flag,
   DEMO_ENABLED: flag,
+  DELIVERY_LOG_KEEP: integer(1000, 1),
+  DELIVERY_LOG_DAYS: integer(30, 1),
 });
 
 function parse(env: Env): Config {
@@ -75,6 +81,8 @@ function parse(env: Env): Config {
     webhookRetryBaseSeconds: vars.WEBHOOK_RETRY_BASE_SECONDS,
     webhookAllowPrivateTargets: vars.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     demoEnabled: vars.DEMO_ENABLED,
+    deliveryLogKeep: vars.DELIVERY_LOG_KEEP,
+    deliveryLogDays: vars.DELIVERY_LOG_DAYS,
   };
 }
 

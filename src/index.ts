@@ -4,6 +4,7 @@ import { handleWebhookBatch } from "./webhooks/consumer";
 
 export { Conversation } from "./conversation/conversation";
 export { RealtimeClient } from "./realtime/client";
+export { AppEraser } from "./lifecycle/app-eraser";
 
 export default {
   fetch: app.fetch,

@@ -1,6 +1,5 @@
-import { cachedApp, forgetApp, forgetKey } from "../auth/lookup";
-import { listAppKeys } from "../db/app-keys";
-import { deleteApp, findApp, insertApp, listApps, setAppToken, updateApp, type App } from "../db/apps";
+import { forgetApp } from "../auth/lookup";
+import { findApp, insertApp, listApps, setAppToken, updateApp, type App } from "../db/apps";
 import { notFound } from "../errors";
 import { newId, newToken } from "../lib/ids";
 import type { FlatObject } from "../lib/schemas";
@@ -22,9 +21,9 @@ export async function getApp(env: Env, appId: string): Promise<App> {
   return app;
 }
 
-/** That the app exists, from the isolate cache: enough to act on its keys. */
+/** That the app exists, read from D1: a deleted app's keys are out of reach in every isolate at once. */
 export async function requireApp(env: Env, appId: string): Promise<void> {
-  if (!(await cachedApp(env, appId))) throw notFound(`appId: no app '${appId}'`);
+  await getApp(env, appId);
 }
 
 /** Renames the app and merges its settings (additively, like profile properties). */
@@ -43,13 +42,4 @@ export async function rotateAppToken(env: Env, appId: string): Promise<App> {
   await setAppToken(env.DB, app.id, rotated.appToken);
   forgetApp(app.id, app.appToken);
   return rotated;
-}
-
-export async function removeApp(env: Env, appId: string): Promise<void> {
-  const app = await getApp(env, appId);
-  // The keys go with the app (ON DELETE CASCADE); this isolate must stop trusting them at once too.
-  const keys = await listAppKeys(env.DB, app.id);
-  await deleteApp(env.DB, app.id);
-  forgetApp(app.id, app.appToken);
-  for (const key of keys) forgetKey(key.id);
 }

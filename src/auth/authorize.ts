@@ -1,4 +1,5 @@
 import { resolveAppUser, type AppUser } from "../db/app-users";
+import { findApp } from "../db/apps";
 import { forbidden, notFound, unauthorized } from "../errors";
 import { isServerCredential, type Credential } from "./credential";
 import { cachedApp } from "./lookup";
@@ -45,4 +46,13 @@ export async function appUserInScope(env: Env, appId: string, credential: Creden
     throw unauthorized("credentials: this app user requires a JWT credential");
   }
   return appUser;
+}
+
+/**
+ * For routes that reach the app without naming one of its users (whose lookup checks the same):
+ * the app still exists and is not being deleted, read from D1 rather than the isolate cache, so
+ * that a deleted app's credentials stop working in every isolate at once.
+ */
+export async function requireLiveApp(env: Env, appId: string): Promise<void> {
+  if (!(await findApp(env.DB, appId))) throw notFound(`appId: no app '${appId}'`);
 }

@@ -1,8 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import { TOMBSTONE_MS } from "../db/erased-messages";
 import { messageTrigger, type Role } from "../enums";
 import type { ConversationActivity } from "../presenters/activity";
 import { withMessageDefaults, type ConversationMessage, type MessageAction, type NewMessage } from "../presenters/message";
 import type { Fanout } from "../webhooks/delivery";
+import { MediaTrash } from "./media-trash";
 import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
 import { ReadMarkers } from "./read-markers";
@@ -20,6 +22,12 @@ export interface HandOver {
   fromAuthorId: string;
   toAuthorId: string;
 }
+
+/** What an erased conversation answers an append with (its user was deleted meanwhile). */
+export const ERASED = "conversation: erased";
+
+/** What erasing a message needs of it. */
+const ERASABLE = "SELECT id, received_ms, json_extract(body, '$.mediaUrl') AS media_url FROM messages";
 
 interface MessageRow extends Record<string, SqlStorageValue> {
   received_ms: number;
@@ -68,36 +76,48 @@ function postbackEvent(message: ConversationMessage, action: MessageAction): Web
  */
 export class Conversation extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly outbox: Outbox;
-  private readonly reads: ReadMarkers;
+  private outbox!: Outbox;
+  private reads!: ReadMarkers;
+  private trash!: MediaTrash;
+  private subscribers!: Subscribers;
   private lastReceivedMs = 0;
   private handedOver: HandOver | null = null;
-  private subscribers!: Subscribers;
+  /** Set once `erase` has run: the user is gone, and nothing is stored here again. */
+  private erased = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.outbox = new Outbox(ctx, env.WEBHOOKS);
-    this.reads = new ReadMarkers(this.sql);
     ctx.blockConcurrencyWhile(async () => {
-      // received_ms is the rowid: ordered, unique, and an index for paging at no extra cost.
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS messages (
-        received_ms INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        body TEXT NOT NULL
-      )`);
-      this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-      // The postback buttons of appMaker messages, by their _id, for POST .../conversation/postback.
-      this.sql.exec("CREATE TABLE IF NOT EXISTS postbacks (action_id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)");
-      this.subscribers = new Subscribers(this.sql, env);
+      this.open();
+      this.erased = (await ctx.storage.get<boolean>("erased")) ?? false;
       const last = this.sql.exec<{ last: number | null }>("SELECT MAX(received_ms) AS last FROM messages").one();
-      this.lastReceivedMs = last.last ?? 0;
+      // Erased messages leave their high-water mark: later ones still come after them.
+      const mark = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'lastReceived'").toArray();
+      this.lastReceivedMs = Math.max(last.last ?? 0, mark.length > 0 ? Number(mark[0].value) : 0);
       this.reads.init(this.lastReceivedMs > 0);
       const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
       this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
-      // An outbox whose alarm the runtime gave up on is picked up again when the object wakes.
-      if (this.outbox.pending && (await ctx.storage.getAlarm()) === null) await this.outbox.wake();
+      // An outbox (or media trash) whose alarm the runtime gave up on is picked up again when the object wakes.
+      if ((this.outbox.pending || this.trash.pending) && (await ctx.storage.getAlarm()) === null) await this.outbox.wake();
     });
+  }
+
+  /** The tables and their keepers; again after `erase` emptied the storage. */
+  private open(): void {
+    // received_ms is the rowid: ordered, unique, and an index for paging at no extra cost.
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS messages (
+      received_ms INTEGER PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
+      body TEXT NOT NULL
+    )`);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    // The postback buttons of appMaker messages, by their _id, for POST .../conversation/postback.
+    this.sql.exec("CREATE TABLE IF NOT EXISTS postbacks (action_id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)");
+    this.outbox = new Outbox(this.ctx, this.env.WEBHOOKS);
+    this.reads = new ReadMarkers(this.sql);
+    this.trash = new MediaTrash(this.sql, this.env.MEDIA);
+    this.subscribers = new Subscribers(this.sql, this.env);
   }
 
   /**
@@ -106,6 +126,7 @@ export class Conversation extends DurableObject<Env> {
    * sends them is set before the call returns: a stored message always gets its deliveries.
    */
   async append(messages: NewMessage[], fanout?: Fanout): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
+    if (this.erased) throw new Error(ERASED);
     if (this.handedOver) return this.forward(this.handedOver, messages, fanout);
     let queued = 0;
     const appended = this.ctx.storage.transactionSync(() => {
@@ -128,7 +149,7 @@ export class Conversation extends DurableObject<Env> {
 
   /** A realtime client subscribes to one of this conversation's channels (or its user's). */
   async subscribe(client: string, channel: string, kind: ChannelKind): Promise<void> {
-    this.subscribers.add(client, channel, kind);
+    if (!this.erased) this.subscribers.add(client, channel, kind);
   }
 
   /** A realtime client drops one subscription here, or all of them. */
@@ -246,8 +267,95 @@ export class Conversation extends DurableObject<Env> {
     });
   }
 
-  /** Sends the outbox to the WEBHOOKS queue in order, and keeps trying until the queue takes it. */
+  // ---- erasure (src/lifecycle/) ------------------------------------------------------------
+
+  /**
+   * Erases every message, with their postback buttons, read markers, images (of `appId` only)
+   * and the outbox jobs about them, in one transaction; `received` keeps increasing after them.
+   * Returns the ids of those recent enough to have deliveries still in the queue.
+   */
+  async eraseMessages(appId: string): Promise<string[]> {
+    const recent = this.ctx.storage.transactionSync(() => {
+      const erased = this.eraseRows(ERASABLE, appId) ?? [];
+      this.sql.exec("DELETE FROM messages");
+      this.sql.exec("DELETE FROM postbacks");
+      this.reads.clear();
+      return erased;
+    });
+    await this.purgeTrash();
+    return recent;
+  }
+
+  /** Erases one message as `eraseMessages` does; null when this conversation has no such message. */
+  async eraseMessage(appId: string, messageId: string): Promise<string[] | null> {
+    const recent = this.ctx.storage.transactionSync(() => {
+      const erased = this.eraseRows(`${ERASABLE} WHERE id = ?`, appId, messageId);
+      if (erased === null) return null;
+      this.sql.exec("DELETE FROM postbacks WHERE received_ms IN (SELECT received_ms FROM messages WHERE id = ?)", messageId);
+      this.sql.exec("DELETE FROM messages WHERE id = ?", messageId);
+      this.reads.recount();
+      return erased;
+    });
+    if (recent) await this.purgeTrash();
+    return recent;
+  }
+
+  /** A profile was erased: its messages no longer show the name and avatar they were signed with. */
+  async redactAuthors(authorIds: string[]): Promise<void> {
+    this.sql.exec(
+      `UPDATE messages SET body = json_remove(body, '$.name', '$.avatarUrl')
+       WHERE json_extract(body, '$.role') = 'appUser' AND json_extract(body, '$.authorId') IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(authorIds),
+    );
+  }
+
+  /**
+   * The user is deleted: images first (a crash before the rest leaves them to the alarm), then
+   * the whole storage, leaving only the mark that refuses any later append; the realtime clients
+   * lose their subscriptions here, and those left with none are disconnected.
+   */
+  async erase(appId: string): Promise<string[]> {
+    const recent = this.ctx.storage.transactionSync(() => this.eraseRows(ERASABLE, appId));
+    await this.purgeTrash();
+    const subscribed = this.subscribers.byClient();
+    await this.ctx.storage.deleteAll();
+    await this.ctx.storage.put("erased", true);
+    this.erased = true;
+    this.handedOver = null;
+    this.open();
+    await Promise.all([...subscribed].map(([client, channels]) => this.subscribers.revoke(client, channels)));
+    return recent ?? [];
+  }
+
+  /**
+   * Inside an erasing transaction: trashes the images of the rows the query selects, drops the
+   * outbox jobs about them and keeps `received`'s high-water mark. Null when it selects none.
+   */
+  private eraseRows(query: string, appId: string, ...bindings: SqlStorageValue[]): string[] | null {
+    const rows = this.sql
+      .exec<{ id: string; received_ms: number; media_url: string | null }>(query, ...bindings)
+      .toArray();
+    if (rows.length === 0) return null;
+    this.trash.add(appId, rows.map((row) => row.media_url ?? undefined));
+    this.outbox.dropFor(rows.map((row) => row.id));
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('lastReceived', ?)", String(this.lastReceivedMs));
+    const since = Date.now() - TOMBSTONE_MS;
+    return rows.filter((row) => row.received_ms >= since).map((row) => row.id);
+  }
+
+  /** Deletes the trashed images now; should R2 fail, the alarm keeps trying. */
+  private async purgeTrash(): Promise<void> {
+    try {
+      await this.trash.purge();
+    } catch (error) {
+      await this.outbox.wake();
+      throw error;
+    }
+  }
+
+  /** Sends the outbox to the WEBHOOKS queue in order, and deletes trashed images, until both are done. */
   async alarm(): Promise<void> {
+    await this.trash.purge();
     await this.outbox.drain();
   }
 

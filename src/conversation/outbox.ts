@@ -1,6 +1,6 @@
 import type { EventTrigger } from "../enums";
 import { newId } from "../lib/ids";
-import { matches, type DeliveryJob, type Fanout } from "../webhooks/delivery";
+import { matches, MAX_JOBS_PER_EVENT, type DeliveryJob, type Fanout } from "../webhooks/delivery";
 
 /** A queue batch holds at most 100 messages and 256 KB; stay below both. */
 const MAX_BATCH_MESSAGES = 100;
@@ -42,7 +42,8 @@ export class Outbox {
    * alarm (`wake`) once that transaction has committed.
    */
   add(event: WebhookEvent, fanout: Fanout | undefined): number {
-    const routes = fanout?.webhooks.filter((route) => matches(route, event.trigger)) ?? [];
+    // Bounded whatever the caller passes: an event never writes more than the cap.
+    const routes = (fanout?.webhooks.filter((route) => matches(route, event.trigger)) ?? []).slice(0, MAX_JOBS_PER_EVENT);
     if (!fanout || routes.length === 0) return 0;
     // Built once, so every delivery and every retry posts the same bytes.
     const body = JSON.stringify(event.payload(fanout.appUser));
@@ -58,6 +59,14 @@ export class Outbox {
       this.sql.exec("INSERT INTO outbox (job) VALUES (?)", JSON.stringify(job));
     }
     return routes.length;
+  }
+
+  /** Drops the jobs about these messages: call inside the transaction that erases them. */
+  dropFor(messageIds: string[]): void {
+    this.sql.exec(
+      "DELETE FROM outbox WHERE json_extract(job, '$.messageId') IN (SELECT value FROM json_each(?))",
+      JSON.stringify(messageIds),
+    );
   }
 
   get pending(): boolean {

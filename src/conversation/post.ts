@@ -1,9 +1,11 @@
 import type { Credential } from "../auth/credential";
 import { markConversationStarted, type AppUser } from "../db/app-users";
 import { userDevicePlatform } from "../db/devices";
+import { notFound } from "../errors";
 import { API_SOURCE, type ConversationMessage, type MessageSource, type NewMessage } from "../presenters/message";
 import { fanoutFor } from "../webhooks/fanout";
 import { composeMessage, type MessageInput } from "./compose";
+import { ERASED } from "./conversation";
 import type { MessagePage } from "./page";
 import { assertMayActAs } from "./role";
 import { conversationStub } from "./stub";
@@ -18,7 +20,14 @@ export async function postMessages(
   user: AppUser,
   messages: NewMessage[],
 ): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
-  const result = await conversationStub(env, user.conversationId).append(messages, await fanoutFor(env, user));
+  const fanout = await fanoutFor(env, user);
+  const result = await conversationStub(env, user.conversationId)
+    .append(messages, fanout)
+    .catch((error: unknown) => {
+      // The user was deleted after this request found it: nothing was stored.
+      if (error instanceof Error && error.message.includes(ERASED)) throw notFound(`appUserId: app user '${user.id}' was deleted`);
+      throw error;
+    });
   if (!user.conversationStarted) await markConversationStarted(env.DB, user.id);
   return result;
 }

@@ -47,6 +47,23 @@ export class Subscribers {
     this.rows = this.rows.filter((row) => row.client !== client || (channel !== undefined && row.channel !== channel));
   }
 
+  /** Each subscribed client's channels here. */
+  byClient(): Map<string, string[]> {
+    const clients = new Map<string, string[]>();
+    for (const row of this.rows) clients.set(row.client, [...(clients.get(row.client) ?? []), row.channel]);
+    return clients;
+  }
+
+  /** The channels' user is deleted: the client drops them (and ends if it has no others). */
+  async revoke(client: string, channels: string[]): Promise<void> {
+    try {
+      await this.env.REALTIME.get(this.env.REALTIME.idFromString(client)).revoke(channels);
+    } catch (error) {
+      // Its subscriptions are gone from here: it hears nothing more of this conversation anyway.
+      console.error(`realtime: revoking ${client} failed`, error);
+    }
+  }
+
   /**
    * Sends the payloads to every client subscribed to a channel of this kind, each client's share
    * after whatever was published to it before. Resolves once all are handed over.

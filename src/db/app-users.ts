@@ -113,12 +113,14 @@ export const readAppUser = (result: D1Result): AppUser | null => {
 
 /**
  * Finds a user by `_id` or `userId` (an `_id` match wins), following a merge to its survivor.
+ * Nobody of an app being deleted is found: every app-user route refuses at once, in every isolate.
  */
 export async function resolveAppUser(db: D1Database, appId: string, idOrUserId: string): Promise<AppUser | null> {
   const row = await db
     .prepare(
       `SELECT ${COLUMNS.replace(/(\w+)/g, "u.$1")} FROM app_users a
        JOIN app_users u ON u.id = COALESCE(a.merged_into, a.id)
+       JOIN apps ON apps.id = a.app_id AND apps.deleted_at IS NULL
        WHERE a.app_id = ?1 AND (a.id = ?2 OR a.user_id = ?2)
        ORDER BY a.id = ?2 DESC LIMIT 1`,
     )
@@ -207,4 +209,52 @@ export function mergeStatements(db: D1Database, anonymous: AppUser, survivorId: 
     db.prepare("UPDATE app_users SET merged_into = ?2 WHERE id = ?1").bind(anonymous.id, survivorId),
     db.prepare("UPDATE app_users SET merged_into = ?2 WHERE merged_into = ?1").bind(anonymous.id, survivorId),
   ];
+}
+
+/** A user's row and the rows merged into it (their `_id`s resolve to it), with their conversations. */
+export async function userAndMergedRows(db: D1Database, id: string): Promise<Array<{ id: string; conversationId: string }>> {
+  const { results } = await db
+    .prepare("SELECT id, conversation_id FROM app_users WHERE id = ?1 OR merged_into = ?1")
+    .bind(id)
+    .all<{ id: string; conversation_id: string }>();
+  return results.map((row) => ({ id: row.id, conversationId: row.conversation_id }));
+}
+
+/** Up to `limit` of an app's user rows (merged ones included), for its erasure. */
+export async function someUserRowsOfApp(db: D1Database, appId: string, limit: number) {
+  const { results } = await db
+    .prepare("SELECT id, conversation_id FROM app_users WHERE app_id = ? LIMIT ?")
+    .bind(appId, limit)
+    .all<{ id: string; conversation_id: string }>();
+  return results.map((row) => ({ id: row.id, conversationId: row.conversation_id }));
+}
+
+/** Erases the profile of these rows: names, email and every custom property; the rows stay. */
+export function eraseProfileStatement(db: D1Database, ids: string[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE app_users SET given_name = NULL, surname = NULL, email = NULL, properties = '{}'
+       WHERE id IN (SELECT value FROM json_each(?))`,
+    )
+    .bind(JSON.stringify(ids));
+}
+
+/** Deletes these rows of the app; their device links go with them (ON DELETE CASCADE). */
+export function deleteUsersStatement(db: D1Database, appId: string, ids: string[]): D1PreparedStatement {
+  return db
+    .prepare("DELETE FROM app_users WHERE app_id = ? AND id IN (SELECT value FROM json_each(?))")
+    .bind(appId, JSON.stringify(ids));
+}
+
+/** Whether the user who uploaded an image still exists, in an app that is not being deleted. */
+export async function isLiveUser(db: D1Database, appId: string, id: string): Promise<boolean> {
+  const row = await db
+    .prepare("SELECT 1 AS live FROM app_users u JOIN apps a ON a.id = u.app_id AND a.deleted_at IS NULL WHERE u.id = ? AND u.app_id = ?")
+    .bind(id, appId)
+    .first();
+  return row !== null;
+}
+
+export async function countUsersOfApp(db: D1Database, appId: string): Promise<number> {
+  return (await db.prepare("SELECT COUNT(*) AS n FROM app_users WHERE app_id = ?").bind(appId).first<{ n: number }>())?.n ?? 0;
 }

@@ -34,13 +34,23 @@ export async function insertApp(db: D1Database, app: App): Promise<void> {
     .run();
 }
 
+/** An app being deleted is gone for every caller: only its erasure still sees it (appDeletionState). */
 export async function findApp(db: D1Database, id: string): Promise<App | null> {
-  const row = await db.prepare(`SELECT ${COLUMNS} FROM apps WHERE id = ?`).bind(id).first<AppRow>();
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM apps WHERE id = ? AND deleted_at IS NULL`).bind(id).first<AppRow>();
   return row && toApp(row);
 }
 
+/** Whether the app is live, being deleted, or gone entirely: what its eraser acts on. */
+export async function appDeletionState(db: D1Database, id: string): Promise<"live" | "deleting" | "gone"> {
+  const row = await db.prepare("SELECT deleted_at FROM apps WHERE id = ?").bind(id).first<{ deleted_at: number | null }>();
+  return !row ? "gone" : row.deleted_at === null ? "live" : "deleting";
+}
+
 export async function findAppByToken(db: D1Database, token: string): Promise<App | null> {
-  const row = await db.prepare(`SELECT ${COLUMNS} FROM apps WHERE app_token = ?`).bind(token).first<AppRow>();
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM apps WHERE app_token = ? AND deleted_at IS NULL`)
+    .bind(token)
+    .first<AppRow>();
   return row && toApp(row);
 }
 
@@ -52,7 +62,7 @@ export async function findAppByName(db: D1Database, name: string): Promise<App |
 
 export async function listApps(db: D1Database, limit: number, offset: number): Promise<App[]> {
   const { results } = await db
-    .prepare(`SELECT ${COLUMNS} FROM apps ORDER BY created_at, id LIMIT ? OFFSET ?`)
+    .prepare(`SELECT ${COLUMNS} FROM apps WHERE deleted_at IS NULL ORDER BY created_at, id LIMIT ? OFFSET ?`)
     .bind(limit, offset)
     .all<AppRow>();
   return results.map(toApp);
@@ -69,7 +79,32 @@ export async function setAppToken(db: D1Database, id: string, appToken: string):
   await db.prepare("UPDATE apps SET app_token = ? WHERE id = ?").bind(appToken, id).run();
 }
 
-export async function deleteApp(db: D1Database, id: string): Promise<boolean> {
-  const result = await db.prepare("DELETE FROM apps WHERE id = ?").bind(id).run();
+/**
+ * The first, immediate step of an app's deletion, in one transaction: the app reads as gone,
+ * its keys, webhooks and whispers are deleted, and its app token can never match again.
+ */
+export function markAppDeletedStatements(db: D1Database, id: string, now: number): D1PreparedStatement[] {
+  return [
+    db
+      .prepare("UPDATE apps SET deleted_at = ?2, app_token = 'deleted:' || id WHERE id = ?1 AND deleted_at IS NULL")
+      .bind(id, now),
+    db.prepare("DELETE FROM app_keys WHERE app_id = ?").bind(id),
+    db.prepare("DELETE FROM webhooks WHERE app_id = ?").bind(id),
+    db.prepare("DELETE FROM whispers WHERE app_id = ?").bind(id),
+  ];
+}
+
+/**
+ * The last step, once its users are erased: the row and whatever still points at it (cascade).
+ * False while a user remains (one created by an isolate that still trusted a cached credential).
+ */
+export async function deleteErasedApp(db: D1Database, id: string): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `DELETE FROM apps WHERE id = ?1 AND deleted_at IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM app_users WHERE app_id = ?1)`,
+    )
+    .bind(id)
+    .run();
   return result.meta.changes > 0;
 }

@@ -189,3 +189,39 @@ export function releaseAnonymousStatement(db: D1Database, appId: string, anonymo
     )
     .bind(appId, anonymousId);
 }
+
+const inList = (param: string) => `(SELECT value FROM json_each(${param}))`;
+
+/** Clears what identifies a person on the users' devices: push tokens and reported info. */
+export function eraseDeviceDetailsStatement(db: D1Database, appId: string, appUserIds: string[]) {
+  return db
+    .prepare(
+      `UPDATE devices SET push_notification_token = NULL, info = '{}'
+       WHERE app_id = ?1 AND id IN (SELECT device_id FROM device_users WHERE app_id = ?1 AND app_user_id IN ${inList("?2")})`,
+    )
+    .bind(appId, JSON.stringify(appUserIds));
+}
+
+/**
+ * Before these users are deleted: devices only they used go, and shared devices stop naming
+ * them as their active or anonymous user (a later init there starts afresh).
+ */
+export function forgetUsersDevicesStatements(db: D1Database, appId: string, appUserIds: string[]) {
+  const ids = JSON.stringify(appUserIds);
+  return [
+    db
+      .prepare(
+        `DELETE FROM devices WHERE app_id = ?1
+           AND id IN (SELECT device_id FROM device_users WHERE app_id = ?1 AND app_user_id IN ${inList("?2")})
+           AND NOT EXISTS (SELECT 1 FROM device_users o WHERE o.app_id = ?1 AND o.device_id = devices.id
+                           AND o.app_user_id NOT IN ${inList("?2")})`,
+      )
+      .bind(appId, ids),
+    db
+      .prepare(`UPDATE devices SET active_app_user_id = NULL WHERE app_id = ?1 AND active_app_user_id IN ${inList("?2")}`)
+      .bind(appId, ids),
+    db
+      .prepare(`UPDATE devices SET anonymous_app_user_id = NULL WHERE app_id = ?1 AND anonymous_app_user_id IN ${inList("?2")}`)
+      .bind(appId, ids),
+  ];
+}

@@ -100,3 +100,16 @@ export function gaveUpStatement(db: D1Database, job: Pick<DeliveryAttempt, "id" 
     )
     .bind(job.id, job.webhookId, job.messageId, job.trigger, now);
 }
+
+/**
+ * Prunes a webhook's delivery log to its newest `keep` records, none older than `before` (ms):
+ * run after recording attempts, so the log stays bounded without a scheduled job.
+ */
+export function pruneDeliveriesStatement(db: D1Database, webhookId: string, keep: number, before: number) {
+  return db
+    .prepare(
+      `DELETE FROM webhook_deliveries WHERE webhook_id = ?1 AND (created_at < ?3 OR id IN (
+         SELECT id FROM webhook_deliveries WHERE webhook_id = ?1 ORDER BY created_at DESC, id LIMIT -1 OFFSET ?2))`,
+    )
+    .bind(webhookId, keep, before);
+}

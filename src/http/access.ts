@@ -1,4 +1,4 @@
-import { loadAppUser, authenticate, requireAccount, requireServer, scopeToApp } from "./auth";
+import { loadAppUser, authenticate, liveApp, requireAccount, requireServer, scopeToApp } from "./auth";
 import { describe } from "./openapi";
 
 /**
@@ -8,8 +8,9 @@ import { describe } from "./openapi";
  */
 export const publicAccess = describe({ access: "public" });
 export const accountAccess = [describe({ access: "account" }), authenticate, requireAccount] as const;
-export const appAccess = [describe({ access: "app" }), authenticate, scopeToApp] as const;
-export const serverAccess = [describe({ access: "server" }), authenticate, scopeToApp, requireServer] as const;
+/** The app-level chains check the app is live (D1); the app-user chains' user lookup does the same. */
+export const appAccess = [describe({ access: "app" }), authenticate, scopeToApp, liveApp] as const;
+export const serverAccess = [describe({ access: "server" }), authenticate, scopeToApp, requireServer, liveApp] as const;
 export const appUserAccess = [describe({ access: "appUser" }), authenticate, scopeToApp, loadAppUser] as const;
 /** The business's servers acting on one app user: the scope is checked before the user is looked up. */
 export const serverAppUserAccess = [describe({ access: "server" }), authenticate, scopeToApp, requireServer, loadAppUser] as const;

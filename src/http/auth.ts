@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { authenticateLimited } from "../auth/guessing";
-import { appInScope, appUserInScope, requireAccountScope, requireServerScope } from "../auth/authorize";
+import { appInScope, appUserInScope, requireAccountScope, requireLiveApp, requireServerScope } from "../auth/authorize";
 import { enforceRateLimit } from "../auth/rate-limit";
 import type { AppEnv } from "./context";
 
@@ -34,5 +34,10 @@ export const requireServer = createMiddleware<AppEnv>(async (c, next) => {
 
 export const loadAppUser = createMiddleware<AppEnv>(async (c, next) => {
   c.set("appUser", await appUserInScope(c.env, c.get("appId"), c.get("credential"), c.req.param("appUserId") ?? ""));
+  await next();
+});
+
+export const liveApp = createMiddleware<AppEnv>(async (c, next) => {
+  await requireLiveApp(c.env, c.get("appId"));
   await next();
 });

@@ -1,7 +1,18 @@
+import { isLiveUser } from "../db/app-users";
 import { ApiError, ErrorCode, notFound } from "../errors";
 import { mediaTypeOfKey } from "./sniff";
 
-const IMMUTABLE = "public, max-age=31536000, immutable";
+/**
+ * Caches may keep a copy but must ask again before each use (a 304 when it is current): an
+ * erased image answers 404 at once, never after a cache lifetime.
+ */
+const REVALIDATE = "public, no-cache";
+
+/** An image is served only while the user who uploaded it, and their app, exist. */
+async function ownerExists(env: Env, object: R2Object): Promise<boolean> {
+  const { appId, appUserId } = object.customMetadata ?? {};
+  return !appId || !appUserId || isLiveUser(env.DB, appId, appUserId);
+}
 
 /** Opened directly, an uploaded file is an inert document: no script, no plugin, no same-origin access. */
 const INERT = "default-src 'none'; sandbox";
@@ -57,17 +68,18 @@ function unchangedSince(header: string | null, head: R2Object): boolean {
  * Answers a request for an uploaded image from R2, by HTTP's rules (RFC 9110 §13.2.2): a failed
  * If-Match is 412, a matching If-None-Match 304, then a single byte range is 206, an
  * unsatisfiable one 416, and a malformed one is ignored. The type is the one sniffed at upload
- * (the key's extension), never what else the stored object says; nothing in it can run.
+ * (the key's extension), never what else the stored object says; nothing in it can run. 404
+ * once the image, its uploader or its app is deleted.
  */
 export async function serveMedia(env: Env, key: string, headers: Headers): Promise<Response> {
   // R2 refuses names it could never hold (over 1024 bytes, say): no such object.
   const head = await env.MEDIA.head(key).catch(() => null);
-  if (!head) throw notFound(`media: no object '${key}'`);
+  if (!head || !(await ownerExists(env, head))) throw notFound(`media: no object '${key}'`);
 
   const response = new Headers({
     etag: head.httpEtag,
     "last-modified": head.uploaded.toUTCString(),
-    "cache-control": IMMUTABLE,
+    "cache-control": REVALIDATE,
     "content-type": mediaTypeOfKey(key),
     "x-content-type-options": "nosniff",
     "content-security-policy": INERT,

@@ -336,6 +336,30 @@ export class RealtimeClient extends DurableObject<Env> {
 
   // ---- both roles ----------------------------------------------------------------------------
 
+  /**
+   * The user these channels belong to was deleted: the client drops them, and a client left
+   * with no subscription is ended (its socket closed, its id retired), so it must handshake
+   * again, and is refused when it subscribes to the deleted user.
+   */
+  async revoke(channels: string[]): Promise<void> {
+    const keep = (subscriptions: Record<string, string>) =>
+      Object.fromEntries(Object.entries(subscriptions).filter(([channel]) => !channels.includes(channel)));
+    for (const ws of this.ctx.getWebSockets()) {
+      const state = ws.deserializeAttachment() as SocketState | null;
+      if (!state) continue;
+      const subscriptions = keep(state.subscriptions);
+      ws.serializeAttachment({ ...state, subscriptions });
+      if (Object.keys(subscriptions).length > 0) continue;
+      if (state.clientId) await this.named(state.clientId).retire();
+      await this.closeSocket(ws, 1008, "app user deleted");
+    }
+    const session = await this.session();
+    if (!session) return;
+    const subscriptions = keep(session.subscriptions);
+    if (Object.keys(subscriptions).length > 0) await this.store({ ...session, subscriptions });
+    else await this.retire();
+  }
+
   /** A conversation's events for this client; false when it has gone (the conversation forgets it). */
   async deliver(events: RealtimeEvent[]): Promise<boolean> {
     const sockets = this.ctx.getWebSockets().filter((ws) => (ws.deserializeAttachment() as SocketState | null)?.clientId);

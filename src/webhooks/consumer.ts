@@ -1,5 +1,6 @@
 import { config } from "../config";
-import { attemptStatement, gaveUpStatement, type DeliveryAttempt } from "../db/webhook-deliveries";
+import { erasedAmong } from "../db/erased-messages";
+import { attemptStatement, gaveUpStatement, pruneDeliveriesStatement, type DeliveryAttempt } from "../db/webhook-deliveries";
 import type { Webhook } from "../db/webhooks";
 import { cachedWebhook } from "./cache";
 import type { DeliveryJob } from "./delivery";
@@ -50,8 +51,10 @@ interface Settled {
   settle: () => void;
 }
 
-async function deliver(env: Env, message: Message<DeliveryJob>): Promise<Settled> {
+async function deliver(env: Env, message: Message<DeliveryJob>, erased: Set<string>): Promise<Settled> {
   const job = message.body;
+  // Erased after it was queued: what it would post is gone (src/lifecycle/).
+  if (erased.has(job.messageId)) return { record: null, settle: () => message.ack() };
   const webhook = await cachedWebhook(env, job.webhookId);
   // A webhook deleted since the message was stored has nobody left to deliver to.
   if (!webhook) return { record: null, settle: () => message.ack() };
@@ -73,9 +76,17 @@ async function deliver(env: Env, message: Message<DeliveryJob>): Promise<Settled
 }
 
 /** What the dead-letter queue receives has used up its retries: record the failure. */
-async function recordFailure(env: Env, message: Message<DeliveryJob>): Promise<Settled> {
+async function recordFailure(env: Env, message: Message<DeliveryJob>, _erased: Set<string>): Promise<Settled> {
   const { deliveryId, webhookId, messageId, trigger } = message.body;
   return { record: gaveUpStatement(env.DB, { id: deliveryId, webhookId, messageId, trigger }), settle: () => message.ack() };
+}
+
+/** Keeps the delivery log of every webhook in the batch within its bounds (config). */
+function pruneStatements(env: Env, messages: readonly Message<DeliveryJob>[]): D1PreparedStatement[] {
+  const { deliveryLogKeep, deliveryLogDays } = config(env);
+  const before = Date.now() - deliveryLogDays * 86_400_000;
+  const webhooks = new Set(messages.map((message) => message.body.webhookId));
+  return [...webhooks].map((id) => pruneDeliveriesStatement(env.DB, id, deliveryLogKeep, before));
 }
 
 /** The batch's messages by conversation, each group in queue order. */
@@ -92,20 +103,24 @@ function byConversation(messages: readonly Message<DeliveryJob>[]): Message<Deli
 /**
  * Delivers a batch: conversations side by side, each conversation's deliveries one after the
  * other in the order its outbox enqueued them. The attempts are recorded in one D1 batch
- * before any message is acknowledged, so a failed record means a retry, never a lost delivery.
+ * before any message is acknowledged, so a failed record means a retry, never a lost delivery;
+ * the same batch prunes the log of each webhook it touched. Deliveries about messages erased
+ * since they were queued are dropped (one D1 read per batch).
  */
 export async function handleWebhookBatch(batch: MessageBatch<DeliveryJob>, env: Env): Promise<void> {
-  const handle = batch.queue === DEAD_LETTER_QUEUE ? recordFailure : deliver;
+  const deadLetters = batch.queue === DEAD_LETTER_QUEUE;
+  const handle = deadLetters ? recordFailure : deliver;
+  const erased = deadLetters ? new Set<string>() : await erasedAmong(env.DB, batch.messages.map((m) => m.body.messageId));
   const settled = (
     await Promise.all(
       byConversation(batch.messages).map(async (group) => {
         const results: Settled[] = [];
-        for (const message of group) results.push(await handle(env, message));
+        for (const message of group) results.push(await handle(env, message, erased));
         return results;
       }),
     )
   ).flat();
   const records = settled.flatMap(({ record }) => (record ? [record] : []));
-  if (records.length > 0) await env.DB.batch(records);
+  if (records.length > 0) await env.DB.batch([...records, ...pruneStatements(env, batch.messages)]);
   for (const { settle } of settled) settle();
 }

@@ -17,6 +17,9 @@ export interface DeliveryJob {
   body: string;
 }
 
+/** The most deliveries one event fans out to: an app's webhooks are capped at this too. */
+export const MAX_JOBS_PER_EVENT = 10;
+
 /** The webhooks a message reaches, passed by the worker with each append. */
 export interface WebhookRoute {
   id: string;

@@ -13,9 +13,11 @@ import type { Trigger } from "../enums";
 import { badRequest, notFound } from "../errors";
 import { newHexSecret, newId, newSigningSecret } from "../lib/ids";
 import { forgetWebhooks } from "./cache";
+import { MAX_JOBS_PER_EVENT } from "./delivery";
 import { isPrivateHost } from "./targets";
 
-export const MAX_WEBHOOKS_PER_APP = 10;
+/** Every webhook of an app may hear one event: the cap is that of an event's fan-out. */
+export const MAX_WEBHOOKS_PER_APP = MAX_JOBS_PER_EVENT;
 
 function checkTarget(env: Env, target: string): string {
   if (!config(env).webhookAllowPrivateTargets && isPrivateHost(new URL(target).hostname)) {

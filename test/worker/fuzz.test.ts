@@ -55,7 +55,7 @@ const TEST_TIMEOUT = 180_000;
 // ---------------------------------------------------------------------------------------------
 // The world: a victim app V, an attacker app A, a sacrificial app S for destructive account calls
 
-type Slot = "appId" | "keyId" | "appUserId" | "deviceId" | "whisperId" | "webhookId" | "key";
+type Slot = "appId" | "keyId" | "appUserId" | "deviceId" | "whisperId" | "webhookId" | "key" | "messageId";
 type Ids = Partial<Record<Slot, string[]>>;
 
 interface Session {
@@ -93,6 +93,9 @@ let carol: UserRef;
 let mallories: UserRef[];
 let anns: UserRef[];
 let vWhisper: string;
+let vMessage: string;
+/** A message id no conversation has. */
+const NO_MESSAGE = "000000000000000000000000";
 let vWebhook: string;
 let aWhisper: string;
 let aWebhook: string;
@@ -154,7 +157,7 @@ async function setUpWorld() {
   // The victim: identified, anonymous and credential-required users, each with messages.
   alice = await initUser(V.token, "victim-device-alice", "alice@victim.test");
   await ok(call("PUT", `/v1/appusers/${alice._id}`, V.token, { body: { givenName: MARK, properties: { secret: MARK } } }));
-  await ok(call("POST", `/v1/appusers/${alice._id}/messages`, V.token, { body: { role: "appUser", text: MARK } }));
+  vMessage = (await ok(call("POST", `/v1/appusers/${alice._id}/messages`, V.token, { body: { role: "appUser", text: MARK } }))).message._id;
   vMediaKey = await upload(alice._id, V.token);
   anon = await initUser(V.token, "victim-device-anon");
   await ok(call("POST", `/v1/appusers/${anon._id}/messages`, V.token, { body: { role: "appUser", text: MARK } }));
@@ -195,6 +198,7 @@ function buildActors(): typeof actors {
     deviceId: victimDevices,
     whisperId: [vWhisper],
     webhookId: [vWebhook],
+    messageId: [vMessage],
   };
   const nextAnn = roundRobin(anns.map((user, i) => ({ user, i })));
   const annOwn = (user: UserRef): Session["own"] => ({
@@ -205,6 +209,8 @@ function buildActors(): typeof actors {
     whisperId: [aWhisper],
     webhookId: [aWebhook],
     key: [aMediaKey],
+    // No message of theirs: a deletion with own ids would only starve the other properties.
+    messageId: [NO_MESSAGE],
   });
   const nextServer = roundRobin(aServerHeaders);
   const nextMallory = roundRobin(mallories.map((user, i) => ({ user, i })));
@@ -269,6 +275,7 @@ function buildActors(): typeof actors {
         deviceId: victimDevices,
         whisperId: [vWhisper, aWhisper],
         webhookId: [vWebhook, aWebhook],
+        messageId: [vMessage],
       },
       next: () => {
         const { user, i } = nextMallory();

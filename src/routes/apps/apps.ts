@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { changeApp, createApp, getApp, pageOfApps, removeApp, rotateAppToken } from "../../apps/apps";
+import { changeApp, createApp, getApp, pageOfApps, rotateAppToken } from "../../apps/apps";
 import { accountAccess } from "../../http/access";
+import { removeApp } from "../../lifecycle/app";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";
@@ -71,7 +72,14 @@ appsRoutes.post(
 
 appsRoutes.delete(
   "/apps/:appId",
-  describe({ summary: "Delete an app", description: "Its keys stop working at once.", tags, responses: empty }),
+  describe({
+    summary: "Delete an app",
+    description:
+      "Its credentials stop working at once, and its keys, webhooks and whispers are deleted; its users, their " +
+      "conversations and images are erased in the background. Repeating the call while that runs resumes it.",
+    tags,
+    responses: empty,
+  }),
   ...accountAccess,
   async (c) => {
     await removeApp(c.env, c.req.param("appId"));

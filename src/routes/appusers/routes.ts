@@ -1,9 +1,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { appUserAccess, serverAccess } from "../../http/access";
+import { appUserAccess, serverAccess, serverAppUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody } from "../../http/validate";
+import { eraseProfile } from "../../lifecycle/profile";
+import { eraseUser } from "../../lifecycle/user";
 import { appUserSchema, deviceSchema, presentAppUser, presentDevice } from "../../presenters/app-user";
 import { preCreateUser } from "../../users/create";
 import { updateDevice } from "../../users/devices";
@@ -92,4 +94,37 @@ appUsersRoutes.post(
     const { deviceId, token } = c.req.valid("json");
     return c.json({ device: presentDevice(await updateDevice(c.env, c.get("appUser"), deviceId, { pushNotificationToken: token })) });
   },
+);
+
+appUsersRoutes.delete(
+  "/appusers/:appUserId",
+  describe({
+    summary: "Delete an app user",
+    description:
+      "App scope only. Deletes the user everywhere: its devices and their links, its conversation (messages, images, " +
+      "pending webhook deliveries) and the users merged into it; its realtime clients are disconnected. A later init " +
+      "with the same `userId` creates a new user with a new `_id`.",
+    tags,
+    responses: { 200: { description: "Deleted.", schema: z.object({}) } },
+  }),
+  ...serverAppUserAccess,
+  async (c) => {
+    await eraseUser(c.env, c.get("appUser"));
+    return c.json({});
+  },
+);
+
+appUsersRoutes.delete(
+  "/appusers/:appUserId/profile",
+  describe({
+    summary: "Erase an app user's profile",
+    description:
+      "App scope only. Erases `givenName`, `surname`, `email`, every custom property, and the push tokens and " +
+      "reported info of the user's devices; the names and avatars of the user's earlier messages too. `_id`, " +
+      "`userId` and the conversation stay.",
+    tags,
+    responses: { 200: { description: "The app user as it now reads.", schema: oneUser } },
+  }),
+  ...serverAppUserAccess,
+  async (c) => c.json({ appUser: presentAppUser(await eraseProfile(c.env, c.get("appUser"))) }),
 );

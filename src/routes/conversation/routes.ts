@@ -3,10 +3,11 @@ import { z } from "zod";
 import type { MessagePage } from "../../conversation/page";
 import { postMessage } from "../../conversation/post";
 import { readConversation, readMessages } from "../../conversation/read";
-import { appUserAccess } from "../../http/access";
+import { appUserAccess, serverAppUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";
+import { eraseMessage, eraseMessages } from "../../lifecycle/messages";
 import {
   conversationSchema,
   conversationSummarySchema,
@@ -105,6 +106,38 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
         messages: page.messages,
         ...pageLinks(c.req.url, page),
       });
+    },
+  );
+
+  conversationRoutes.delete(
+    path,
+    describe({
+      summary: "Delete every message",
+      description:
+        "App scope only. Deletes every message of the conversation, their images and their pending webhook deliveries; " +
+        "the conversation then reads empty, and later messages still get later `received` times.",
+      tags,
+      responses: { 200: { description: "Deleted.", schema: z.object({}) } },
+    }),
+    ...serverAppUserAccess,
+    async (c) => {
+      await eraseMessages(c.env, c.get("appUser"));
+      return c.json({});
+    },
+  );
+
+  conversationRoutes.delete(
+    `${path}/:messageId`,
+    describe({
+      summary: "Delete a message",
+      description: "App scope only. Deletes one message, its image and its pending webhook deliveries; 404 when the conversation has no such message.",
+      tags,
+      responses: { 200: { description: "Deleted.", schema: z.object({}) } },
+    }),
+    ...serverAppUserAccess,
+    async (c) => {
+      await eraseMessage(c.env, c.get("appUser"), c.req.param("messageId"));
+      return c.json({});
     },
   );
 }

@@ -1,0 +1,19 @@
+import { conversationStub } from "../conversation/stub";
+import { eraseProfileStatement, findAppUser, userAndMergedRows, type AppUser } from "../db/app-users";
+import { eraseDeviceDetailsStatement } from "../db/devices";
+import { conflict } from "../errors";
+
+/**
+ * Erases what the profile says about the person: names, email, custom properties, and the
+ * push tokens and reported info of their devices, also on the rows merged into the user; the
+ * names and avatars their messages were signed with go too. `_id`, `userId` and the
+ * conversation stay.
+ */
+export async function eraseProfile(env: Env, user: AppUser): Promise<AppUser> {
+  const ids = (await userAndMergedRows(env.DB, user.id)).map((row) => row.id);
+  await env.DB.batch([eraseProfileStatement(env.DB, ids), eraseDeviceDetailsStatement(env.DB, user.appId, ids)]);
+  await conversationStub(env, user.conversationId).redactAuthors(ids);
+  const erased = await findAppUser(env.DB, user.id);
+  if (!erased) throw conflict("appUserId: the app user was deleted while this request ran");
+  return erased;
+}
