@@ -68,7 +68,7 @@ export class AppEraser extends DurableObject<Env> {
     if (step.done) {
       if (step.abandoned) console.log(`app ${appId}: its deletion never took effect; nothing erased`);
       else console.log(`app ${appId}: deletion complete, ${state.get("erased") ?? 0} users erased`);
-      await this.ctx.storage.deleteAll();
+      await this.ctx.storage.delete(["appId", "erased", "failures"]);
       return;
     }
     const erased = ((state.get("erased") as number | undefined) ?? 0) + step.erased;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { bearer, sign, unsignedJwt } from "../support/jwt.ts";
 import { account, call, createApp, device, expectError, type TestApp } from "./helpers";
 
@@ -180,6 +180,9 @@ describe("GET, PUT and DELETE /v1/apps/{appId}", () => {
     expectError(await call("POST", "/v1/init", app.token, { body: { device: device("d-doomed-2") } }), 401);
     expectError(await call("GET", "/v1/whispers", app.server), 401);
     expectError(await call("POST", `/v1/apps/${app.appId}/init`, acct, { body: { device: device("d-doomed-3") } }), 404);
+    // The background erasure finishes (and with it the eraser's alarm, which must not outlive the file).
+    const row = () => env.DB.prepare("SELECT 1 FROM apps WHERE id = ?").bind(app.appId).first();
+    await vi.waitUntil(async () => (await row()) === null, { timeout: 15_000, interval: 50 });
   });
 });
 

@@ -14,13 +14,15 @@ describe("config", () => {
       webhookRetryBaseSeconds: 10,
       webhookAllowPrivateTargets: false,
       demoEnabled: false,
+      deliveryLogKeep: 1000,
+      deliveryLogDays: 30,
     });
     expect(config(env)).toBe(config(env));
   });
 
   it("falls back to the documented defaults for empty variables", () => {
-    const parsed = config(withVars({ AUTH_CACHE_SECONDS: "", MEDIA_MAX_BYTES: "", WEBHOOK_RETRY_BASE_SECONDS: "", WEBHOOK_ALLOW_PRIVATE_TARGETS: "" }));
-    expect(parsed).toMatchObject({ authCacheSeconds: 5, mediaMaxBytes: 10485760, webhookRetryBaseSeconds: 10, webhookAllowPrivateTargets: false });
+    const parsed = config(withVars({ AUTH_CACHE_SECONDS: "", MEDIA_MAX_BYTES: "", WEBHOOK_RETRY_BASE_SECONDS: "", WEBHOOK_ALLOW_PRIVATE_TARGETS: "", DELIVERY_LOG_KEEP: "", DELIVERY_LOG_DAYS: "" }));
+    expect(parsed).toMatchObject({ authCacheSeconds: 5, mediaMaxBytes: 10485760, webhookRetryBaseSeconds: 10, webhookAllowPrivateTargets: false, deliveryLogKeep: 1000, deliveryLogDays: 30 });
   });
 
   it("normalises PUBLIC_URL and treats a missing account key as no account API", () => {

@@ -420,3 +420,53 @@ describe("DELETE /v1/apps/{appId}", () => {
     expect((await call("GET", `/v1/appusers/${user.id}`, kept.server)).status).toBe(200);
   });
 });
+
+describe("bounds", () => {
+  it("caps an app's keys at 20 and whispers at 100, with a 400 naming the resource", async () => {
+    const capped = await createApp("capped");
+    const acct = await account();
+    for (let i = 1; i < 20; i++) expect((await call("POST", `/v1/apps/${capped.appId}/keys`, acct, { body: { name: `k${i}` } })).status).toBe(201);
+    expectError(await call("POST", `/v1/apps/${capped.appId}/keys`, acct, { body: { name: "one too many" } }), 400, "keys");
+    for (let i = 0; i < 100; i++) {
+      expect((await call("POST", "/v1/whispers", capped.server, { body: { event: `e${i}`, text: "t" } })).status).toBe(201);
+    }
+    expectError(await call("POST", "/v1/whispers", capped.server, { body: { event: "e", text: "t" } }), 400, "whispers");
+  });
+
+  it("fans one event out to at most 10 webhook jobs, whatever the caller passes", async () => {
+    holdOutboxAlarms();
+    const user = await freshUser(app);
+    const stub = await conversationOf(user.id);
+    const webhooks = Array.from({ length: 15 }, () => ({ id: hexId(), triggers: ["message" as const] }));
+    await stub.append(
+      [{ _id: hexId(), type: "text", authorId: user.id, role: "appUser", text: "fan", actions: [], source: { type: "api" } }],
+      { webhooks, appUser: {} },
+    );
+    expect(await outboxJobs(stub)).toHaveLength(10);
+  });
+
+  it("prunes the delivery log to the newest DELIVERY_LOG_KEEP per webhook, none older than DELIVERY_LOG_DAYS", async () => {
+    const { createMessageBatch, createExecutionContext, getQueueResult } = await import("cloudflare:test");
+    const { handleWebhookBatch } = await import("../../src/webhooks/consumer");
+    const owner = await createApp("retention");
+    const hook = (await call("POST", "/v1/webhooks", owner.server, { body: { target: "https://hooks.example.com/r" } })).json.webhook;
+    const now = Date.now();
+    const insert = (id: string, createdAt: number) =>
+      env.DB.prepare(
+        `INSERT INTO webhook_deliveries (id, webhook_id, message_id, trigger, attempts, outcome, created_at, updated_at)
+         VALUES (?, ?, 'm', 'message:appUser', 1, 'delivered', ?, ?)`,
+      ).bind(id, hook._id, createdAt, createdAt);
+    await env.DB.batch([
+      insert("old", now - 3 * 86_400_000),
+      ...Array.from({ length: 5 }, (_, i) => insert(`recent-${i}`, now - 60_000 + i)),
+    ]);
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok"));
+    const job = { conversation: "c", deliveryId: "newest", webhookId: hook._id, messageId: hexId(), trigger: "message:appUser" as const, body: "{}" };
+    const batch = createMessageBatch("parley-webhooks", [{ id: "1", timestamp: new Date(), attempts: 1, body: job }]);
+    const ctx = createExecutionContext();
+    await handleWebhookBatch(batch, { ...env, DELIVERY_LOG_KEEP: "3", DELIVERY_LOG_DAYS: "1" } as Env);
+    await getQueueResult(batch, ctx);
+    const { results } = await env.DB.prepare("SELECT id FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC").bind(hook._id).all();
+    expect(results.map((r: any) => r.id)).toEqual(["newest", "recent-4", "recent-3"]);
+  });
+});

@@ -212,7 +212,9 @@ describe("paths", () => {
 });
 
 describe("concurrent changes", () => {
-  it("answers 409, not 500, when the app is deleted while its credentials are still cached", async () => {
+  // The app is read from D1 before any write (src/auth/authorize.ts, requireLiveApp): 404 at once.
+  // A deletion landing between that read and the write is still the 409 of src/db/constraints.ts.
+  it("answers 404, not 500, when the app is deleted while its credentials are still cached", async () => {
     const app = await createApp();
     // Cache the app token and the key in this isolate, as a busy edge location would.
     expect((await call("POST", "/v1/init", app.token, { body: { device: device("d0") } })).status).toBe(200);
@@ -220,19 +222,19 @@ describe("concurrent changes", () => {
     // Another location deletes the app: this isolate does not hear of it until its cache expires.
     await env.DB.prepare("DELETE FROM apps WHERE id = ?").bind(app.appId).run();
 
-    expectError(await call("POST", "/v1/init", app.token, { body: { device: device("d1") } }), 409);
-    expectError(await call("POST", "/v1/appusers", app.server, { body: { userId: "late" } }), 409);
-    expectError(await call("POST", "/v1/whispers", app.server, { body: { event: "e", text: "t" } }), 409);
-    expectError(await call("POST", "/v1/webhooks", app.server, { body: { target: "https://hooks.example.com/x" } }), 409);
-    expectError(await call("POST", "/v1/init", app.token, { body: { device: device("d2"), userId: "late-by-init" } }), 409);
+    expectError(await call("POST", "/v1/init", app.token, { body: { device: device("d1") } }), 404);
+    expectError(await call("POST", "/v1/appusers", app.server, { body: { userId: "late" } }), 404);
+    expectError(await call("POST", "/v1/whispers", app.server, { body: { event: "e", text: "t" } }), 404);
+    expectError(await call("POST", "/v1/webhooks", app.server, { body: { target: "https://hooks.example.com/x" } }), 404);
+    expectError(await call("POST", "/v1/init", app.token, { body: { device: device("d2"), userId: "late-by-init" } }), 404);
   });
 
-  it("answers 409 when an account adds a key to an app deleted since this isolate cached it", async () => {
+  it("answers 404 when an account adds a key to an app deleted since this isolate cached it", async () => {
     const app = await createApp();
     const acct = await account();
     expect((await call("GET", `/v1/apps/${app.appId}/keys`, acct)).status).toBe(200);
     await env.DB.prepare("DELETE FROM apps WHERE id = ?").bind(app.appId).run();
-    expectError(await call("POST", `/v1/apps/${app.appId}/keys`, acct, { body: { name: "late" } }), 409);
+    expectError(await call("POST", `/v1/apps/${app.appId}/keys`, acct, { body: { name: "late" } }), 404);
   });
 
   it("keeps other database failures as server errors rather than calling them conflicts", async () => {
