@@ -16,6 +16,8 @@ export interface Config {
   publicUrl: string | null;
   /** The first webhook retry's delay; each further retry doubles it. */
   webhookRetryBaseSeconds: number;
+  /** The first push retry's delay; each further retry doubles it (a provider's Retry-After wins when longer). */
+  pushRetryBaseSeconds: number;
   /** Whether webhook targets may be on this machine or a private network (local development). */
   webhookAllowPrivateTargets: boolean;
   /** Whether /demo answers on any host, not only on loopback ones (local development). */
@@ -60,6 +62,7 @@ const variables = z.object({
   PUBLIC_URL: origin,
   WEBHOOK_RETRY_BASE_SECONDS: integer(10, 1),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: flag,
+  PUSH_RETRY_BASE_SECONDS: integer(10, 1),
   DEMO_ENABLED: flag,
   DELIVERY_LOG_KEEP: integer(1000, 1),
   DELIVERY_LOG_DAYS: integer(30, 1),
@@ -80,6 +83,7 @@ function parse(env: Env): Config {
     publicUrl: vars.PUBLIC_URL,
     webhookRetryBaseSeconds: vars.WEBHOOK_RETRY_BASE_SECONDS,
     webhookAllowPrivateTargets: vars.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    pushRetryBaseSeconds: vars.PUSH_RETRY_BASE_SECONDS,
     demoEnabled: vars.DEMO_ENABLED,
     deliveryLogKeep: vars.DELIVERY_LOG_KEEP,
     deliveryLogDays: vars.DELIVERY_LOG_DAYS,

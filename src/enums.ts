@@ -48,3 +48,10 @@ export const messageTrigger = (role: Role): MessageTrigger => `message:${role}`;
 /** Where a webhook delivery stands after its latest attempt. */
 export const DELIVERY_OUTCOMES = ["retrying", "delivered", "failed"] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+
+/**
+ * Where a push that did not go out at its first attempt stands (src/push/): waiting for a retry,
+ * sent after all, failed for good, or refused because its device's token is dead (then cleared).
+ */
+export const PUSH_OUTCOMES = ["retrying", "sent", "failed", "invalid-token"] as const;
+export type PushOutcomeRecord = (typeof PUSH_OUTCOMES)[number];

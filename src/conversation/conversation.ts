@@ -3,7 +3,9 @@ import { TOMBSTONE_MS } from "../db/erased-messages";
 import { messageTrigger, type Role } from "../enums";
 import type { ConversationActivity } from "../presenters/activity";
 import { withMessageDefaults, type ConversationMessage, type MessageAction, type NewMessage } from "../presenters/message";
+import { messagePushJob, type PushJob, type PushRecipient } from "../push/jobs";
 import type { Fanout } from "../webhooks/delivery";
+import { JobOutbox } from "./job-outbox";
 import { MediaTrash } from "./media-trash";
 import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
@@ -77,6 +79,8 @@ function postbackEvent(message: ConversationMessage, action: MessageAction): Web
 export class Conversation extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private outbox!: Outbox;
+  /** Push jobs, one per appMaker message, for the PUSH queue (src/push/). */
+  private pushes!: JobOutbox<PushJob>;
   private reads!: ReadMarkers;
   private trash!: MediaTrash;
   private subscribers!: Subscribers;
@@ -99,7 +103,8 @@ export class Conversation extends DurableObject<Env> {
       const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
       this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
       // An outbox (or media trash) whose alarm the runtime gave up on is picked up again when the object wakes.
-      if ((this.outbox.pending || this.trash.pending) && (await ctx.storage.getAlarm()) === null) await this.outbox.wake();
+      const pending = this.outbox.pending || this.pushes.pending || this.trash.pending;
+      if (pending && (await ctx.storage.getAlarm()) === null) await this.outbox.wake();
     });
   }
 
@@ -115,6 +120,7 @@ export class Conversation extends DurableObject<Env> {
     // The postback buttons of appMaker messages, by their _id, for POST .../conversation/postback.
     this.sql.exec("CREATE TABLE IF NOT EXISTS postbacks (action_id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)");
     this.outbox = new Outbox(this.ctx, this.env.WEBHOOKS);
+    this.pushes = new JobOutbox<PushJob>(this.ctx, this.env.PUSH, "push_outbox", "push");
     this.reads = new ReadMarkers(this.sql);
     this.trash = new MediaTrash(this.sql, this.env.MEDIA);
     this.subscribers = new Subscribers(this.sql, this.env);
@@ -122,12 +128,17 @@ export class Conversation extends DurableObject<Env> {
 
   /**
    * Appends messages in order and returns them with the newest page of the conversation.
-   * Each message's webhook deliveries are written in the same transaction, and the alarm that
-   * sends them is set before the call returns: a stored message always gets its deliveries.
+   * Each message's webhook deliveries, and an appMaker message's push job for `recipient`, are
+   * written in the same transaction, and the alarm that sends them is set before the call
+   * returns: a stored message always gets its deliveries and its push.
    */
-  async append(messages: NewMessage[], fanout?: Fanout): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
+  async append(
+    messages: NewMessage[],
+    fanout?: Fanout,
+    recipient?: PushRecipient,
+  ): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
     if (this.erased) throw new Error(ERASED);
-    if (this.handedOver) return this.forward(this.handedOver, messages, fanout);
+    if (this.handedOver) return this.forward(this.handedOver, messages, fanout, recipient);
     let queued = 0;
     const appended = this.ctx.storage.transactionSync(() => {
       const stored = messages.map((message) => {
@@ -136,9 +147,13 @@ export class Conversation extends DurableObject<Env> {
         this.insert(message, receivedMs);
         const stored = { ...message, received: receivedMs / 1000 };
         queued += this.outbox.add(messageEvent(stored), fanout);
+        const push = recipient && messagePushJob(recipient, stored);
+        if (push) this.pushes.put(push);
         return stored;
       });
-      this.reads.addUnread(stored.filter((message) => message.role === "appMaker").length);
+      const fromBusiness = stored.filter((message) => message.role === "appMaker").length;
+      this.reads.addUnread(fromBusiness);
+      if (recipient) queued += fromBusiness;
       return stored;
     });
     if (queued > 0) await this.outbox.wake();
@@ -338,6 +353,7 @@ export class Conversation extends DurableObject<Env> {
     if (rows.length === 0) return null;
     this.trash.add(appId, rows.map((row) => row.media_url ?? undefined));
     this.outbox.dropFor(rows.map((row) => row.id));
+    this.pushes.dropFor(rows.map((row) => row.id));
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('lastReceived', ?)", String(this.lastReceivedMs));
     const since = Date.now() - TOMBSTONE_MS;
     return rows.filter((row) => row.received_ms >= since).map((row) => row.id);
@@ -353,19 +369,21 @@ export class Conversation extends DurableObject<Env> {
     }
   }
 
-  /** Sends the outbox to the WEBHOOKS queue in order, and deletes trashed images, until both are done. */
+  /** Sends the outboxes to the WEBHOOKS and PUSH queues in order, and deletes trashed images, until all are done. */
   async alarm(): Promise<void> {
     await this.trash.purge();
     await this.outbox.drain();
+    await this.pushes.drain();
   }
 
   private survivor(to: HandOver) {
     return this.env.CONVERSATIONS.get(this.env.CONVERSATIONS.idFromName(to.conversationId));
   }
 
-  private forward(to: HandOver, messages: NewMessage[], fanout?: Fanout) {
+  private forward(to: HandOver, messages: NewMessage[], fanout?: Fanout, recipient?: PushRecipient) {
     const authored = messages.map((m) => (m.authorId === to.fromAuthorId ? { ...m, authorId: to.toAuthorId } : m));
-    return this.survivor(to).append(authored, fanout);
+    const survivor = recipient && { ...recipient, appUserId: to.toAuthorId, conversationId: to.conversationId };
+    return this.survivor(to).append(authored, fanout, survivor);
   }
 
   private insert({ _id, ...rest }: NewMessage, receivedMs: number): void {

@@ -1,11 +1,7 @@
 import type { EventTrigger } from "../enums";
 import { newId } from "../lib/ids";
 import { matches, MAX_JOBS_PER_EVENT, type DeliveryJob, type Fanout } from "../webhooks/delivery";
-
-/** A queue batch holds at most 100 messages and 256 KB; stay below both. */
-const MAX_BATCH_MESSAGES = 100;
-const MAX_BATCH_BYTES = 200_000;
-const MAX_ENQUEUE_BACKOFF_MS = 60_000;
+import { JobOutbox } from "./job-outbox";
 
 /** Something webhooks hear about: a stored message, a postback, a read. */
 export interface WebhookEvent {
@@ -17,23 +13,17 @@ export interface WebhookEvent {
 }
 
 /**
- * The Conversation's transactional outbox: one job per event and webhook, written in the same
- * storage transaction as whatever the event records, then moved to the WEBHOOKS queue in the
- * order written by the object's alarm, which keeps retrying until the queue takes them.
+ * The Conversation's transactional outbox for webhooks: one job per event and webhook, written
+ * in the same storage transaction as whatever the event records, then moved to the WEBHOOKS
+ * queue in the order written (see JobOutbox).
  */
-export class Outbox {
-  private readonly sql: SqlStorage;
-  private failedEnqueues = 0;
+export class Outbox extends JobOutbox<DeliveryJob> {
+  /** The conversation's object id: deliveries with the same one are made in enqueue order. */
+  private readonly conversation: string;
 
-  constructor(
-    private readonly ctx: DurableObjectState,
-    private readonly queue: Queue<DeliveryJob>,
-  ) {
-    this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      job TEXT NOT NULL
-    )`);
+  constructor(ctx: DurableObjectState, queue: Queue<DeliveryJob>) {
+    super(ctx, queue, "outbox", "webhook");
+    this.conversation = ctx.id.toString();
   }
 
   /**
@@ -48,63 +38,15 @@ export class Outbox {
     // Built once, so every delivery and every retry posts the same bytes.
     const body = JSON.stringify(event.payload(fanout.appUser));
     for (const route of routes) {
-      const job: DeliveryJob = {
-        conversation: this.ctx.id.toString(),
+      this.put({
+        conversation: this.conversation,
         deliveryId: newId(),
         webhookId: route.id,
         messageId: event.messageId,
         trigger: event.trigger,
         body,
-      };
-      this.sql.exec("INSERT INTO outbox (job) VALUES (?)", JSON.stringify(job));
+      });
     }
     return routes.length;
-  }
-
-  /** Drops the jobs about these messages: call inside the transaction that erases them. */
-  dropFor(messageIds: string[]): void {
-    this.sql.exec(
-      "DELETE FROM outbox WHERE json_extract(job, '$.messageId') IN (SELECT value FROM json_each(?))",
-      JSON.stringify(messageIds),
-    );
-  }
-
-  get pending(): boolean {
-    return this.sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
-  }
-
-  /** Has the alarm drain the outbox now. */
-  async wake(): Promise<void> {
-    await this.ctx.storage.setAlarm(Date.now());
-  }
-
-  /** Sends the oldest jobs to the queue in order; keeps the alarm set until the outbox is empty. */
-  async drain(): Promise<void> {
-    const batch = this.nextBatch();
-    if (batch.length === 0) return;
-    try {
-      await this.queue.sendBatch(batch.map(({ job }) => ({ body: job, contentType: "json" as const })));
-    } catch (error) {
-      this.failedEnqueues++;
-      const backoff = Math.min(1000 * 2 ** this.failedEnqueues, MAX_ENQUEUE_BACKOFF_MS);
-      console.error(`webhook enqueue failed, retrying in ${backoff} ms`, error);
-      await this.ctx.storage.setAlarm(Date.now() + backoff);
-      return;
-    }
-    this.failedEnqueues = 0;
-    this.sql.exec("DELETE FROM outbox WHERE seq <= ?", batch[batch.length - 1].seq);
-    if (this.pending) await this.wake();
-  }
-
-  private nextBatch(): { seq: number; job: DeliveryJob }[] {
-    const batch: { seq: number; job: DeliveryJob }[] = [];
-    let bytes = 0;
-    const rows = this.sql.exec<{ seq: number; job: string }>("SELECT seq, job FROM outbox ORDER BY seq LIMIT ?", MAX_BATCH_MESSAGES);
-    for (const row of rows) {
-      bytes += row.job.length;
-      if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
-      batch.push({ seq: row.seq, job: JSON.parse(row.job) });
-    }
-    return batch;
   }
 }

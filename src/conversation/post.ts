@@ -11,8 +11,8 @@ import { assertMayActAs } from "./role";
 import { conversationStub } from "./stub";
 
 /**
- * Appends messages to the user's conversation, with their webhook deliveries: one Durable
- * Object call, the app's webhook list from the isolate cache, and the one-time
+ * Appends messages to the user's conversation, with their webhook deliveries and the pushes of
+ * appMaker messages to the user's devices: one Durable Object call, the app's webhook list from the isolate cache, and the one-time
  * `conversationStarted` flip in D1 for the user's first message.
  */
 export async function postMessages(
@@ -22,7 +22,7 @@ export async function postMessages(
 ): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
   const fanout = await fanoutFor(env, user);
   const result = await conversationStub(env, user.conversationId)
-    .append(messages, fanout)
+    .append(messages, fanout, { appId: user.appId, appUserId: user.id, conversationId: user.conversationId })
     .catch((error: unknown) => {
       // The user was deleted after this request found it: nothing was stored.
       if (error instanceof Error && error.message.includes(ERASED)) throw notFound(`appUserId: app user '${user.id}' was deleted`);

@@ -225,3 +225,65 @@ export function forgetUsersDevicesStatements(db: D1Database, appId: string, appU
       .bind(appId, ids),
   ];
 }
+
+/** A device as a push needs it: where to send, and whose pushes it currently gets. */
+export interface PushDevice {
+  appId: string;
+  id: string;
+  platform: Platform;
+  token: string;
+  activeAppUserId: string | null;
+}
+
+interface PushDeviceRow {
+  app_id: string;
+  id: string;
+  platform: Platform;
+  push_notification_token: string;
+  active_app_user_id: string | null;
+}
+
+const toPushDevice = (row: PushDeviceRow): PushDevice => ({
+  appId: row.app_id,
+  id: row.id,
+  platform: row.platform,
+  token: row.push_notification_token,
+  activeAppUserId: row.active_app_user_id,
+});
+
+const PUSH_COLUMNS = "d.app_id, d.id, d.platform, d.push_notification_token, d.active_app_user_id";
+
+/** The devices with a push token whose current user (the last to call init there) is this user, newest first. */
+export async function pushDevicesOf(db: D1Database, appId: string, appUserId: string, limit: number): Promise<PushDevice[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ${PUSH_COLUMNS} FROM devices d
+       WHERE d.app_id = ? AND d.active_app_user_id = ? AND d.push_notification_token IS NOT NULL
+       ORDER BY d.updated_at DESC LIMIT ?`,
+    )
+    .bind(appId, appUserId, limit)
+    .all<PushDeviceRow>();
+  return results.map(toPushDevice);
+}
+
+/** These devices as they stand now, those with a push token only, by `${appId}/${id}`. */
+export async function currentPushDevices(db: D1Database, devices: { appId: string; id: string }[]): Promise<Map<string, PushDevice>> {
+  if (devices.length === 0) return new Map();
+  // Each pair a primary-key lookup.
+  const { results } = await db
+    .prepare(
+      `SELECT ${PUSH_COLUMNS} FROM json_each(?) j
+       JOIN devices d ON d.app_id = json_extract(j.value, '$[0]') AND d.id = json_extract(j.value, '$[1]')
+       WHERE d.push_notification_token IS NOT NULL`,
+    )
+    .bind(JSON.stringify(devices.map((device) => [device.appId, device.id])))
+    .all<PushDeviceRow>();
+  return new Map(results.map((row) => [`${row.app_id}/${row.id}`, toPushDevice(row)]));
+}
+
+/** Clears a dead push token, unless the device has registered another since. */
+export function clearPushTokenStatement(db: D1Database, appId: string, id: string, token: string) {
+  return db
+    .prepare("UPDATE devices SET push_notification_token = NULL WHERE app_id = ? AND id = ? AND push_notification_token = ?")
+    .bind(appId, id, token);
+}

@@ -12,6 +12,7 @@ describe("config", () => {
       mediaMaxBytes: 10485760,
       publicUrl: null,
       webhookRetryBaseSeconds: 10,
+      pushRetryBaseSeconds: 10,
       webhookAllowPrivateTargets: false,
       demoEnabled: false,
       deliveryLogKeep: 1000,
@@ -21,8 +22,8 @@ describe("config", () => {
   });
 
   it("falls back to the documented defaults for empty variables", () => {
-    const parsed = config(withVars({ AUTH_CACHE_SECONDS: "", MEDIA_MAX_BYTES: "", WEBHOOK_RETRY_BASE_SECONDS: "", WEBHOOK_ALLOW_PRIVATE_TARGETS: "", DELIVERY_LOG_KEEP: "", DELIVERY_LOG_DAYS: "" }));
-    expect(parsed).toMatchObject({ authCacheSeconds: 5, mediaMaxBytes: 10485760, webhookRetryBaseSeconds: 10, webhookAllowPrivateTargets: false, deliveryLogKeep: 1000, deliveryLogDays: 30 });
+    const parsed = config(withVars({ AUTH_CACHE_SECONDS: "", MEDIA_MAX_BYTES: "", WEBHOOK_RETRY_BASE_SECONDS: "", PUSH_RETRY_BASE_SECONDS: "", WEBHOOK_ALLOW_PRIVATE_TARGETS: "", DELIVERY_LOG_KEEP: "", DELIVERY_LOG_DAYS: "" }));
+    expect(parsed).toMatchObject({ authCacheSeconds: 5, mediaMaxBytes: 10485760, webhookRetryBaseSeconds: 10, pushRetryBaseSeconds: 10, webhookAllowPrivateTargets: false, deliveryLogKeep: 1000, deliveryLogDays: 30 });
   });
 
   it("normalises PUBLIC_URL and treats a missing account key as no account API", () => {
@@ -41,6 +42,7 @@ describe("config", () => {
     ["MEDIA_MAX_BYTES", "0"],
     ["MEDIA_MAX_BYTES", "1.5"],
     ["WEBHOOK_RETRY_BASE_SECONDS", "ten"],
+    ["PUSH_RETRY_BASE_SECONDS", "0"],
     ["WEBHOOK_ALLOW_PRIVATE_TARGETS", "yes"],
     ["PUBLIC_URL", "chat.example.com"],
     ["PUBLIC_URL", "ftp://example.com"],

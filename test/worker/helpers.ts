@@ -153,11 +153,15 @@ export async function outboxJobs(stub: DurableObjectStub<Conversation>): Promise
 }
 
 /**
- * Runs the worker's queue handler on one batch, as the queue would, and returns its acks and
+ * Runs the worker's queue handler (or `handler`) on one batch, as the queue would, and returns its acks and
  * retries, plus the options each retry was asked for (getQueueResult does not report delays).
  */
-export async function runQueue(queue: string, messages: Array<{ body: DeliveryJob; attempts?: number }>) {
-  const batch = createMessageBatch<DeliveryJob>(
+export async function runQueue<Body = DeliveryJob>(
+  queue: string,
+  messages: Array<{ body: Body; attempts?: number }>,
+  handler: (batch: MessageBatch<Body>, env: Env, ctx: ExecutionContext) => void | Promise<void> = (worker as ExportedHandler<Env, Body>).queue!,
+) {
+  const batch = createMessageBatch<Body>(
     queue,
     messages.map(({ body, attempts = 1 }, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts, body })),
   );
@@ -170,7 +174,7 @@ export async function runQueue(queue: string, messages: Array<{ body: DeliveryJo
     };
   }
   const ctx = createExecutionContext();
-  await (worker as ExportedHandler<Env, DeliveryJob>).queue!(batch, env, ctx);
+  await handler(batch, env, ctx);
   return { ids: batch.messages.map((m) => m.id), retries, result: await getQueueResult(batch, ctx) };
 }
 

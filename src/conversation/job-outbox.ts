@@ -1,0 +1,83 @@
+/** A queue batch holds at most 100 messages and 256 KB; stay below both. */
+const MAX_BATCH_MESSAGES = 100;
+const MAX_BATCH_BYTES = 200_000;
+const MAX_ENQUEUE_BACKOFF_MS = 60_000;
+
+/**
+ * A table of jobs in the Conversation's storage, written in the same transaction as whatever
+ * they are about, then moved to their queue in the order written by the object's alarm, which
+ * keeps retrying until the queue takes them. Every job names the message it concerns.
+ */
+export class JobOutbox<Job extends { messageId: string }> {
+  private readonly sql: SqlStorage;
+  private failedEnqueues = 0;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly queue: Queue<Job>,
+    /** The table, and what the log calls its jobs. */
+    private readonly table: string,
+    private readonly what: string,
+  ) {
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      job TEXT NOT NULL
+    )`);
+  }
+
+  /** Writes a job: call inside the transaction that records what it is about, and `wake` after it. */
+  put(job: Job): void {
+    this.sql.exec(`INSERT INTO ${this.table} (job) VALUES (?)`, JSON.stringify(job));
+  }
+
+  /** Drops the jobs about these messages: call inside the transaction that erases them. */
+  dropFor(messageIds: string[]): void {
+    this.sql.exec(
+      `DELETE FROM ${this.table} WHERE json_extract(job, '$.messageId') IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(messageIds),
+    );
+  }
+
+  get pending(): boolean {
+    return this.sql.exec(`SELECT 1 FROM ${this.table} LIMIT 1`).toArray().length > 0;
+  }
+
+  /** Has the alarm drain the outbox now. */
+  async wake(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** Sends the oldest jobs to the queue in order; keeps the alarm set until the outbox is empty. */
+  async drain(): Promise<void> {
+    const batch = this.nextBatch();
+    if (batch.length === 0) return;
+    try {
+      await this.queue.sendBatch(batch.map(({ job }) => ({ body: job, contentType: "json" as const })));
+    } catch (error) {
+      this.failedEnqueues++;
+      const backoff = Math.min(1000 * 2 ** this.failedEnqueues, MAX_ENQUEUE_BACKOFF_MS);
+      console.error(`${this.what} enqueue failed, retrying in ${backoff} ms`, error);
+      await this.ctx.storage.setAlarm(Date.now() + backoff);
+      return;
+    }
+    this.failedEnqueues = 0;
+    this.sql.exec(`DELETE FROM ${this.table} WHERE seq <= ?`, batch[batch.length - 1].seq);
+    if (this.pending) await this.wake();
+  }
+
+  private nextBatch(): { seq: number; job: Job }[] {
+    const batch: { seq: number; job: Job }[] = [];
+    let bytes = 0;
+    const rows = this.sql.exec<{ seq: number; job: string }>(
+      `SELECT seq, job FROM ${this.table} ORDER BY seq LIMIT ?`,
+      MAX_BATCH_MESSAGES,
+    );
+    for (const row of rows) {
+      bytes += row.job.length;
+      if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
+      batch.push({ seq: row.seq, job: JSON.parse(row.job) });
+    }
+    return batch;
+  }
+}
