@@ -20,6 +20,7 @@ import { docsRoutes } from "./routes/docs/routes";
 import { fayeRoutes } from "./routes/faye/routes";
 import { imagesRoutes } from "./routes/images/routes";
 import { initRoutes } from "./routes/init/routes";
+import { integrationsRoutes } from "./routes/integrations/routes";
 import { mediaRoutes } from "./routes/media/routes";
 import { messengerRoutes } from "./routes/messenger/routes";
 import { webhooksRoutes } from "./routes/webhooks/routes";
@@ -80,6 +81,7 @@ app.get(
 app.route("/v1", mediaRoutes);
 app.route("/v1", appsRoutes);
 app.route("/v1", keysRoutes);
+app.route("/v1", integrationsRoutes);
 app.route("/v1/apps/:appId", appLevel);
 app.route("/v1", appLevel);
 app.route("/", docsRoutes);

@@ -26,6 +26,17 @@ export interface Config {
   deliveryLogKeep: number;
   /** ... and none older than this many days. */
   deliveryLogDays: number;
+  /** Where push notifications go (src/push/): Google's and Apple's hosts unless replaced, e.g. by tests' fakes. */
+  push: {
+    /** FCM HTTP v1's origin: messages go to `${fcmApiUrl}/v1/projects/{project_id}/messages:send`. */
+    fcmApiUrl: string;
+    /** The OAuth2 token endpoint, whatever `token_uri` a service account names. */
+    googleTokenUrl: string;
+    /** Replaces both Apple's production and sandbox origins when set. */
+    apnsApiUrl: string | null;
+    /** The VAPID `sub` claim (a mailto: or https: URL); null sends none. */
+    vapidSubject: string | null;
+  };
 }
 
 export class ConfigError extends Error {
@@ -53,6 +64,15 @@ const origin = z
   .optional()
   .transform((value) => (value ? value.replace(/\/+$/, "") : null));
 
+/** An absolute http(s) URL, without trailing slashes; empty means the default. */
+const endpoint = (fallback: string) =>
+  origin.transform((value) => value ?? fallback);
+
+const contact = z
+  .union([z.literal(""), z.url({ protocol: /^(https|mailto)$/, error: "must be empty, a mailto: URL or an https: URL" })])
+  .optional()
+  .transform((value) => value || null);
+
 const variables = z.object({
   ACCOUNT_KEY_ID: z.string().optional(),
   ACCOUNT_SECRET: z.string().optional(),
@@ -66,6 +86,10 @@ const variables = z.object({
   DEMO_ENABLED: flag,
   DELIVERY_LOG_KEEP: integer(1000, 1),
   DELIVERY_LOG_DAYS: integer(30, 1),
+  FCM_API_URL: endpoint("https://fcm.googleapis.com"),
+  GOOGLE_TOKEN_URL: endpoint("https://oauth2.googleapis.com/token"),
+  APNS_API_URL: origin,
+  VAPID_SUBJECT: contact,
 });
 
 function parse(env: Env): Config {
@@ -87,6 +111,12 @@ function parse(env: Env): Config {
     demoEnabled: vars.DEMO_ENABLED,
     deliveryLogKeep: vars.DELIVERY_LOG_KEEP,
     deliveryLogDays: vars.DELIVERY_LOG_DAYS,
+    push: {
+      fcmApiUrl: vars.FCM_API_URL,
+      googleTokenUrl: vars.GOOGLE_TOKEN_URL,
+      apnsApiUrl: vars.APNS_API_URL,
+      vapidSubject: vars.VAPID_SUBJECT ?? vars.PUBLIC_URL,
+    },
   };
 }
 

@@ -11,6 +11,10 @@ export type Role = (typeof ROLES)[number];
 export const PLATFORMS = ["ios", "android", "web", "other"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
+/** An app's push channels (integrations): Firebase Cloud Messaging, Apple's APNs, Web Push. */
+export const INTEGRATION_TYPES = ["fcm", "apn", "webpush"] as const;
+export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
+
 /** What a message shows: its text, or an image when it has a `mediaUrl`. */
 export const MESSAGE_TYPES = ["text", "image"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];

@@ -81,7 +81,7 @@ export async function setAppToken(db: D1Database, id: string, appToken: string):
 
 /**
  * The first, immediate step of an app's deletion, in one transaction: the app reads as gone,
- * its keys, webhooks and whispers are deleted, and its app token can never match again.
+ * its keys, webhooks, whispers and integrations are deleted, and its app token can never match again.
  */
 export function markAppDeletedStatements(db: D1Database, id: string, now: number): D1PreparedStatement[] {
   return [
@@ -91,6 +91,8 @@ export function markAppDeletedStatements(db: D1Database, id: string, now: number
     db.prepare("DELETE FROM app_keys WHERE app_id = ?").bind(id),
     db.prepare("DELETE FROM webhooks WHERE app_id = ?").bind(id),
     db.prepare("DELETE FROM whispers WHERE app_id = ?").bind(id),
+    // Push channels hold the app's provider secrets: they go at once, not with the row.
+    db.prepare("DELETE FROM integrations WHERE app_id = ?").bind(id),
   ];
 }
 

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { AppKey } from "../db/app-keys";
 import type { App } from "../db/apps";
+import type { Integration } from "../db/integrations";
+import { INTEGRATION_TYPES } from "../enums";
 import { flatObjectShape, type FlatObject } from "../lib/schemas";
 import { withoutNulls } from "./without-nulls";
 
@@ -28,6 +30,13 @@ const WEB_SETTINGS = webStyleSchema.keyof().options;
 // The 3.x messenger's init crashes unless channels is an object; Parley links no channels.
 const webSettingsSchema = webStyleSchema.extend({ channels: z.record(z.string(), z.unknown()) });
 
+/** A push channel as a device sees it: its type, and for Web Push the key a browser subscribes with. */
+const appChannelSchema = z.object({
+  _id: z.string(),
+  type: z.enum(INTEGRATION_TYPES),
+  vapidPublicKey: z.string().optional(),
+});
+
 /** What init tells a device about its app. */
 export const appMetadataSchema = z
   .object({
@@ -37,8 +46,9 @@ export const appMetadataSchema = z
     name: z.string().optional(),
     iconUrl: z.string().optional(),
     settings: z.object({ web: webSettingsSchema }),
-    // The 3.x messenger's init crashes unless this is an array; Parley has no integrations.
-    integrations: z.array(z.object({ type: z.string() })),
+    // The 3.x messenger's init crashes unless this is an array; it looks in it only for the
+    // channels it links (messenger, twilio, ...), never these.
+    integrations: z.array(appChannelSchema),
   })
   .meta({
     id: "AppMetadata",
@@ -62,15 +72,31 @@ const stringSetting = (settings: FlatObject, key: string) =>
 /** The app's icon, its `iconUrl` setting: what devices show for the business. */
 export const appIconUrl = (app: App | null) => stringSetting(app?.settings ?? {}, "iconUrl");
 
-export function presentAppMetadata(app: App | null): z.output<typeof appMetadataSchema> {
+const presentAppChannel = (integration: Integration): z.output<typeof appChannelSchema> => ({
+  _id: integration.id,
+  type: integration.type,
+  ...(integration.type === "webpush" ? { vapidPublicKey: integration.public.vapidPublicKey } : {}),
+});
+
+/**
+ * `apnEnabled` and `gcmProject` tell the native SDKs to register for pushes: true when the app
+ * has an apn channel, and the fcm channel's sender ID (else its project ID), or the app's
+ * settings of those names for an app without that channel.
+ */
+export function presentAppMetadata(app: App | null, integrations: Integration[]): z.output<typeof appMetadataSchema> {
   const settings = app?.settings ?? {};
+  const fcm = integrations.find((integration) => integration.type === "fcm");
   const web = Object.fromEntries(WEB_SETTINGS.map((key) => [key, stringSetting(settings, key)]));
   return {
     hasIcon: Boolean(settings.iconUrl) || settings.hasIcon === true,
-    apnEnabled: settings.apnEnabled === true,
-    gcmProject: typeof settings.gcmProject === "string" ? settings.gcmProject : null,
+    apnEnabled: integrations.some((integration) => integration.type === "apn") || settings.apnEnabled === true,
+    gcmProject: fcm
+      ? (fcm.public.senderId ?? fcm.public.projectId)
+      : typeof settings.gcmProject === "string"
+        ? settings.gcmProject
+        : null,
     ...withoutNulls({ name: app?.name, iconUrl: appIconUrl(app) }),
     settings: { web: { channels: {}, ...withoutNulls(web) } },
-    integrations: [],
+    integrations: integrations.map(presentAppChannel),
   };
 }

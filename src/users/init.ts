@@ -11,6 +11,7 @@ import {
   type ProfileChanges,
 } from "../db/app-users";
 import { whileAppExists } from "../db/constraints";
+import type { Integration } from "../db/integrations";
 import { linkAnonymousStatement, linkStatement } from "../db/device-users";
 import {
   activateAnonymousStatement,
@@ -22,6 +23,7 @@ import {
 } from "../db/devices";
 import type { Platform } from "../enums";
 import { forbidden, unauthorized } from "../errors";
+import { appIntegrations } from "../integrations/cache";
 import { findOrCreateByUserId, newAppUser } from "./create";
 import { mergeAppUsers } from "./merge";
 import { updateUser } from "./update";
@@ -81,11 +83,11 @@ async function mergeActiveAnonymous(env: Env, device: Device, user: AppUser): Pr
   return (await resolveAppUser(env.DB, user.appId, user.id)) ?? user;
 }
 
-async function settledTogether<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [first, second] = await Promise.allSettled([a, b]);
-  if (first.status === "rejected") throw first.reason;
-  if (second.status === "rejected") throw second.reason;
-  return [first.value, second.value];
+async function settledTogether<T extends unknown[]>(...promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as T;
 }
 
 /** Registers the device and returns the user now active on it. */
@@ -121,12 +123,16 @@ export async function initialize(
   appId: string,
   credential: Credential,
   body: SignIn & ProfileChanges,
-): Promise<{ app: App | null; user: AppUser }> {
+): Promise<{ app: App | null; integrations: Integration[]; user: AppUser }> {
   const { givenName, surname, email, signedUpAt, properties, ...device } = body;
   // Both settle before the request ends, even when the sign-in is refused: the app's lookup is
   // shared through the isolate cache, and a load left running by an ended request never settles
   // for the requests waiting on it.
-  const [signedIn, app] = await settledTogether(signIn(env, appId, credential, device), cachedApp(env, appId));
+  const [signedIn, app, integrations] = await settledTogether(
+    signIn(env, appId, credential, device),
+    cachedApp(env, appId),
+    appIntegrations(env, appId),
+  );
   const user = await updateUser(env, signedIn, { givenName, surname, email, signedUpAt, properties });
-  return { app, user };
+  return { app, integrations, user };
 }

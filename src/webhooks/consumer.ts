@@ -5,7 +5,7 @@ import type { Webhook } from "../db/webhooks";
 import { cachedWebhook } from "./cache";
 import type { DeliveryJob } from "./delivery";
 import { signatureHeader } from "./signature";
-import { isPrivateHost } from "./targets";
+import { isRefusedTarget } from "../lib/private-host";
 
 /** The dead-letter queue's name, as wrangler.toml declares it. */
 export const DEAD_LETTER_QUEUE = "parley-webhooks-dlq";
@@ -19,7 +19,7 @@ export const retryDelaySeconds = (env: Env, attempt: number) =>
 type AttemptResult = Pick<DeliveryAttempt, "lastStatus" | "lastError"> & { ok: boolean; permanent?: boolean };
 
 async function post(env: Env, webhook: Webhook, job: DeliveryJob): Promise<AttemptResult> {
-  if (!config(env).webhookAllowPrivateTargets && isPrivateHost(new URL(webhook.target).hostname)) {
+  if (isRefusedTarget(env, webhook.target)) {
     return { ok: false, permanent: true, lastStatus: null, lastError: "target is on a private network" };
   }
   try {

@@ -1,4 +1,3 @@
-import { config } from "../config";
 import { listDeliveries, type Delivery } from "../db/webhook-deliveries";
 import {
   deleteWebhook,
@@ -14,13 +13,13 @@ import { badRequest, notFound } from "../errors";
 import { newHexSecret, newId, newSigningSecret } from "../lib/ids";
 import { forgetWebhooks } from "./cache";
 import { MAX_JOBS_PER_EVENT } from "./delivery";
-import { isPrivateHost } from "./targets";
+import { isRefusedTarget } from "../lib/private-host";
 
 /** Every webhook of an app may hear one event: the cap is that of an event's fan-out. */
 export const MAX_WEBHOOKS_PER_APP = MAX_JOBS_PER_EVENT;
 
 function checkTarget(env: Env, target: string): string {
-  if (!config(env).webhookAllowPrivateTargets && isPrivateHost(new URL(target).hostname)) {
+  if (isRefusedTarget(env, target)) {
     throw badRequest("target: must not be on a private network or this machine");
   }
   return target;

@@ -284,6 +284,10 @@ describe("the account API refuses every other credential", () => {
     ["GET", () => `/v1/apps/${victim.appId}/keys/${victim.keyId}`],
     ["GET", () => `/v1/apps/${victim.appId}/keys/${victim.keyId}/jwt`],
     ["DELETE", () => `/v1/apps/${victim.appId}/keys/${victim.keyId}`],
+    ["POST", () => `/v1/apps/${victim.appId}/integrations`, { type: "webpush" }],
+    ["GET", () => `/v1/apps/${victim.appId}/integrations`],
+    ["GET", () => `/v1/apps/${victim.appId}/integrations/${UNKNOWN_ID}`],
+    ["DELETE", () => `/v1/apps/${victim.appId}/integrations/${UNKNOWN_ID}`],
   ];
 
   const past = () => Math.floor(Date.now() / 1000) - 60;
@@ -309,7 +313,8 @@ describe("the account API refuses every other credential", () => {
     if (status === 401) expect(response.headers.get("www-authenticate")).toBeTruthy();
   });
 
-  it("leaves the app and its key as they were", async () => {
+  it("leaves the app, its key and its integrations as they were", async () => {
+    expect((await call("GET", `/v1/apps/${victim.appId}/integrations`, acct)).json.integrations).toEqual([]);
     const got = await call("GET", `/v1/apps/${victim.appId}`, acct);
     expect(got.json.app.name).toBe("victim");
     expect((await call("GET", `/v1/apps/${victim.appId}/keys`, acct)).json.keys.map((k: { _id: string }) => k._id)).toEqual([

@@ -17,6 +17,12 @@ describe("config", () => {
       demoEnabled: false,
       deliveryLogKeep: 1000,
       deliveryLogDays: 30,
+      push: {
+        fcmApiUrl: "https://fcm.googleapis.com",
+        googleTokenUrl: "https://oauth2.googleapis.com/token",
+        apnsApiUrl: null,
+        vapidSubject: null,
+      },
     });
     expect(config(env)).toBe(config(env));
   });
@@ -34,6 +40,19 @@ describe("config", () => {
     expect(config(withVars({ DEMO_ENABLED: "true" })).demoEnabled).toBe(true);
   });
 
+  it("replaces the push providers' endpoints when set, and takes the VAPID contact from PUBLIC_URL unless given", () => {
+    const parsed = config(
+      withVars({ FCM_API_URL: "http://127.0.0.1:9000/", GOOGLE_TOKEN_URL: "http://127.0.0.1:9001/token", APNS_API_URL: "http://127.0.0.1:9002", PUBLIC_URL: "https://chat.example.com" }),
+    );
+    expect(parsed.push).toEqual({
+      fcmApiUrl: "http://127.0.0.1:9000",
+      googleTokenUrl: "http://127.0.0.1:9001/token",
+      apnsApiUrl: "http://127.0.0.1:9002",
+      vapidSubject: "https://chat.example.com",
+    });
+    expect(config(withVars({ VAPID_SUBJECT: "mailto:ops@example.com" })).push.vapidSubject).toBe("mailto:ops@example.com");
+  });
+
   it.each([
     ["AUTH_CACHE_SECONDS", "thirty"],
     ["AUTH_CACHE_SECONDS", "-1"],
@@ -46,6 +65,10 @@ describe("config", () => {
     ["WEBHOOK_ALLOW_PRIVATE_TARGETS", "yes"],
     ["PUBLIC_URL", "chat.example.com"],
     ["PUBLIC_URL", "ftp://example.com"],
+    ["FCM_API_URL", "fcm.googleapis.com"],
+    ["GOOGLE_TOKEN_URL", "ftp://example.com/token"],
+    ["APNS_API_URL", "api.push.apple.com"],
+    ["VAPID_SUBJECT", "ops@example.com"],
   ])("refuses %s=%j with an error naming the variable", (name, value) => {
     expect(() => config(withVars({ [name]: value }))).toThrow(ConfigError);
     expect(() => config(withVars({ [name]: value }))).toThrow(new RegExp(`^configuration: ${name} `));

@@ -31,7 +31,7 @@ initRoutes.post(
   ...appAccess,
   jsonBody(initBody),
   async (c) => {
-    const { app, user } = await initialize(c.env, c.get("appId"), c.get("credential"), c.req.valid("json"));
-    return c.json({ app: presentAppMetadata(app), appUser: presentAppUser(user) });
+    const { app, integrations, user } = await initialize(c.env, c.get("appId"), c.get("credential"), c.req.valid("json"));
+    return c.json({ app: presentAppMetadata(app, integrations), appUser: presentAppUser(user) });
   },
 );

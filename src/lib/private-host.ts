@@ -1,12 +1,20 @@
-import { parseDottedDecimal, parseIPv6, zeros } from "../lib/ip-address";
+import { config } from "../config";
+import { parseDottedDecimal, parseIPv6, zeros } from "./ip-address";
 
 /**
- * Whether a webhook target is not on the public internet: this machine, a private or reserved
- * network, or a name that by convention means one. Such targets are refused at create, at
- * update and again at delivery unless WEBHOOK_ALLOW_PRIVATE_TARGETS is "true" (local
- * development), so that a webhook cannot be used to probe the operator's internal network.
- * Literal addresses are judged in every spelling the URL parser accepts; names are judged by
- * what they say, since a Worker cannot resolve them before its fetch does.
+ * Whether Parley must not send to this URL, one that a caller chose (a webhook target, a Web
+ * Push subscription's endpoint): its host is private and WEBHOOK_ALLOW_PRIVATE_TARGETS is not
+ * "true" (local development). Judged again before every send, so that neither can be used to
+ * probe the operator's internal network.
+ */
+export const isRefusedTarget = (env: Env, url: string) =>
+  !config(env).webhookAllowPrivateTargets && isPrivateHost(new URL(url).hostname);
+
+/**
+ * Whether a host is not on the public internet: this machine, a private or reserved network,
+ * or a name that by convention means one. Literal addresses are judged in every spelling the
+ * URL parser accepts; names are judged by what they say, since a Worker cannot resolve them
+ * before its fetch does.
  */
 export function isPrivateHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.+$/, "");

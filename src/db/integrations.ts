@@ -1,0 +1,83 @@
+import type { IntegrationType } from "../enums";
+import { whileAppExists } from "./constraints";
+
+/** What a response may show of each type, and what only signing reads. */
+interface Channels {
+  fcm: {
+    public: { projectId: string; clientEmail: string; senderId: string | null };
+    secret: { privateKeyId: string | null; privateKey: string };
+  };
+  apn: {
+    public: { keyId: string; teamId: string; bundleId: string; production: boolean };
+    secret: { key: string };
+  };
+  webpush: {
+    public: { vapidPublicKey: string };
+    secret: { vapidPrivateKey: JsonWebKey };
+  };
+}
+
+export type Integration = {
+  [T in IntegrationType]: { id: string; appId: string; type: T; createdAt: number } & Channels[T];
+}[IntegrationType];
+
+export type IntegrationOf<T extends IntegrationType> = Extract<Integration, { type: T }>;
+
+interface IntegrationRow {
+  id: string;
+  app_id: string;
+  type: IntegrationType;
+  public: string;
+  secret: string;
+  created_at: number;
+}
+
+const toIntegration = (row: IntegrationRow): Integration =>
+  ({
+    id: row.id,
+    appId: row.app_id,
+    type: row.type,
+    public: JSON.parse(row.public),
+    secret: JSON.parse(row.secret),
+    createdAt: row.created_at,
+  }) as Integration;
+
+const COLUMNS = "id, app_id, type, public, secret, created_at";
+
+/** Inserts the integration unless the app has one of that type already; false when it has. */
+export async function insertIntegration(db: D1Database, integration: Integration): Promise<boolean> {
+  const result = await whileAppExists(
+    db
+      .prepare(`INSERT INTO integrations (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, type) DO NOTHING`)
+      .bind(
+        integration.id,
+        integration.appId,
+        integration.type,
+        JSON.stringify(integration.public),
+        JSON.stringify(integration.secret),
+        integration.createdAt,
+      )
+      .run(),
+  );
+  return result.meta.changes > 0;
+}
+
+export async function listIntegrations(db: D1Database, appId: string): Promise<Integration[]> {
+  const { results } = await db
+    .prepare(`SELECT ${COLUMNS} FROM integrations WHERE app_id = ? ORDER BY created_at, id`)
+    .bind(appId)
+    .all<IntegrationRow>();
+  return results.map(toIntegration);
+}
+
+export async function findIntegration(db: D1Database, appId: string, id: string): Promise<Integration | null> {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM integrations WHERE id = ? AND app_id = ?`)
+    .bind(id, appId)
+    .first<IntegrationRow>();
+  return row && toIntegration(row);
+}
+
+export async function deleteIntegration(db: D1Database, id: string): Promise<void> {
+  await db.prepare("DELETE FROM integrations WHERE id = ?").bind(id).run();
+}
