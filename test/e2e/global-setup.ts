@@ -1,21 +1,32 @@
 // Starts `wrangler dev` on fresh local state for the end-to-end suite and stops it afterwards.
 import type { TestProject } from "vitest/node";
-import { startDevServer } from "../support/dev-server.ts";
+import { freePorts, startDevServer } from "../support/dev-server.ts";
 
 declare module "vitest" {
   interface ProvidedContext {
     baseUrl: string;
     accountKeyId: string;
     accountSecret: string;
+    /** Where push.test.ts listens with its fake of FCM and Google's token endpoint. */
+    fcmPort: number;
   }
 }
 
 export default async function setup(project: TestProject) {
-  // Short retry delays so that the webhook retry tests see several attempts within seconds;
-  // the local HTTP targets those tests start are on loopback.
+  // Short retry delays so that the webhook and push retry tests see several attempts within
+  // seconds; the local HTTP targets those tests start are on loopback, and so is the FCM fake.
+  const [fcmPort] = await freePorts(1);
+  const fcm = `http://127.0.0.1:${fcmPort}`;
   const server = await startDevServer({
-    vars: { WEBHOOK_RETRY_BASE_SECONDS: "1", WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" },
+    vars: {
+      WEBHOOK_RETRY_BASE_SECONDS: "1",
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
+      PUSH_RETRY_BASE_SECONDS: "1",
+      FCM_API_URL: fcm,
+      GOOGLE_TOKEN_URL: `${fcm}/token`,
+    },
   });
+  project.provide("fcmPort", fcmPort);
   project.provide("baseUrl", server.baseUrl);
   project.provide("accountKeyId", server.account.keyId);
   project.provide("accountSecret", server.account.secret);
