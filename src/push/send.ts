@@ -1,21 +1,19 @@
 /**
- * The one door between push delivery (the queue consumer, part B) and the push channels: a
- * device's platform and token plus one message in, the provider's verdict out. Secrets never
- * appear in an outcome's reason.
+ * The one door between push delivery (the queue consumer) and the push channels: a device's
+ * platform and token plus one message in, the provider's verdict out. Secrets never appear in
+ * an outcome's reason.
  */
+import { cachedApp } from "../auth/lookup";
+import { appIntegrations } from "../integrations/cache";
+import { sendApns } from "./apns";
+import { channelFor } from "./channel";
+import { sendFcm } from "./fcm";
+import { failed, type PushOutcome } from "./outcome";
+import { notificationOf, type PushMessage } from "./payload";
+import { sendWebPush } from "./webpush";
 
-/** What is pushed to one device about one message. */
-export interface PushMessage {
-  appId: string;
-  appUserId: string;
-  conversationId: string;
-  messageId: string;
-  /** The message text; null for none. */
-  text: string | null;
-  /** The media kind ("image", "file", ...) of a media message; null for none. */
-  mediaType: string | null;
-  authorName: string | null;
-}
+export type { PushOutcome } from "./outcome";
+export type { PushMessage } from "./payload";
 
 /** The device's platform and its pushNotificationToken. */
 export interface PushTarget {
@@ -23,20 +21,24 @@ export interface PushTarget {
   token: string;
 }
 
-export type PushOutcome =
-  | { outcome: "sent"; status: number }
-  | { outcome: "retry"; status: number | null; retryAfterSeconds: number | null; reason: string }
-  /** The provider says the token is dead: clear it from its device. */
-  | { outcome: "invalid-token"; status: number; reason: string }
-  /** Permanent, not the token's fault (bad credentials, no channel for the device, ...). */
-  | { outcome: "failed"; status: number | null; reason: string };
-
 /** Sends one push through the app's channel for this device. */
-export async function sendPush(_env: Env, _target: PushTarget, _message: PushMessage): Promise<PushOutcome> {
-  return { outcome: "failed", status: null, reason: "push channels are not implemented yet" };
+export async function sendPush(env: Env, target: PushTarget, message: PushMessage): Promise<PushOutcome> {
+  const [app, integrations] = await Promise.all([cachedApp(env, message.appId), appIntegrations(env, message.appId)]);
+  if (!app) return failed("the app no longer exists");
+  const channel = channelFor(integrations, target.token);
+  if (!channel) return failed(`the app has no push channel for this ${target.platform} device's token`);
+  const notification = notificationOf(app, message);
+  switch (channel.type) {
+    case "fcm":
+      return sendFcm(env, channel.integration, target.platform, target.token, notification);
+    case "apn":
+      return sendApns(env, channel.integration, target.token, notification);
+    case "webpush":
+      return sendWebPush(env, channel.integration, channel.subscription, notification);
+  }
 }
 
 /** Whether the app has a channel that can reach this device: devices without one need no job. */
-export async function hasPushChannel(_env: Env, _appId: string, _platform: string, _token: string): Promise<boolean> {
-  return false;
+export async function hasPushChannel(env: Env, appId: string, _platform: string, token: string): Promise<boolean> {
+  return channelFor(await appIntegrations(env, appId), token) !== null;
 }

@@ -55,7 +55,7 @@ const TEST_TIMEOUT = 180_000;
 // ---------------------------------------------------------------------------------------------
 // The world: a victim app V, an attacker app A, a sacrificial app S for destructive account calls
 
-type Slot = "appId" | "keyId" | "appUserId" | "deviceId" | "whisperId" | "webhookId" | "key" | "messageId";
+type Slot = "appId" | "keyId" | "integrationId" | "appUserId" | "deviceId" | "whisperId" | "webhookId" | "key" | "messageId";
 type Ids = Partial<Record<Slot, string[]>>;
 
 interface Session {
@@ -86,7 +86,8 @@ const MARK = `victim-secret-${hex(8)}`;
 
 let V: TestApp;
 let A: TestApp;
-let S: { appId: string; keyId: string };
+let S: { appId: string; keyId: string; integrationId: string };
+let vIntegration: string;
 let alice: UserRef;
 let anon: UserRef;
 let carol: UserRef;
@@ -146,13 +147,19 @@ async function upload(appUserId: string, headers: Record<string, string>) {
   return (json.message.mediaUrl as string).slice(`${BASE}/v1/media/`.length);
 }
 
+/** What the account credential calls its own: the sacrificial app and its fixtures. */
+const accountOwn = (): Ids => ({ appId: [S.appId], keyId: [S.keyId], integrationId: [S.integrationId] });
+
 async function setUpWorld() {
   accountHeaders = await account();
   [V, A] = await Promise.all([createApp("victim", { marker: MARK }), createApp("attacker")]);
   const extraKeys = await Promise.all([1, 2].map(() => createKey(workerSend, accountHeaders, A.appId, "more")));
   aServerHeaders = [A.server, ...(await Promise.all(extraKeys.map((key) => sign({ scope: "app" }, key._id, key.secret).then(bearer))))];
   const sacrificial = await createAppVia(workerSend, ACCOUNT, { name: "sacrificial", keyName: "s" });
-  S = { appId: sacrificial.appId, keyId: sacrificial.keyId };
+  const integrationOf = async (appId: string) =>
+    (await ok(call("POST", `/v1/apps/${appId}/integrations`, accountHeaders, { body: { type: "webpush" } }))).integration._id as string;
+  S = { appId: sacrificial.appId, keyId: sacrificial.keyId, integrationId: await integrationOf(sacrificial.appId) };
+  vIntegration = await integrationOf(V.appId);
 
   // The victim: identified, anonymous and credential-required users, each with messages.
   alice = await initUser(V.token, "victim-device-alice", "alice@victim.test");
@@ -228,8 +235,8 @@ function buildActors(): typeof actors {
     account: {
       name: "account JWT",
       can: ["account", "public"],
-      foreign: { keyId: [V.keyId, A.keyId] },
-      next: () => ({ headers: withAddress(accountHeaders), prefix: "", own: { appId: [S.appId], keyId: [S.keyId] } }),
+      foreign: { keyId: [V.keyId, A.keyId], integrationId: [vIntegration] },
+      next: () => ({ headers: withAddress(accountHeaders), prefix: "", own: accountOwn() }),
     },
     accountAtA: {
       name: "account JWT via /v1/apps/{appId}",
@@ -440,6 +447,7 @@ async function victimState() {
     db.prepare(`SELECT * FROM device_users WHERE app_id = ? AND app_user_id NOT IN (${placeholders(mine.length)}) ORDER BY device_id, app_user_id`).bind(V.appId, ...mine),
     db.prepare("SELECT * FROM whispers WHERE app_id = ? ORDER BY id").bind(V.appId),
     db.prepare("SELECT * FROM webhooks WHERE app_id = ? ORDER BY id").bind(V.appId),
+    db.prepare("SELECT * FROM integrations WHERE app_id = ? ORDER BY id").bind(V.appId),
     db.prepare("SELECT d.* FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.app_id = ? ORDER BY d.id").bind(V.appId),
   ]);
   const conversations = await Promise.all([alice, anon, carol].map(async (u) => (await (await conversationOf(u._id)).newest()).messages));
@@ -449,7 +457,7 @@ async function victimState() {
 
 /** Every D1 row but the delivery records, which the queue consumer updates in the background. */
 async function d1State() {
-  const tables = ["apps", "app_keys", "app_users", "devices", "device_users", "whispers", "webhooks"];
+  const tables = ["apps", "app_keys", "app_users", "devices", "device_users", "whispers", "webhooks", "integrations"];
   const rows = await env.DB.batch(tables.map((t) => env.DB.prepare(`SELECT * FROM ${t} ORDER BY rowid`)));
   return JSON.stringify(rows.map((r) => r.results));
 }
@@ -568,7 +576,7 @@ describe("broken credentials", () => {
     };
     // The request the attacker's own credential could make: only the credential is broken.
     const session = actors.aServer.next();
-    const own = endpoint.access === "account" ? { appId: [S.appId], keyId: [S.keyId] } : session.own;
+    const own = endpoint.access === "account" ? accountOwn() : session.own;
     const path = fill(endpoint.template, Object.fromEntries(slotsOf(endpoint.template).map((slot) => [slot, own[slot]?.[0] ?? ""])));
     const before = await worldState();
     await fc.assert(
@@ -704,7 +712,7 @@ it("paths answer methods they do not define with the error shape", async () => {
     arbitrary,
     async ({ endpoint, method, origin }) => {
       const session = endpoint.access === "account" ? actors.account.next() : actors.aServer.next();
-      const own: Ids = endpoint.access === "account" ? { appId: [S.appId], keyId: [S.keyId] } : { ...session.own, key: [aMediaKey] };
+      const own: Ids = endpoint.access === "account" ? accountOwn() : { ...session.own, key: [aMediaKey] };
       const path = fill(endpoint.template, Object.fromEntries(slotsOf(endpoint.template).map((slot) => [slot, own[slot]?.[0] ?? ""])));
       const headers = Object.entries(session.headers);
       if (origin) headers.push(["origin", "https://evil.invalid"], ["access-control-request-method", "DELETE"]);

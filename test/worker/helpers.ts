@@ -107,6 +107,8 @@ export interface SentRequest {
   method: string;
   headers: Headers;
   body: string;
+  /** The body as sent, for binary ones (an encrypted Web Push message). */
+  bytes: Uint8Array;
   signal: AbortSignal | null;
 }
 
@@ -118,11 +120,13 @@ export function interceptFetch(answer: (sent: SentRequest) => Response | Promise
   const sent: SentRequest[] = [];
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input, init);
+    const bytes = new Uint8Array(await request.arrayBuffer());
     const record = {
       url: request.url,
       method: request.method,
       headers: request.headers,
-      body: await request.text(),
+      body: new TextDecoder().decode(bytes),
+      bytes,
       signal: init?.signal ?? null,
     };
     sent.push(record);
