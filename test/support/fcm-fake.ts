@@ -44,7 +44,11 @@ export class FcmFake {
   down: FcmAnswer | null = null;
   private server: Server | undefined;
 
-  constructor(private readonly port: number) {}
+  private readonly port: number;
+
+  constructor(port: number) {
+    this.port = port;
+  }
 
   get origin() {
     return `http://127.0.0.1:${this.port}`;
