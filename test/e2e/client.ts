@@ -4,6 +4,7 @@ import { inject } from "vitest";
 import { createApp as createAppVia, type App } from "../support/apps.ts";
 import { expectStatus, httpSend } from "../support/http.ts";
 import { bearer } from "../support/jwt.ts";
+import { sleep } from "../support/pace.ts";
 
 // The client's Node entry (package.json "main"), loaded the way a Node app of its day did.
 export const SmoochCore = createRequire(import.meta.url)("smooch-core");
@@ -36,3 +37,21 @@ export const refusal = (call: Promise<unknown>): Promise<number> =>
       return error.response.status;
     },
   );
+
+/** Long enough for the queue's 1 s batch window (twice for a push) plus a retry delay or two of the 1 s base. */
+const DELIVERY_DEADLINE_MS = 15_000;
+
+/** Polls until `probe` returns something truthy, failing with `what` after the deadline. */
+export async function until<T>(
+  what: string,
+  probe: () => T | false | undefined | Promise<T | false | undefined>,
+  deadlineMs = DELIVERY_DEADLINE_MS,
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}

@@ -6,10 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FcmFake, serviceAccountFile } from "../support/fcm-fake.ts";
 import { accountJwt } from "../support/jwt.ts";
 import { sleep } from "../support/pace.ts";
-import { api, createApp, options, SmoochCore } from "./client.ts";
+import { api, createApp, options, SmoochCore, until } from "./client.ts";
 
-/** The queue's 1 s batch window twice (message job, then device job), plus retries at the 1 s base. */
-const PUSH_DEADLINE_MS = 15_000;
 /** How long the fake must stay silent before "nothing was sent" is believed. */
 const QUIET_MS = 4_000;
 
@@ -17,16 +15,6 @@ const fake = new FcmFake(inject("fcmPort"));
 
 beforeAll(() => fake.listen());
 afterAll(() => fake.close());
-
-async function until<T>(what: string, probe: () => T | false | undefined | Promise<T | false | undefined>): Promise<T> {
-  const deadline = Date.now() + PUSH_DEADLINE_MS;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${PUSH_DEADLINE_MS} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 let serial = 0;
 

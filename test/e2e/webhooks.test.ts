@@ -4,10 +4,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "../support/pace.ts";
-import { api, baseUrl, createApp, HEX_ID, options, refusal, SmoochCore } from "./client.ts";
+import { api, baseUrl, createApp, HEX_ID, options, refusal, SmoochCore, until } from "./client.ts";
 
-/** Long enough for the queue's 1 s batch window plus a retry delay or two of the 1 s base. */
-const DELIVERY_DEADLINE_MS = 15_000;
 /** How long a hook must stay silent before "it was not sent there" is believed. */
 const QUIET_MS = 2_000;
 /**
@@ -15,21 +13,6 @@ const QUIET_MS = 2_000;
  * due 4 s (4 x base) plus the queue's 1 s batch window after the third.
  */
 const AFTER_LAST_MS = 6_000;
-
-/** Polls until `probe` returns something truthy, failing with `what` after the deadline. */
-async function until<T>(
-  what: string,
-  probe: () => T | false | Promise<T | false>,
-  deadlineMs = DELIVERY_DEADLINE_MS,
-): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 // --- The webhook target: records every request and answers as each path's script says. ---
 
