@@ -156,7 +156,7 @@ export async function outboxJobs(stub: DurableObjectStub<Conversation>): Promise
  * Runs the worker's queue handler on one batch, as the queue would, and returns its acks and
  * retries, plus the options each retry was asked for (getQueueResult does not report delays).
  */
-export async function runQueue(queue: string, messages: Array<{ body: DeliveryJob; attempts?: number }>) {
+export async function runQueue(queue: string, messages: Array<{ body: DeliveryJob; attempts?: number }>, environment: Env = env) {
   const batch = createMessageBatch<DeliveryJob>(
     queue,
     messages.map(({ body, attempts = 1 }, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts, body })),
@@ -170,7 +170,7 @@ export async function runQueue(queue: string, messages: Array<{ body: DeliveryJo
     };
   }
   const ctx = createExecutionContext();
-  await (worker as ExportedHandler<Env, DeliveryJob>).queue!(batch, env, ctx);
+  await (worker as ExportedHandler<Env, DeliveryJob>).queue!(batch, environment, ctx);
   return { ids: batch.messages.map((m) => m.id), retries, result: await getQueueResult(batch, ctx) };
 }
 
