@@ -1,15 +1,17 @@
-// `npm run test:faults`: crash, app erasure, webhook target outage and soak against a real `wrangler dev`,
+// `npm run test:faults`: crash, app erasure, webhook target outage, slow target and soak against a real `wrangler dev`,
 // one after the other (each starts and stops its own server). `node test/faults/run.ts soak`
 // runs one of them. Exits non-zero when any check fails.
 import { crash } from "./crash.ts";
 import { erasure } from "./erasure.ts";
 import { outage } from "./outage.ts";
+import { slowTarget } from "./slow-target.ts";
 import { soak } from "./soak.ts";
 
 const checks: Record<string, { title: string; run: () => Promise<string[]> }> = {
   crash: { title: "crash: SIGKILL under load, restart on the same state", run: crash },
   erasure: { title: "erasure: SIGKILL while an app's users are erased, restart, the erasure resumes", run: erasure },
   outage: { title: "target outage: webhook target down 10 s, then up", run: outage },
+  "slow-target": { title: "slow target: every answer outlasts a queue batch's budget", run: slowTarget },
   soak: { title: "soak: two minutes of mixed traffic", run: soak },
 };
 
