@@ -98,8 +98,10 @@ export class Conversation extends DurableObject<Env> {
       this.reads.init(this.lastReceivedMs > 0);
       const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
       this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
+      const alarmSet = (await ctx.storage.getAlarm()) !== null;
+      this.outbox.knowAlarm(alarmSet);
       // An outbox (or media trash) whose alarm the runtime gave up on is picked up again when the object wakes.
-      if ((this.outbox.pending || this.trash.pending) && (await ctx.storage.getAlarm()) === null) await this.outbox.wake();
+      if ((this.outbox.pending || this.trash.pending) && !alarmSet) await this.outbox.wake();
     });
   }
 
@@ -355,6 +357,7 @@ export class Conversation extends DurableObject<Env> {
 
   /** Sends the outbox to the WEBHOOKS queue in order, and deletes trashed images, until both are done. */
   async alarm(): Promise<void> {
+    this.outbox.alarmStarted();
     await this.trash.purge();
     await this.outbox.drain();
   }

@@ -24,6 +24,14 @@ export interface WebhookEvent {
 export class Outbox {
   private readonly sql: SqlStorage;
   private failedEnqueues = 0;
+  /**
+   * Whether this instance knows an alarm to be set and not yet started: `wake` then skips
+   * setAlarm, a storage write that every post with a webhook used to make. Only ever true after
+   * this instance saw the alarm set (or read it at start), and false from the moment the alarm
+   * starts: a fresh instance, or an alarm that failed, costs at most one more setAlarm, never a
+   * missed one.
+   */
+  private armed = false;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -73,9 +81,21 @@ export class Outbox {
     return this.sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
   }
 
-  /** Has the alarm drain the outbox now. */
+  /** Has the alarm drain the outbox now, unless it is already set to. */
   async wake(): Promise<void> {
+    if (this.armed) return;
     await this.ctx.storage.setAlarm(Date.now());
+    this.armed = true;
+  }
+
+  /** What the object read at start: an alarm already set needs no other. */
+  knowAlarm(set: boolean): void {
+    this.armed = set;
+  }
+
+  /** The alarm has started: whatever is added from now on needs another. */
+  alarmStarted(): void {
+    this.armed = false;
   }
 
   /** Sends the oldest jobs to the queue in order; keeps the alarm set until the outbox is empty. */
@@ -89,6 +109,7 @@ export class Outbox {
       const backoff = Math.min(1000 * 2 ** this.failedEnqueues, MAX_ENQUEUE_BACKOFF_MS);
       console.error(`webhook enqueue failed, retrying in ${backoff} ms`, error);
       await this.ctx.storage.setAlarm(Date.now() + backoff);
+      this.armed = true;
       return;
     }
     this.failedEnqueues = 0;

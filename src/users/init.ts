@@ -22,6 +22,7 @@ import {
 } from "../db/devices";
 import type { Platform } from "../enums";
 import { forbidden, unauthorized } from "../errors";
+import { settledTogether } from "../lib/settled";
 import { findOrCreateByUserId, newAppUser } from "./create";
 import { mergeAppUsers } from "./merge";
 import { updateUser } from "./update";
@@ -79,13 +80,6 @@ async function mergeActiveAnonymous(env: Env, device: Device, user: AppUser): Pr
   if (!active || active.id !== device.activeAppUserId || active.userId !== null) return user;
   await mergeAppUsers(env, active, user);
   return (await resolveAppUser(env.DB, user.appId, user.id)) ?? user;
-}
-
-async function settledTogether<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [first, second] = await Promise.allSettled([a, b]);
-  if (first.status === "rejected") throw first.reason;
-  if (second.status === "rejected") throw second.reason;
-  return [first.value, second.value];
 }
 
 /** Registers the device and returns the user now active on it. */
