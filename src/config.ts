@@ -18,6 +18,8 @@ export interface Config {
   webhookRetryBaseSeconds: number;
   /** The first push retry's delay; each further retry doubles it (a provider's Retry-After wins when longer). */
   pushRetryBaseSeconds: number;
+  /** After this long a webhook queue batch starts no further delivery; the rest go back untried. */
+  webhookBatchBudgetSeconds: number;
   /** Whether webhook targets may be on this machine or a private network (local development). */
   webhookAllowPrivateTargets: boolean;
   /** Whether /demo answers on any host, not only on loopback ones (local development). */
@@ -81,6 +83,8 @@ const variables = z.object({
   MEDIA_MAX_BYTES: integer(10 * 1024 * 1024, 1),
   PUBLIC_URL: origin,
   WEBHOOK_RETRY_BASE_SECONDS: integer(10, 1),
+  // Below the consumer's 15-minute wall-clock limit, with room for a last 20 s attempt.
+  WEBHOOK_BATCH_BUDGET_SECONDS: integer(30, 1, 600),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: flag,
   PUSH_RETRY_BASE_SECONDS: integer(10, 1),
   DEMO_ENABLED: flag,
@@ -106,6 +110,7 @@ function parse(env: Env): Config {
     mediaMaxBytes: vars.MEDIA_MAX_BYTES,
     publicUrl: vars.PUBLIC_URL,
     webhookRetryBaseSeconds: vars.WEBHOOK_RETRY_BASE_SECONDS,
+    webhookBatchBudgetSeconds: vars.WEBHOOK_BATCH_BUDGET_SECONDS,
     webhookAllowPrivateTargets: vars.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     pushRetryBaseSeconds: vars.PUSH_RETRY_BASE_SECONDS,
     demoEnabled: vars.DEMO_ENABLED,

@@ -1,7 +1,8 @@
-import { resolveAppUser, type AppUser } from "../db/app-users";
+import type { AppUser } from "../db/app-users";
 import { findApp } from "../db/apps";
 import { forbidden, notFound, unauthorized } from "../errors";
 import { isServerCredential, type Credential } from "./credential";
+import { cachedAppUser } from "./app-users";
 import { cachedApp } from "./lookup";
 
 export function requireAccountScope(credential: Credential): void {
@@ -35,7 +36,7 @@ export async function appInScope(env: Env, credential: Credential, pathAppId: st
  * not, so that it cannot probe which ids or userIds exist.
  */
 export async function appUserInScope(env: Env, appId: string, credential: Credential, id: string): Promise<AppUser> {
-  const appUser = await resolveAppUser(env.DB, appId, id);
+  const appUser = await cachedAppUser(env, appId, id);
   if (credential.kind === "jwt" && credential.scope === "appUser" && credential.userId !== appUser?.userId) {
     // Its own userId not found yet is the one miss it may learn of.
     if (!appUser && id === credential.userId) throw notFound(`appUserId: no app user '${id}'`);

@@ -5,7 +5,7 @@ import type { ConversationActivity } from "../presenters/activity";
 import { withMessageDefaults, type ConversationMessage, type MessageAction, type NewMessage } from "../presenters/message";
 import { messagePushJob, type PushJob, type PushRecipient } from "../push/jobs";
 import type { Fanout } from "../webhooks/delivery";
-import { JobOutbox } from "./job-outbox";
+import { JobOutbox, OutboxAlarm } from "./job-outbox";
 import { MediaTrash } from "./media-trash";
 import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
@@ -78,6 +78,8 @@ function postbackEvent(message: ConversationMessage, action: MessageAction): Web
  */
 export class Conversation extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** The alarm that drains the outboxes (and the media trash). */
+  private outboxAlarm!: OutboxAlarm;
   private outbox!: Outbox;
   /** Push jobs, one per appMaker message, for the PUSH queue (src/push/). */
   private pushes!: JobOutbox<PushJob>;
@@ -102,9 +104,11 @@ export class Conversation extends DurableObject<Env> {
       this.reads.init(this.lastReceivedMs > 0);
       const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
       this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
+      const alarmAt = await ctx.storage.getAlarm();
+      this.outboxAlarm.know(alarmAt);
       // An outbox (or media trash) whose alarm the runtime gave up on is picked up again when the object wakes.
       const pending = this.outbox.pending || this.pushes.pending || this.trash.pending;
-      if (pending && (await ctx.storage.getAlarm()) === null) await this.outbox.wake();
+      if (pending && alarmAt === null) await this.outbox.wake();
     });
   }
 
@@ -119,8 +123,9 @@ export class Conversation extends DurableObject<Env> {
     this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     // The postback buttons of appMaker messages, by their _id, for POST .../conversation/postback.
     this.sql.exec("CREATE TABLE IF NOT EXISTS postbacks (action_id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)");
-    this.outbox = new Outbox(this.ctx, this.env.WEBHOOKS);
-    this.pushes = new JobOutbox<PushJob>(this.ctx, this.env.PUSH, "push_outbox", "push");
+    this.outboxAlarm = new OutboxAlarm(this.ctx.storage);
+    this.outbox = new Outbox(this.ctx, this.outboxAlarm, this.env.WEBHOOKS);
+    this.pushes = new JobOutbox<PushJob>(this.ctx, this.outboxAlarm, this.env.PUSH, "push_outbox", "push");
     this.reads = new ReadMarkers(this.sql);
     this.trash = new MediaTrash(this.sql, this.env.MEDIA);
     this.subscribers = new Subscribers(this.sql, this.env);
@@ -371,6 +376,7 @@ export class Conversation extends DurableObject<Env> {
 
   /** Sends the outboxes to the WEBHOOKS and PUSH queues in order, and deletes trashed images, until all are done. */
   async alarm(): Promise<void> {
+    this.outboxAlarm.started();
     await this.trash.purge();
     await this.outbox.drain();
     await this.pushes.drain();

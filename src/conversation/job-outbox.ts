@@ -4,6 +4,37 @@ const MAX_BATCH_BYTES = 200_000;
 const MAX_ENQUEUE_BACKOFF_MS = 60_000;
 
 /**
+ * The object's one alarm, which drains all its outboxes: set only when it is not already known to
+ * be set as soon, so that a post costs no storage write for it while an alarm is pending. Known
+ * only from this instance's own writes (or what it read at start) and forgotten when the alarm
+ * starts: a fresh instance, or an alarm that failed, costs at most one more write, never a missed
+ * alarm.
+ */
+export class OutboxAlarm {
+  /** When the alarm is known to be set for; null when this instance knows of none pending. */
+  private at: number | null = null;
+
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  /** Has the alarm run at `at`, or sooner if it is already set sooner. */
+  async schedule(at: number): Promise<void> {
+    if (this.at !== null && this.at <= at) return;
+    await this.storage.setAlarm(at);
+    this.at = at;
+  }
+
+  /** What the object read at start (getAlarm). */
+  know(at: number | null): void {
+    this.at = at;
+  }
+
+  /** The alarm has started: whatever is added from now on needs another. */
+  started(): void {
+    this.at = null;
+  }
+}
+
+/**
  * A table of jobs in the Conversation's storage, written in the same transaction as whatever
  * they are about, then moved to their queue in the order written by the object's alarm, which
  * keeps retrying until the queue takes them. Every job names the message it concerns.
@@ -11,9 +42,12 @@ const MAX_ENQUEUE_BACKOFF_MS = 60_000;
 export class JobOutbox<Job extends { messageId: string }> {
   private readonly sql: SqlStorage;
   private failedEnqueues = 0;
+  /** Known to be empty (this instance drained it, nothing was put since): the alarm skips reading it. */
+  private drained = false;
 
   constructor(
-    private readonly ctx: DurableObjectState,
+    ctx: DurableObjectState,
+    private readonly alarm: OutboxAlarm,
     private readonly queue: Queue<Job>,
     /** The table, and what the log calls its jobs. */
     private readonly table: string,
@@ -29,6 +63,7 @@ export class JobOutbox<Job extends { messageId: string }> {
   /** Writes a job: call inside the transaction that records what it is about, and `wake` after it. */
   put(job: Job): void {
     this.sql.exec(`INSERT INTO ${this.table} (job) VALUES (?)`, JSON.stringify(job));
+    this.drained = false;
   }
 
   /** Drops the jobs about these messages: call inside the transaction that erases them. */
@@ -43,27 +78,32 @@ export class JobOutbox<Job extends { messageId: string }> {
     return this.sql.exec(`SELECT 1 FROM ${this.table} LIMIT 1`).toArray().length > 0;
   }
 
-  /** Has the alarm drain the outbox now. */
+  /** Has the alarm drain the outbox now, unless it is already set to. */
   async wake(): Promise<void> {
-    await this.ctx.storage.setAlarm(Date.now());
+    await this.alarm.schedule(Date.now());
   }
 
   /** Sends the oldest jobs to the queue in order; keeps the alarm set until the outbox is empty. */
   async drain(): Promise<void> {
+    if (this.drained) return;
     const batch = this.nextBatch();
-    if (batch.length === 0) return;
+    if (batch.length === 0) {
+      this.drained = true;
+      return;
+    }
     try {
       await this.queue.sendBatch(batch.map(({ job }) => ({ body: job, contentType: "json" as const })));
     } catch (error) {
       this.failedEnqueues++;
       const backoff = Math.min(1000 * 2 ** this.failedEnqueues, MAX_ENQUEUE_BACKOFF_MS);
       console.error(`${this.what} enqueue failed, retrying in ${backoff} ms`, error);
-      await this.ctx.storage.setAlarm(Date.now() + backoff);
+      await this.alarm.schedule(Date.now() + backoff);
       return;
     }
     this.failedEnqueues = 0;
     this.sql.exec(`DELETE FROM ${this.table} WHERE seq <= ?`, batch[batch.length - 1].seq);
     if (this.pending) await this.wake();
+    else this.drained = true;
   }
 
   private nextBatch(): { seq: number; job: Job }[] {

@@ -1,7 +1,7 @@
 import type { EventTrigger } from "../enums";
 import { newId } from "../lib/ids";
 import { matches, MAX_JOBS_PER_EVENT, type DeliveryJob, type Fanout } from "../webhooks/delivery";
-import { JobOutbox } from "./job-outbox";
+import { JobOutbox, type OutboxAlarm } from "./job-outbox";
 
 /** Something webhooks hear about: a stored message, a postback, a read. */
 export interface WebhookEvent {
@@ -21,8 +21,8 @@ export class Outbox extends JobOutbox<DeliveryJob> {
   /** The conversation's object id: deliveries with the same one are made in enqueue order. */
   private readonly conversation: string;
 
-  constructor(ctx: DurableObjectState, queue: Queue<DeliveryJob>) {
-    super(ctx, queue, "outbox", "webhook");
+  constructor(ctx: DurableObjectState, alarm: OutboxAlarm, queue: Queue<DeliveryJob>) {
+    super(ctx, alarm, queue, "outbox", "webhook");
     this.conversation = ctx.id.toString();
   }
 

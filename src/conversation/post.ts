@@ -1,3 +1,4 @@
+import { forgetAppUsers } from "../auth/app-users";
 import type { Credential } from "../auth/credential";
 import { markConversationStarted, type AppUser } from "../db/app-users";
 import { userDevicePlatform } from "../db/devices";
@@ -28,7 +29,10 @@ export async function postMessages(
       if (error instanceof Error && error.message.includes(ERASED)) throw notFound(`appUserId: app user '${user.id}' was deleted`);
       throw error;
     });
-  if (!user.conversationStarted) await markConversationStarted(env.DB, user.id);
+  if (!user.conversationStarted) {
+    await markConversationStarted(env.DB, user.id);
+    forgetAppUsers([user.id]);
+  }
   return result;
 }
 

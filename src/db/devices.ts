@@ -266,20 +266,21 @@ export async function pushDevicesOf(db: D1Database, appId: string, appUserId: st
   return results.map(toPushDevice);
 }
 
-/** These devices as they stand now, those with a push token only, by `${appId}/${id}`. */
-export async function currentPushDevices(db: D1Database, devices: { appId: string; id: string }[]): Promise<Map<string, PushDevice>> {
-  if (devices.length === 0) return new Map();
+/** These devices as they stand now, those with a push token only: read with `pushDevicesByKey`. */
+export function currentPushDevicesStatement(db: D1Database, devices: { appId: string; id: string }[]): D1PreparedStatement {
   // Each pair a primary-key lookup.
-  const { results } = await db
+  return db
     .prepare(
       `SELECT ${PUSH_COLUMNS} FROM json_each(?) j
        JOIN devices d ON d.app_id = json_extract(j.value, '$[0]') AND d.id = json_extract(j.value, '$[1]')
        WHERE d.push_notification_token IS NOT NULL`,
     )
-    .bind(JSON.stringify(devices.map((device) => [device.appId, device.id])))
-    .all<PushDeviceRow>();
-  return new Map(results.map((row) => [`${row.app_id}/${row.id}`, toPushDevice(row)]));
+    .bind(JSON.stringify(devices.map((device) => [device.appId, device.id])));
 }
+
+/** What currentPushDevicesStatement read, by `${appId}/${id}`. */
+export const pushDevicesByKey = (rows: unknown[]): Map<string, PushDevice> =>
+  new Map((rows as PushDeviceRow[]).map((row) => [`${row.app_id}/${row.id}`, toPushDevice(row)]));
 
 /** Clears a dead push token, unless the device has registered another since. */
 export function clearPushTokenStatement(db: D1Database, appId: string, id: string, token: string) {

@@ -13,12 +13,9 @@ export function tombstoneStatements(db: D1Database, messageIds: string[], now: n
   ];
 }
 
-/** Which of these messages were erased. */
-export async function erasedAmong(db: D1Database, messageIds: string[]): Promise<Set<string>> {
-  if (messageIds.length === 0) return new Set();
-  const { results } = await db
+/** Which of these messages were erased: rows of `message_id`. */
+export function erasedAmongStatement(db: D1Database, messageIds: string[]): D1PreparedStatement {
+  return db
     .prepare("SELECT message_id FROM erased_messages WHERE message_id IN (SELECT value FROM json_each(?))")
-    .bind(JSON.stringify([...new Set(messageIds)]))
-    .all<{ message_id: string }>();
-  return new Set(results.map((row) => row.message_id));
+    .bind(JSON.stringify([...new Set(messageIds)]));
 }

@@ -74,6 +74,13 @@ export function attemptStatement(db: D1Database, attempt: DeliveryAttempt): D1Pr
     );
 }
 
+/** Which of these deliveries a target already accepted (a queue message can arrive twice). */
+export function deliveredAmongStatement(db: D1Database, deliveryIds: string[]): D1PreparedStatement {
+  return db
+    .prepare("SELECT id FROM webhook_deliveries WHERE outcome = 'delivered' AND id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify([...new Set(deliveryIds)]));
+}
+
 export async function listDeliveries(db: D1Database, webhookId: string, limit: number): Promise<Delivery[]> {
   const { results } = await db
     .prepare(

@@ -1,4 +1,12 @@
-import { loadAppUser, authenticate, liveApp, requireAccount, requireServer, scopeToApp } from "./auth";
+import {
+  authenticate,
+  authenticateForAppUser,
+  authenticateServerForAppUser,
+  liveApp,
+  requireAccount,
+  requireServer,
+  scopeToApp,
+} from "./auth";
 import { describe } from "./openapi";
 
 /**
@@ -11,6 +19,6 @@ export const accountAccess = [describe({ access: "account" }), authenticate, req
 /** The app-level chains check the app is live (D1); the app-user chains' user lookup does the same. */
 export const appAccess = [describe({ access: "app" }), authenticate, scopeToApp, liveApp] as const;
 export const serverAccess = [describe({ access: "server" }), authenticate, scopeToApp, requireServer, liveApp] as const;
-export const appUserAccess = [describe({ access: "appUser" }), authenticate, scopeToApp, loadAppUser] as const;
+export const appUserAccess = [describe({ access: "appUser" }), authenticateForAppUser] as const;
 /** The business's servers acting on one app user: the scope is checked before the user is looked up. */
-export const serverAppUserAccess = [describe({ access: "server" }), authenticate, scopeToApp, requireServer, loadAppUser] as const;
+export const serverAppUserAccess = [describe({ access: "server" }), authenticateServerForAppUser] as const;

@@ -25,7 +25,7 @@ export interface SettlementOptions<Body> {
    * the dead-letter queue without ever being tried. They are acknowledged once this resolves;
    * without it, or if it throws, they are retried instead (an attempt charged, nothing lost).
    */
-  requeue?: (untried: readonly Message<Body>[]) => Promise<void>;
+  requeue?: (untried: readonly Message<Body>[]) => Promise<unknown>;
 }
 
 export interface SettlementReport {

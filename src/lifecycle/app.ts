@@ -1,3 +1,4 @@
+import { forgetAppUsersOfApp } from "../auth/app-users";
 import { forgetApp, forgetKey } from "../auth/lookup";
 import { listAppKeys } from "../db/app-keys";
 import { findApp, markAppDeletedStatements } from "../db/apps";
@@ -20,6 +21,7 @@ export async function removeApp(env: Env, appId: string): Promise<void> {
   const [keys, webhooks] = await Promise.all([listAppKeys(env.DB, app.id), listWebhooks(env.DB, app.id)]);
   await env.DB.batch(markAppDeletedStatements(env.DB, app.id, Date.now()));
   forgetApp(app.id, app.appToken);
+  forgetAppUsersOfApp(app.id);
   for (const key of keys) forgetKey(key.id);
   forgetWebhooks(app.id);
   for (const webhook of webhooks) forgetWebhooks(app.id, webhook.id);

@@ -1,3 +1,4 @@
+import { forgetAppUsers } from "../auth/app-users";
 import { conversationStub } from "../conversation/stub";
 import { eraseProfileStatement, findAppUser, userAndMergedRows, type AppUser } from "../db/app-users";
 import { eraseDeviceDetailsStatement } from "../db/devices";
@@ -12,6 +13,7 @@ import { conflict } from "../errors";
 export async function eraseProfile(env: Env, user: AppUser): Promise<AppUser> {
   const ids = (await userAndMergedRows(env.DB, user.id)).map((row) => row.id);
   await env.DB.batch([eraseProfileStatement(env.DB, ids), eraseDeviceDetailsStatement(env.DB, user.appId, ids)]);
+  forgetAppUsers(ids);
   await conversationStub(env, user.conversationId).redactAuthors(ids);
   const erased = await findAppUser(env.DB, user.id);
   if (!erased) throw conflict("appUserId: the app user was deleted while this request ran");

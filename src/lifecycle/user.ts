@@ -1,3 +1,4 @@
+import { forgetAppUsers } from "../auth/app-users";
 import { conversationStub } from "../conversation/stub";
 import { deleteUsersStatement, userAndMergedRows } from "../db/app-users";
 import { forgetUsersDevicesStatements } from "../db/devices";
@@ -19,6 +20,7 @@ export async function eraseRows(env: Env, { appId, rows }: UserRows): Promise<vo
   await tombstone(env, erased.flat());
   const ids = rows.map((row) => row.id);
   await env.DB.batch([...forgetUsersDevicesStatements(env.DB, appId, ids), deleteUsersStatement(env.DB, appId, ids)]);
+  forgetAppUsers(ids);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { config } from "../config";
-import { clearPushTokenStatement, currentPushDevices, pushDevicesOf, type PushDevice } from "../db/devices";
-import { erasedAmong } from "../db/erased-messages";
+import { clearPushTokenStatement, currentPushDevicesStatement, pushDevicesByKey, pushDevicesOf, type PushDevice } from "../db/devices";
+import { erasedAmongStatement } from "../db/erased-messages";
 import { prunePushFailuresStatement, pushFailureStatement, pushGaveUpStatement, type PushFailure } from "../db/push-failures";
 import { ACK, retryAfter, settleEach, type Verdict } from "../lib/queue-settlement";
 import { devicePushJob, pushedMessage, type DevicePushJob, type PushJob } from "./jobs";
@@ -135,8 +135,7 @@ async function recordDeadLetter(env: Env, message: Message<PushJob>): Promise<Ve
  * A batch of the PUSH queue (message jobs to fan out, device jobs to send) or of its dead-letter
  * queue. Each job is settled as soon as its work is done (src/lib/queue-settlement.ts); jobs of
  * one device go one after the other in queue order, so its notifications arrive in message
- * order. One D1 read per batch drops the jobs about erased messages, one more reads the devices
- * as they stand now.
+ * order. One D1 batch read finds the jobs about erased messages and the devices as they stand now.
  */
 export async function handlePushBatch(batch: MessageBatch<PushJob>, env: Env, channels = CONFIGURED): Promise<void> {
   if (batch.queue === PUSH_DEAD_LETTER_QUEUE) {
@@ -144,13 +143,15 @@ export async function handlePushBatch(batch: MessageBatch<PushJob>, env: Env, ch
     return;
   }
   const jobs = batch.messages.map((message) => message.body);
-  const [erased, devices] = await Promise.all([
-    erasedAmong(env.DB, jobs.map((job) => job.messageId)),
-    currentPushDevices(
+  const [erasedRows, deviceRows] = await env.DB.batch<Record<string, unknown>>([
+    erasedAmongStatement(env.DB, jobs.map((job) => job.messageId)),
+    currentPushDevicesStatement(
       env.DB,
       jobs.flatMap((job) => (job.kind === "device" ? [{ appId: job.appId, id: job.deviceId }] : [])),
     ),
   ]);
+  const erased = new Set(erasedRows.results.map((row) => String(row.message_id)));
+  const devices = pushDevicesByKey(deviceRows.results);
   const work = async (message: Message<PushJob>): Promise<Verdict> => {
     const job = message.body;
     // Erased after it was queued: there is nothing left to announce (src/lifecycle/).

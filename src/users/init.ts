@@ -24,6 +24,7 @@ import {
 import type { Platform } from "../enums";
 import { forbidden, unauthorized } from "../errors";
 import { appIntegrations } from "../integrations/cache";
+import { settledTogether } from "../lib/settled";
 import { findOrCreateByUserId, newAppUser } from "./create";
 import { mergeAppUsers } from "./merge";
 import { updateUser } from "./update";
@@ -83,13 +84,6 @@ async function mergeActiveAnonymous(env: Env, device: Device, user: AppUser): Pr
   return (await resolveAppUser(env.DB, user.appId, user.id)) ?? user;
 }
 
-async function settledTogether<T extends unknown[]>(...promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((result) => result.status === "rejected");
-  if (failed) throw failed.reason;
-  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as T;
-}
-
 /** Registers the device and returns the user now active on it. */
 async function signIn(env: Env, appId: string, credential: Credential, body: SignIn): Promise<AppUser> {
   // Every refusal comes before the device is written: a refused init changes nothing.
@@ -128,10 +122,9 @@ export async function initialize(
   // Both settle before the request ends, even when the sign-in is refused: the app's lookup is
   // shared through the isolate cache, and a load left running by an ended request never settles
   // for the requests waiting on it.
-  const [signedIn, app, integrations] = await settledTogether(
+  const [signedIn, [app, integrations]] = await settledTogether(
     signIn(env, appId, credential, device),
-    cachedApp(env, appId),
-    appIntegrations(env, appId),
+    settledTogether(cachedApp(env, appId), appIntegrations(env, appId)),
   );
   const user = await updateUser(env, signedIn, { givenName, surname, email, signedUpAt, properties });
   return { app, integrations, user };

@@ -1,3 +1,4 @@
+import { forgetAppUsers } from "../auth/app-users";
 import { conversationStub } from "../conversation/stub";
 import { mergeStatements, type AppUser } from "../db/app-users";
 import { moveLinksStatements } from "../db/device-users";
@@ -25,5 +26,6 @@ export async function mergeAppUsers(env: Env, anonymous: AppUser, survivor: AppU
     ...moveLinksStatements(env.DB, anonymous.id, survivor.id),
     releaseAnonymousStatement(env.DB, anonymous.appId, anonymous.id),
   ]);
+  forgetAppUsers([anonymous.id, survivor.id]);
   if (messages.length > 0) await from.clear();
 }

@@ -1,9 +1,16 @@
 import { config } from "../config";
-import { erasedAmong } from "../db/erased-messages";
-import { attemptStatement, gaveUpStatement, pruneDeliveriesStatement, type DeliveryAttempt } from "../db/webhook-deliveries";
+import { erasedAmongStatement } from "../db/erased-messages";
+import {
+  attemptStatement,
+  deliveredAmongStatement,
+  gaveUpStatement,
+  pruneDeliveriesStatement,
+  type DeliveryAttempt,
+} from "../db/webhook-deliveries";
 import type { Webhook } from "../db/webhooks";
+import { ACK, retryAfter, settleEach, type Verdict } from "../lib/queue-settlement";
 import { cachedWebhook } from "./cache";
-import type { DeliveryJob } from "./delivery";
+import { attemptOf, type DeliveryJob } from "./delivery";
 import { signatureHeader } from "./signature";
 import { isRefusedTarget } from "../lib/private-host";
 
@@ -45,40 +52,50 @@ async function post(env: Env, webhook: Webhook, job: DeliveryJob): Promise<Attem
   }
 }
 
-/** One message's attempt: its D1 record, and what to tell the queue once that is written. */
-interface Settled {
-  record: D1PreparedStatement | null;
-  settle: () => void;
+/** What a batch's one D1 read says needs no sending: erased messages, deliveries already made. */
+interface Skips {
+  erased: Set<string>;
+  delivered: Set<string>;
 }
 
-async function deliver(env: Env, message: Message<DeliveryJob>, erased: Set<string>): Promise<Settled> {
+async function skipsOf(env: Env, jobs: DeliveryJob[]): Promise<Skips> {
+  const [erased, delivered] = await env.DB.batch<Record<string, string>>([
+    erasedAmongStatement(env.DB, jobs.map((job) => job.messageId)),
+    deliveredAmongStatement(env.DB, jobs.map((job) => job.deliveryId)),
+  ]);
+  return {
+    erased: new Set(erased.results.map((row) => row.message_id)),
+    delivered: new Set(delivered.results.map((row) => row.id)),
+  };
+}
+
+/**
+ * One delivery: sent, then recorded, then settled. The record is written before the message is
+ * acknowledged, so a failed write retries the delivery (a receiver may see it twice, keyed by
+ * X-Parley-Delivery) rather than losing it.
+ */
+async function deliver(env: Env, message: Message<DeliveryJob>, skips: Skips): Promise<Verdict> {
   const job = message.body;
-  // Erased after it was queued: what it would post is gone (src/lifecycle/).
-  if (erased.has(job.messageId)) return { record: null, settle: () => message.ack() };
+  // Erased after it was queued: what it would post is gone (src/lifecycle/). Delivered: a
+  // duplicate queue message, or a record written just before its ack was lost.
+  if (skips.erased.has(job.messageId) || skips.delivered.has(job.deliveryId)) return ACK;
   const webhook = await cachedWebhook(env, job.webhookId);
   // A webhook deleted since the message was stored has nobody left to deliver to.
-  if (!webhook) return { record: null, settle: () => message.ack() };
+  if (!webhook) return ACK;
   const result = await post(env, webhook, job);
   const outcome = result.ok ? "delivered" : result.permanent ? "failed" : "retrying";
-  const record = attemptStatement(env.DB, {
+  const attempt = attemptOf(job, message.attempts);
+  await attemptStatement(env.DB, {
     id: job.deliveryId,
     webhookId: job.webhookId,
     messageId: job.messageId,
     trigger: job.trigger,
-    attempts: message.attempts,
+    attempts: attempt,
     lastStatus: result.lastStatus,
     lastError: result.lastError,
     outcome,
-  });
-  const settle = () =>
-    outcome === "retrying" ? message.retry({ delaySeconds: retryDelaySeconds(env, message.attempts) }) : message.ack();
-  return { record, settle };
-}
-
-/** What the dead-letter queue receives has used up its retries: record the failure. */
-async function recordFailure(env: Env, message: Message<DeliveryJob>, _erased: Set<string>): Promise<Settled> {
-  const { deliveryId, webhookId, messageId, trigger } = message.body;
-  return { record: gaveUpStatement(env.DB, { id: deliveryId, webhookId, messageId, trigger }), settle: () => message.ack() };
+  }).run();
+  return outcome === "retrying" ? retryAfter(retryDelaySeconds(env, attempt)) : ACK;
 }
 
 /** Keeps the delivery log of every webhook in the batch within its bounds (config). */
@@ -89,38 +106,36 @@ function pruneStatements(env: Env, messages: readonly Message<DeliveryJob>[]): D
   return [...webhooks].map((id) => pruneDeliveriesStatement(env.DB, id, deliveryLogKeep, before));
 }
 
-/** The batch's messages by conversation, each group in queue order. */
-function byConversation(messages: readonly Message<DeliveryJob>[]): Message<DeliveryJob>[][] {
-  const groups = new Map<string, Message<DeliveryJob>[]>();
-  for (const message of messages) {
-    const group = groups.get(message.body.conversation) ?? [];
-    group.push(message);
-    groups.set(message.body.conversation, group);
-  }
-  return [...groups.values()];
+/** What the dead-letter queue receives has used up its retries: record the failures, then ack. */
+async function recordFailures(env: Env, messages: readonly Message<DeliveryJob>[]): Promise<void> {
+  await env.DB.batch(
+    messages.map(({ body: { deliveryId, webhookId, messageId, trigger } }) =>
+      gaveUpStatement(env.DB, { id: deliveryId, webhookId, messageId, trigger }),
+    ),
+  );
+  for (const message of messages) message.ack();
 }
 
 /**
  * Delivers a batch: conversations side by side, each conversation's deliveries one after the
- * other in the order its outbox enqueued them. The attempts are recorded in one D1 batch
- * before any message is acknowledged, so a failed record means a retry, never a lost delivery;
- * the same batch prunes the log of each webhook it touched. Deliveries about messages erased
- * since they were queued are dropped (one D1 read per batch).
+ * other in the order its outbox enqueued them, each acknowledged or retried as soon as its own
+ * POST is recorded (src/lib/queue-settlement.ts). Deliveries the batch's budget did not reach go
+ * back on the queue untried, carrying their attempt count. One D1 read per batch finds the
+ * deliveries about erased messages and those already made; the log of each webhook the batch
+ * touched is pruned at the end.
  */
 export async function handleWebhookBatch(batch: MessageBatch<DeliveryJob>, env: Env): Promise<void> {
-  const deadLetters = batch.queue === DEAD_LETTER_QUEUE;
-  const handle = deadLetters ? recordFailure : deliver;
-  const erased = deadLetters ? new Set<string>() : await erasedAmong(env.DB, batch.messages.map((m) => m.body.messageId));
-  const settled = (
-    await Promise.all(
-      byConversation(batch.messages).map(async (group) => {
-        const results: Settled[] = [];
-        for (const message of group) results.push(await handle(env, message, erased));
-        return results;
-      }),
-    )
-  ).flat();
-  const records = settled.flatMap(({ record }) => (record ? [record] : []));
-  if (records.length > 0) await env.DB.batch([...records, ...pruneStatements(env, batch.messages)]);
-  for (const { settle } of settled) settle();
+  if (batch.queue === DEAD_LETTER_QUEUE) return recordFailures(env, batch.messages);
+  const skips = await skipsOf(env, batch.messages.map((message) => message.body));
+  const report = await settleEach(batch, (message) => deliver(env, message, skips), {
+    budgetMs: config(env).webhookBatchBudgetSeconds * 1000,
+    lane: (job) => job.conversation,
+    requeue: (untried) =>
+      env.WEBHOOKS.sendBatch(
+        untried.map((message) => ({ body: { ...message.body, priorAttempts: attemptOf(message.body, message.attempts) - 1 } })),
+      ),
+  });
+  if (report.worked === 0) return;
+  // The log's bound is housekeeping: a failure here leaves it for the next batch.
+  await env.DB.batch(pruneStatements(env, batch.messages)).catch((error) => console.error("delivery log prune failed", error));
 }

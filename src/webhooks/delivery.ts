@@ -15,7 +15,15 @@ export interface DeliveryJob {
   trigger: EventTrigger;
   /** The exact JSON body to post, built once so every attempt sends the same bytes. */
   body: string;
+  /**
+   * Attempts made under earlier queue messages: a job a batch's time budget did not reach is
+   * put back as a new message (Queues would charge a retry() an attempt), carrying its count.
+   */
+  priorAttempts?: number;
 }
+
+/** Which attempt of its delivery this queue message is: the backoff and the log count it. */
+export const attemptOf = (job: DeliveryJob, queueAttempts: number) => (job.priorAttempts ?? 0) + queueAttempts;
 
 /** The most deliveries one event fans out to: an app's webhooks are capped at this too. */
 export const MAX_JOBS_PER_EVENT = 10;

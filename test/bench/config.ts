@@ -1,8 +1,10 @@
 // A copy of wrangler.toml for the benchmark: same worker and bindings, with rate limits that one
 // load generator on one address cannot reach (production's would turn most requests into 429s).
-import { writeConfigCopy } from "../support/config-copy.ts";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, writeConfigCopy } from "../support/config-copy.ts";
 
-export { ROOT } from "../support/config-copy.ts";
+export { ROOT };
 export const BENCH_RATE_LIMIT = 1_000_000;
 
 /** Writes the copy into `dir` and returns its path. */
@@ -16,4 +18,48 @@ export function writeBenchConfig(dir: string): string {
     if (limits !== 4) throw new Error("wrangler.toml no longer has the four [[ratelimits]] limits the benchmark rewrites");
     return text;
   });
+}
+
+/** Users the floor's D1 read finds, each with its conversation object's name. */
+export const FLOOR_USERS = 1_000;
+
+/**
+ * The floor worker's config (test/bench/floor/worker.ts) and its one migration, in `dir`: a D1
+ * table of FLOOR_USERS users and a SQLite Durable Object class, on wrangler.toml's compatibility date.
+ */
+export function writeFloorConfig(dir: string): string {
+  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1];
+  if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
+  const migrations = join(dir, "floor-migrations");
+  mkdirSync(migrations, { recursive: true });
+  writeFileSync(
+    join(migrations, "0001_users.sql"),
+    `CREATE TABLE users (id TEXT PRIMARY KEY, conversation TEXT NOT NULL);
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${FLOOR_USERS})
+INSERT INTO users (id, conversation) SELECT 'u' || i, 'c' || i FROM n;
+`,
+  );
+  const path = join(dir, "wrangler.floor.toml");
+  writeFileSync(
+    path,
+    `name = "parley-floor"
+main = ${JSON.stringify(join(ROOT, "test/bench/floor/worker.ts"))}
+compatibility_date = "${compatibilityDate}"
+
+[[d1_databases]]
+binding = "DB"
+database_name = "floor"
+database_id = "00000000-0000-0000-0000-000000000000"
+migrations_dir = ${JSON.stringify(migrations)}
+
+[[durable_objects.bindings]]
+name = "LOG"
+class_name = "Log"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["Log"]
+`,
+  );
+  return path;
 }

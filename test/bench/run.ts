@@ -1,5 +1,7 @@
 // `npm run bench`: starts wrangler dev on fresh local state, measures the scenarios of issue 4
-// against a baseline taken in the same run, prints a table and writes test/bench/results/latest.json.
+// against a baseline taken in the same run, and the floor (a bare Durable Object append, and one
+// behind a D1 read: test/bench/floor/) in the same run; prints the table with each target of
+// issue 12 and writes test/bench/latest.json, the record the README's table is generated from.
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,9 +12,10 @@ import { httpSend } from "../support/http.ts";
 import { pool } from "../support/pace.ts";
 import { initUser, preCreateUser } from "../support/users.ts";
 import { call, createApp } from "./api.ts";
-import { BENCH_RATE_LIMIT, ROOT, writeBenchConfig } from "./config.ts";
+import { BENCH_RATE_LIMIT, FLOOR_USERS, ROOT, writeBenchConfig, writeFloorConfig } from "./config.ts";
 import { runLoad, type Figures, type LoadOptions } from "./load.ts";
 import { fmt, machine, percentile, table, writeJson, type ScenarioResult } from "./report.ts";
+import { judge, verdictLines } from "./targets.ts";
 import type { OpenResult, ProbeRequest, ReceiptResult, Subscribee } from "./realtime-probe.ts";
 import type { SampleRequest, SampleResult, SettleRequest, SettleResult } from "./webhook-probe.ts";
 import { openInspector, readConversations, workerdRss } from "../support/workerd.ts";
@@ -33,7 +36,7 @@ const WEBHOOK_AWAIT_MS = 60_000;
 const SOCKET_CONCURRENCY = 32;
 const REALTIME_SAMPLES = 200;
 const REALTIME_AWAIT_MS = 30_000;
-const RESULTS = join(ROOT, "test/bench/results/latest.json");
+const RESULTS = join(ROOT, "test/bench/latest.json");
 
 const log = (text: string) => console.log(text);
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -120,6 +123,46 @@ function ask<Answer>(child: ChildProcess, request: object): Promise<Answer> {
 const sample = (child: ChildProcess, request: Omit<SampleRequest, "type">) =>
   ask<SampleResult>(child, { type: "sample", ...request });
 
+type Load = Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "warmupSeconds">;
+
+const load = (baseUrl: string, options: Load) =>
+  runLoad({ baseUrl, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, ...options });
+
+/** The floor worker's scenarios, on its own wrangler dev (stopped before Parley's starts). */
+async function measureFloor(dir: string): Promise<Record<"trivial" | "append" | "readAppend", Figures>> {
+  const server = await startDevServer({ config: writeFloorConfig(dir), logLevel: "warn" });
+  try {
+    let n = 0;
+    const spread = (route: string, prefix: string) => ({
+      method: "POST" as const,
+      path: `/${route}/${prefix}0`,
+      body: messageBody,
+      vary: () => ({ path: `/${route}/${prefix}${n++ % FLOOR_USERS}` }),
+    });
+    const trivial = await load(server.baseUrl, { path: "/" });
+    const append = await load(server.baseUrl, spread("append", "c"));
+    const readAppend = await load(server.baseUrl, spread("read-append", "u"));
+    return { trivial, append, readAppend };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Every message of a conversation, oldest first, through the API's `after` paging: the stored
+ * count, and whether `received` strictly increases (one object serialises its appends).
+ */
+async function conversationOrder(baseUrl: string, headers: Record<string, string>, user: string) {
+  const received: number[] = [];
+  let path: string | undefined = `/v1/appusers/${user}/messages?after=0`;
+  while (path) {
+    const page: { messages: { received: number }[]; next?: string } = await call(baseUrl, "GET", path, headers);
+    received.push(...page.messages.map((m) => m.received));
+    path = page.next && new URL(page.next).pathname + new URL(page.next).search;
+  }
+  return { stored: received.length, strictlyIncreasing: received.every((r, i) => i === 0 || r > received[i - 1]) };
+}
+
 async function main() {
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), "parley-bench-"));
@@ -140,6 +183,9 @@ async function main() {
   process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
 
   try {
+    log("Floor (test/bench/floor/worker.ts, its own wrangler dev, stopped before Parley's starts):");
+    const floor = await measureFloor(dir);
+    log(`  bare Durable Object append: ${fmt(floor.append.rps)} req/s; D1 read + append: ${fmt(floor.readAppend.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`);
     const config = writeBenchConfig(dir);
     log(`Parley benchmark: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s per scenario, loopback only.`);
     log(
@@ -153,14 +199,8 @@ async function main() {
 
     const results: ScenarioResult[] = [];
     let baseline = 0;
-    const scenario = async (id: string, name: string, options: Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "warmupSeconds">) => {
-      const figures: Figures = await runLoad({
-        baseUrl: s.baseUrl,
-        connections: CONNECTIONS,
-        durationSeconds: DURATION_SECONDS,
-        warmupSeconds: WARMUP_SECONDS,
-        ...options,
-      });
+    const scenario = async (id: string, name: string, options: Load) => {
+      const figures: Figures = await load(s.baseUrl, options);
       if (id === "1") baseline = figures.rps;
       const result = { id, name, ...figures, ratioToBaseline: baseline ? figures.rps / baseline : 0 };
       results.push(result);
@@ -175,12 +215,22 @@ async function main() {
     log("Scenarios:");
     await scenario("1", "baseline: GET / (no auth)", { path: "/" });
     await scenario("2", `post message, app token, ${fmt(USERS)} users`, postToUsers);
+    const appMakerBody = JSON.stringify({ role: "appMaker", text: "A business reply of ordinary length, about sixty characters." });
+    await scenario("2j", `post message, app JWT (appMaker), ${fmt(USERS)} users`, { ...postToUsers, headers: app.server, body: appMakerBody });
+    const singleBefore = await conversationOrder(s.baseUrl, app.token, single);
     await scenario("3", "post message, one conversation", {
       method: "POST",
       path: `/v1/appusers/${single}/conversation/messages`,
       headers: app.token,
       body: messageBody,
     });
+    const singleAfter = await conversationOrder(s.baseUrl, app.token, single);
+    const oneConversation = {
+      stored: singleAfter.stored - singleBefore.stored,
+      answered201: results[results.length - 1].statusCodes["201"] ?? 0,
+      receivedStrictlyIncreasing: singleAfter.strictlyIncreasing,
+    };
+    log(`     ${fmt(oneConversation.stored)} messages stored in the one conversation, received ${oneConversation.receivedStrictlyIncreasing ? "strictly increasing" : "NOT strictly increasing"}`);
     // The worker isolate's live memory (its Durable Objects share it), after each conversation read:
     // what an object keeps in memory must not grow with the conversation's length.
     const inspector = await openInspector(s.pid);
@@ -250,6 +300,7 @@ async function main() {
       /** Every message stored while the webhook existed (the check, the load, the samples). */
       messagesStored: stored7.length,
       deliveriesReceived: settled.deliveries,
+      distinctDeliveryIds: settled.distinctDeliveryIds,
       duplicateDeliveries: settled.duplicates,
       missingDeliveries: settled.missing,
       unexpectedDeliveries: settled.unexpected,
@@ -305,6 +356,14 @@ async function main() {
     inspector.close();
 
     const readRatio = large4.rps / small4.rps;
+    const floorRatios = { append: floor.append.rps / baseline, readAppend: floor.readAppend.rps / baseline };
+    const verdicts = judge({
+      ratios: Object.fromEntries(results.map((r) => [r.id, r.ratioToBaseline])),
+      floor: floorRatios,
+      webhookP50: webhook.p50,
+      webhookP99: webhook.p99,
+      oneConversationIncreasing: oneConversation.receivedStrictlyIncreasing,
+    });
     const record = {
       date: new Date().toISOString(),
       machine: machine(),
@@ -317,6 +376,14 @@ async function main() {
         conversationSeeding: `${SEED_BATCH} whisper rules on one event; each tracked event appends ${SEED_BATCH} messages in one call`,
       },
       scenarios: results,
+      floor: {
+        worker: "test/bench/floor/worker.ts",
+        bareDurableObjectAppend: { ...floor.append, ratioToBaseline: floorRatios.append },
+        d1ReadThenAppend: { ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
+        ownTrivialRoute: floor.trivial,
+      },
+      targets: verdicts,
+      oneConversation,
       conversationReadRatio: { largeToSmallRps: readRatio, small: SMALL_CONVERSATION, large: LARGE_CONVERSATION },
       jwtToAppTokenReadRatio: jwt6.rps / small4.rps,
       webhookDelivery: webhook,
@@ -331,7 +398,10 @@ async function main() {
     const late = (n: number | null) => (n === null ? `over ${WEBHOOK_AWAIT_MS / 1000} s` : `${fmt(n)} ms`);
     log(
       table([
-        ...results,
+        results[0],
+        { id: "F1", name: "floor: bare Durable Object append", ...floor.append, ratioToBaseline: floorRatios.append },
+        { id: "F2", name: "floor: D1 read + Durable Object append", ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
+        ...results.slice(1),
         {
           id: "7",
           name: "webhook delivery: 2xx → arrival, under 7's load",
@@ -353,6 +423,8 @@ async function main() {
       ]),
     );
     log("");
+    for (const line of verdictLines(verdicts)) log(line);
+    log("");
     log(`4: reading the newest page of ${fmt(LARGE_CONVERSATION)} messages runs at ${fmt(readRatio, 2)}× the rate of ${SMALL_CONVERSATION}.`);
     log(`6: the app JWT read runs at ${fmt(record.jwtToAppTokenReadRatio, 2)}× the app-token read (4a).`);
     log(
@@ -360,7 +432,8 @@ async function main() {
         `p50 ${late(webhook.p50)}, p99 ${late(webhook.p99)}, max ${late(webhook.max)} ` +
         `(${webhook.delivered} of ${webhook.samples} sampled messages arrived within ${WEBHOOK_AWAIT_MS / 1000} s` +
         `${webhook.postFailures ? `, ${webhook.postFailures} sample posts failed` : ""}; ` +
-        `${fmt(webhook.messagesStored)} messages stored, ${fmt(webhook.deliveriesReceived)} deliveries received: ` +
+        `${fmt(webhook.messagesStored)} messages stored, ${fmt(webhook.deliveriesReceived)} deliveries received under ` +
+        `${fmt(webhook.distinctDeliveryIds)} distinct delivery ids: ` +
         `${webhook.duplicateDeliveries} duplicates, ${webhook.missingDeliveries} missing, ${webhook.unexpectedDeliveries} unexpected` +
         `${webhook.duplicateDeliveries + webhook.missingDeliveries + webhook.unexpectedDeliveries === 0 ? " (every stored message delivered exactly once)" : ""}; ` +
         `last ${webhook.lastArrivalAfterLoadEndMs === null ? "n/a" : `${fmt(webhook.lastArrivalAfterLoadEndMs / 1000, 1)} s`} after the load ended; ` +

@@ -29,8 +29,9 @@ export interface SettleResult {
   /** Stored messages no delivery brought, and deliveries of messages not in the list. */
   missing: number;
   unexpected: number;
-  /** Every delivery the target got, and how many repeated a delivery id already seen. */
+  /** Every delivery the target got, its distinct delivery ids, and how many repeated one already seen. */
   deliveries: number;
+  distinctDeliveryIds: number;
   duplicates: number;
 }
 
@@ -124,6 +125,7 @@ async function settle(request: SettleRequest): Promise<SettleResult> {
     missing: missing(),
     unexpected: [...arrivals.keys()].filter((id) => !expected.has(id)).length,
     deliveries,
+    distinctDeliveryIds: deliveryIds.size,
     duplicates,
   };
 }

@@ -125,7 +125,8 @@ type TargetMode = "up" | "reset";
 /**
  * A webhook target on 127.0.0.1 that records every delivery by message _id and
  * X-Parley-Delivery. "up" answers 200; "reset" reads the request, records the attempt, then
- * drops the connection without an answer (a target that is down, seen from the sender).
+ * drops the connection without an answer (a target that is down, seen from the sender);
+ * `answerAfterMs` delays every answer (a slow target).
  * close() stops listening, so that connecting is refused; listen() comes back on the same port.
  */
 export class WebhookTarget {
@@ -134,6 +135,7 @@ export class WebhookTarget {
   /** Attempts dropped in "reset" mode. */
   readonly dropped: Arrival[] = [];
   mode: TargetMode = "up";
+  answerAfterMs = 0;
   port = 0;
   private server: Server;
   private readonly sockets = new Set<Socket>();
@@ -172,7 +174,7 @@ export class WebhookTarget {
         return;
       }
       this.delivered.push(arrival);
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      setTimeout(() => res.writeHead(200, { "content-type": "text/plain" }).end("ok"), this.answerAfterMs);
     });
   }
 

@@ -1,10 +1,12 @@
-// `npm run test:faults`: crash, app erasure, webhook target outage, push provider outage and soak against a real `wrangler dev`,
+// `npm run test:faults`: crash, app erasure, webhook target outage, slow target, push provider outage and
+// soak against a real `wrangler dev`,
 // one after the other (each starts and stops its own server). `node test/faults/run.ts soak`
 // runs one of them. Exits non-zero when any check fails.
 import { crash } from "./crash.ts";
 import { erasure } from "./erasure.ts";
 import { outage } from "./outage.ts";
 import { pushOutage } from "./push-outage.ts";
+import { slowTarget } from "./slow-target.ts";
 import { soak } from "./soak.ts";
 
 const checks: Record<string, { title: string; run: () => Promise<string[]> }> = {
@@ -12,6 +14,7 @@ const checks: Record<string, { title: string; run: () => Promise<string[]> }> = 
   erasure: { title: "erasure: SIGKILL while an app's users are erased, restart, the erasure resumes", run: erasure },
   outage: { title: "target outage: webhook target down 10 s, then up", run: outage },
   "push-outage": { title: "push outage: FCM answers 503 for 5 s, then up; one token refused until the dead-letter queue", run: pushOutage },
+  "slow-target": { title: "slow target: every answer outlasts a queue batch's budget", run: slowTarget },
   soak: { title: "soak: two minutes of mixed traffic", run: soak },
 };
 

@@ -163,6 +163,7 @@ export async function outboxJobs(stub: DurableObjectStub<Conversation>): Promise
 export async function runQueue<Body = DeliveryJob>(
   queue: string,
   messages: Array<{ body: Body; attempts?: number }>,
+  environment: Env = env,
   handler: (batch: MessageBatch<Body>, env: Env, ctx: ExecutionContext) => void | Promise<void> = (worker as ExportedHandler<Env, Body>).queue!,
 ) {
   const batch = createMessageBatch<Body>(
@@ -178,7 +179,7 @@ export async function runQueue<Body = DeliveryJob>(
     };
   }
   const ctx = createExecutionContext();
-  await handler(batch, env, ctx);
+  await handler(batch, environment, ctx);
   return { ids: batch.messages.map((m) => m.id), retries, result: await getQueueResult(batch, ctx) };
 }
 

@@ -1,6 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { config } from "../../src/config";
 import type { AppEraser } from "../../src/lifecycle/app-eraser";
 import {
   account,
@@ -397,16 +398,24 @@ describe("DELETE /v1/apps/{appId}", () => {
     }
   });
 
-  it("refuses a stale credential of an app being deleted, even from a cache that still trusts it", async () => {
+  it("refuses a stale credential of an app being deleted: app routes at once, app-user routes within the cache bound", async () => {
     const doomed = await createApp("doomed elsewhere");
     const user = await freshUser(doomed);
     await call("GET", `/v1/appusers/${user.id}`, doomed.token);
     // What another isolate sees: D1 says the app is being deleted, its caches do not know yet.
     await env.DB.prepare("UPDATE apps SET deleted_at = ? WHERE id = ?").bind(Date.now(), doomed.appId).run();
-    expectError(await call("GET", `/v1/appusers/${user.id}`, doomed.token), 404);
-    expectError(await call("POST", `/v1/appusers/${user.id}/messages`, doomed.server, { body: { role: "appMaker", text: "x" } }), 404);
     expectError(await call("GET", "/v1/webhooks", doomed.server), 404);
     expectError(await call("POST", "/v1/init", doomed.token, { body: { device: { id: "d", platform: "web" } } }), 404);
+    // The app user comes from the isolate cache (src/auth/app-users.ts) until it expires.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    vi.setSystemTime(Date.now() + config(env).authCacheSeconds * 1000 + 1);
+    try {
+      // The app token too has expired from its cache by then: no app has it.
+      expectError(await call("GET", `/v1/appusers/${user.id}`, doomed.token), 401);
+      expectError(await call("POST", `/v1/appusers/${user.id}/messages`, doomed.server, { body: { role: "appMaker", text: "x" } }), 404);
+    } finally {
+      vi.useRealTimers();
+    }
     await env.DB.prepare("UPDATE apps SET deleted_at = NULL WHERE id = ?").bind(doomed.appId).run();
   });
 

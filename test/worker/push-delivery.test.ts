@@ -21,7 +21,7 @@ const channels: PushChannels = {
 
 /** Runs the push consumer on one batch, through the scripted channels. */
 const runPush = <Body extends PushJob>(queue: string, messages: Array<{ body: Body; attempts?: number }>) =>
-  runQueue<PushJob>(queue, messages, (batch, env) => handlePushBatch(batch, env, channels));
+  runQueue<PushJob>(queue, messages, env, (batch, environment) => handlePushBatch(batch, environment, channels));
 
 const QUEUE = "parley-push";
 const DLQ = "parley-push-dlq";

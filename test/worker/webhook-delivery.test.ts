@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { DeliveryJob } from "../../src/webhooks/delivery";
 import {
@@ -190,6 +190,69 @@ describe("the queue consumer", () => {
     const { result, ids } = await runQueue(DLQ, [{ body: delivery }]);
     expect(result.explicitAcks).toEqual(ids);
     expect(await deliveryRecord(webhook._id, delivery.deliveryId)).toMatchObject({ messageId: delivery.messageId, outcome: "failed" });
+  });
+});
+
+describe("per-delivery settlement", () => {
+  it("acks a delivery already recorded as delivered without sending it again", async () => {
+    interceptFetch();
+    const delivery = job();
+    await runQueue(QUEUE, [{ body: delivery }]);
+    vi.restoreAllMocks();
+    const { sent } = interceptFetch();
+    const { ids, result } = await runQueue(QUEUE, [{ body: delivery, attempts: 2 }, { body: job() }]);
+    expect(result.explicitAcks.sort()).toEqual([...ids].sort());
+    expect(sent).toHaveLength(1);
+    expect(await deliveryRecord(webhook._id, delivery.deliveryId)).toMatchObject({ attempts: 1, outcome: "delivered" });
+  });
+
+  it("settles each delivery on its own: a failing one is retried, the others in its batch are acked", async () => {
+    const failing = job();
+    const { sent } = interceptFetch((request) =>
+      new Response("", { status: request.headers.get("x-parley-delivery") === failing.deliveryId ? 503 : 200 }),
+    );
+    const { ids, result } = await runQueue(QUEUE, [{ body: job() }, { body: failing }, { body: job() }]);
+    expect(result.explicitAcks.sort()).toEqual([ids[0], ids[2]].sort());
+    expect(result.retryMessages.map((r) => r.msgId)).toEqual([ids[1]]);
+    expect(sent).toHaveLength(3);
+  });
+
+  it("retries, never acks, a delivery whose record cannot be written", async () => {
+    const { sent } = interceptFetch();
+    const failingWrites = new Proxy(env.DB, {
+      get: (db, key) =>
+        key === "prepare"
+          ? (sql: string) => (sql.startsWith("INSERT") ? db.prepare("SELECT * FROM no_such_table") : db.prepare(sql))
+          : Reflect.get(db, key).bind(db),
+    });
+    const { ids, result } = await runQueue(QUEUE, [{ body: job() }], { ...env, DB: failingWrites });
+    expect(sent).toHaveLength(1);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((r) => r.msgId)).toEqual(ids);
+  });
+
+  it("puts back what the batch's time budget did not reach, untried and carrying its attempt count", async () => {
+    const deliveries = [job({ conversation: "slow" }), job({ conversation: "slow" }), job({ conversation: "slow" })];
+    const { sent } = interceptFetch(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      return new Response("late but fine");
+    });
+    const requeued: DeliveryJob[] = [];
+    const recorder = { sendBatch: async (messages: Array<{ body: DeliveryJob }>) => void requeued.push(...messages.map((m) => m.body)) };
+    const budgetOfOneSecond = { ...env, WEBHOOK_BATCH_BUDGET_SECONDS: "1", WEBHOOKS: recorder } as unknown as Env;
+    const { ids, result } = await runQueue(QUEUE, deliveries.map((body) => ({ body, attempts: 2 })), budgetOfOneSecond);
+
+    expect(sent.map((r) => r.headers.get("x-parley-delivery"))).toEqual([deliveries[0].deliveryId]);
+    // Requeued rather than retried: Queues would charge a retry() an attempt.
+    expect(result.explicitAcks.sort()).toEqual([...ids].sort());
+    expect(requeued).toEqual(deliveries.slice(1).map((d) => ({ ...d, priorAttempts: 1 })));
+
+    // The requeued job counts its earlier attempt in its backoff and its record.
+    vi.restoreAllMocks();
+    interceptFetch(() => new Response("", { status: 500 }));
+    const { retries } = await runQueue(QUEUE, [{ body: requeued[0] }]);
+    expect(retries[0].options).toEqual({ delaySeconds: BASE_SECONDS * 2 });
+    expect(await deliveryRecord(webhook._id, requeued[0].deliveryId)).toMatchObject({ attempts: 2, outcome: "retrying" });
   });
 });
 

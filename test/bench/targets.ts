@@ -1,0 +1,69 @@
+// Issue 12's targets, judged on one run: each as a ratio to the trivial route of the same run. A
+// target the floor itself cannot reach (a bare Durable Object append, measured in the same run) is
+// out of reach on this runtime; it then counts as met when within 10% of that floor.
+
+export interface Measured {
+  /** Each scenario's rate over the baseline's, by scenario id. */
+  ratios: Record<string, number>;
+  /** The floor's rates over the same baseline. */
+  floor: { append: number; readAppend: number };
+  webhookP50: number | null;
+  webhookP99: number | null;
+  oneConversationIncreasing: boolean;
+}
+
+export interface Verdict {
+  id: string;
+  what: string;
+  goal: string;
+  measured: string;
+  /** met, or out of reach but within 10% of the floor, or missed. */
+  outcome: "met" | "at the floor" | "missed";
+  note?: string;
+}
+
+const x = (n: number) => `${n.toFixed(2)}×`;
+const FLOOR_MARGIN = 0.9;
+
+/** A rate target, judged against the floor when the floor itself is below it. */
+function rate(id: string, what: string, measured: number | undefined, goal: number, floor?: number): Verdict {
+  const value = measured ?? 0;
+  const base = { id, what, goal: `≥ ${x(goal)}`, measured: x(value) };
+  if (value >= goal) return { ...base, outcome: "met" };
+  if (floor !== undefined && floor < goal && value >= FLOOR_MARGIN * floor) {
+    return { ...base, outcome: "at the floor", note: `the floor runs at ${x(floor)}: ${x(value / floor)} of it` };
+  }
+  return { ...base, outcome: "missed", ...(floor !== undefined && { note: `the floor runs at ${x(floor)}` }) };
+}
+
+export function judge(m: Measured): Verdict[] {
+  const { ratios, floor } = m;
+  const webhookMet = m.webhookP50 !== null && m.webhookP99 !== null && m.webhookP50 <= 300 && m.webhookP99 <= 1000;
+  const ms = (n: number | null) => (n === null ? "n/a" : `${Math.round(n)} ms`);
+  const one = rate("3", "one conversation under concurrent posts", ratios["3"], 0.35, floor.append);
+  return [
+    rate("2", "post a message (app token)", ratios["2"], 0.4, floor.append),
+    rate("2j", "post a message (app JWT)", ratios["2j"], 0.38, floor.append),
+    rate("7", "post to a user whose app has a webhook", ratios["7"], 0.3, floor.append),
+    rate("5", "init", ratios["5"], 0.4),
+    rate("4a", "read the newest page of 100 messages", ratios["4a"], 0.5),
+    rate("4b", "the same of a 20,000-message conversation, over 4a", (ratios["4b"] ?? 0) / (ratios["4a"] || 1), 0.95),
+    {
+      id: "7d",
+      what: "webhook arrival after the post's 2xx, under 7's load",
+      goal: "p50 ≤ 300 ms, p99 ≤ 1,000 ms",
+      measured: `p50 ${ms(m.webhookP50)}, p99 ${ms(m.webhookP99)}`,
+      outcome: webhookMet ? "met" : "missed",
+    },
+    m.oneConversationIncreasing ? one : { ...one, outcome: "missed", note: "received did not strictly increase" },
+  ];
+}
+
+/** A Markdown table of the verdicts, for the terminal and the README. */
+export function verdictLines(verdicts: Verdict[]): string[] {
+  return [
+    "| # | target | goal | measured | outcome |",
+    "|---|---|---|---|---|",
+    ...verdicts.map((v) => `| ${v.id} | ${v.what} | ${v.goal} | ${v.measured} | ${v.outcome}${v.note ? ` (${v.note})` : ""} |`),
+  ];
+}
