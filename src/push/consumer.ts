@@ -3,7 +3,7 @@ import { clearPushTokenStatement, currentPushDevicesStatement, pushDevicesByKey,
 import { erasedAmongStatement } from "../db/erased-messages";
 import { prunePushFailuresStatement, pushFailureStatement, pushGaveUpStatement, type PushFailure } from "../db/push-failures";
 import { ACK, retryAfter, settleEach, type Verdict } from "../lib/queue-settlement";
-import { devicePushJob, pushedMessage, type DevicePushJob, type PushJob } from "./jobs";
+import { attemptOf, devicePushJob, pushedMessage, type DevicePushJob, type PushJob } from "./jobs";
 import { hasPushChannel, sendPush } from "./send";
 
 /** The channels a batch sends through: the app's configured providers (src/push/send.ts). */
@@ -52,7 +52,7 @@ const failureOf = (message: Message<PushJob>, rest: Pick<PushFailure, "lastStatu
   deviceId: message.body.kind === "device" ? message.body.deviceId : "",
   appId: message.body.appId,
   appUserId: message.body.appUserId,
-  attempts: message.attempts,
+  attempts: attemptOf(message.body, message.attempts),
   ...rest,
 });
 
@@ -94,11 +94,11 @@ async function push(
   switch (sent.outcome) {
     case "sent":
       // A push that went out at once leaves no record; one that needed retries says it made it.
-      if (message.attempts > 1) await record(env, failureOf(message, { lastStatus: sent.status, lastError: null, outcome: "sent" }));
+      if (attemptOf(job, message.attempts) > 1) await record(env, failureOf(message, { lastStatus: sent.status, lastError: null, outcome: "sent" }));
       return ACK;
     case "retry":
       await record(env, failureOf(message, { lastStatus: sent.status, lastError: sent.reason, outcome: "retrying" }));
-      return retryAfter(pushRetryDelaySeconds(env, message.attempts, sent.retryAfterSeconds));
+      return retryAfter(pushRetryDelaySeconds(env, attemptOf(job, message.attempts), sent.retryAfterSeconds));
     case "invalid-token":
       devices.delete(key);
       await record(
@@ -118,7 +118,7 @@ async function push(
 async function failedWork(env: Env, message: Message<PushJob>, error: unknown): Promise<Verdict> {
   const reason = error instanceof Error ? error.message : String(error);
   await record(env, failureOf(message, { lastStatus: null, lastError: reason, outcome: "retrying" }));
-  return retryAfter(pushRetryDelaySeconds(env, message.attempts, null));
+  return retryAfter(pushRetryDelaySeconds(env, attemptOf(message.body, message.attempts), null));
 }
 
 /** What the dead-letter queue receives has used up its retries: the failure is recorded, its last reason kept. */
@@ -167,6 +167,8 @@ export async function handlePushBatch(batch: MessageBatch<PushJob>, env: Env, ch
   await settleEach(batch, work, {
     budgetMs: BATCH_BUDGET_MS,
     lane: (job) => (job.kind === "device" ? pushKey(job.appId, job.deviceId) : job.messageId),
-    requeue: (untried) => enqueue(env, untried.map((message) => message.body)),
+    // Back untried, with the attempts they have had: Queues would count a retry() as one more.
+    requeue: (untried) =>
+      enqueue(env, untried.map((message) => ({ ...message.body, priorAttempts: attemptOf(message.body, message.attempts) - 1 }))),
   });
 }

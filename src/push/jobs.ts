@@ -13,8 +13,14 @@ export interface PushRecipient {
  * that should get it, each sent and settled on its own. Flat, so that `messageId` sits where the
  * outbox and the erasure checks look for it.
  */
-export type PushJob = (PushMessage & { kind: "message" }) | (PushMessage & { kind: "device"; deviceId: string });
+export type PushJob = PushMessage & { priorAttempts?: number } & ({ kind: "message" } | { kind: "device"; deviceId: string });
 export type DevicePushJob = Extract<PushJob, { kind: "device" }>;
+
+/**
+ * This attempt's number, counting those made before the job went back to the queue untried (a
+ * batch's time budget ran out): the backoff and the record go on from there.
+ */
+export const attemptOf = (job: PushJob, queueAttempts: number) => (job.priorAttempts ?? 0) + queueAttempts;
 
 /** The most text a job carries: a notification shows a few lines, and providers cap payloads at 4 KB. */
 export const PUSH_TEXT_MAX = 1000;
@@ -46,12 +52,8 @@ export function messagePushJob(recipient: PushRecipient, message: PushedMessage)
   };
 }
 
-/** A message job's copy for one device. */
-export const devicePushJob = ({ kind: _, ...message }: PushJob, deviceId: string): DevicePushJob => ({
-  ...message,
-  kind: "device",
-  deviceId,
-});
+/** A message job's copy for one device, with attempts of its own. */
+export const devicePushJob = (job: PushJob, deviceId: string): DevicePushJob => ({ ...pushedMessage(job), kind: "device", deviceId });
 
 /** The message a job pushes, without the job's own fields. */
 export function pushedMessage(job: PushJob): PushMessage {

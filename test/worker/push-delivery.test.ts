@@ -276,6 +276,15 @@ describe("a device job", () => {
     }
   });
 
+  it("counts the attempts a job had before it went back to the queue untried", async () => {
+    const { user, deviceId } = await userWithDevice();
+    const job = { ...deviceJob(user, deviceId), priorAttempts: 2 };
+    scriptSends({ outcome: "retry", status: 502, retryAfterSeconds: null, reason: "FCM answered 502" });
+    const { ids, retries } = await runPush(QUEUE, [{ body: job, attempts: 1 }]);
+    expect(retries).toEqual([{ msgId: ids[0], options: { delaySeconds: BASE_SECONDS * 4 } }]);
+    expect(await failureRecord(job.messageId, deviceId)).toMatchObject({ outcome: "retrying", attempts: 3 });
+  });
+
   it("waits as long as a 429's Retry-After asks when that is longer than the backoff, never shorter", async () => {
     const { user, deviceId } = await userWithDevice();
     const job = deviceJob(user, deviceId);
