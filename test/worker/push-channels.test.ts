@@ -90,7 +90,7 @@ describe("FCM (HTTP v1)", () => {
         token: FCM_TOKEN,
         notification: { title: "Acme Support", body: "Your order has shipped" },
         data: { smoochNotification: "true", conversationId: "conversation-1", messageId: "message-1" },
-        android: { priority: "high", notification: { sound: "default" } },
+        android: { priority: "high", collapse_key: "message-1", notification: { sound: "default" } },
       },
     });
   });
@@ -104,7 +104,7 @@ describe("FCM (HTTP v1)", () => {
   it("sends an iOS device's FCM token through FCM, with the APNs block", async () => {
     expect((await push(FCM_TOKEN, "ios")).outcome).toBe("sent");
     const body = JSON.parse(sentTo("fcm").body).message;
-    expect(body.apns).toEqual({ headers: { "apns-priority": "10" }, payload: { aps: { sound: "default" } } });
+    expect(body.apns).toEqual({ headers: { "apns-priority": "10", "apns-collapse-id": "message-1" }, payload: { aps: { sound: "default" } } });
     expect(body.android).toBeUndefined();
   });
 
@@ -168,6 +168,7 @@ describe("APNs (token-based)", () => {
     expect(sent.url).toBe(`https://apns.test/3/device/${APNS_TOKEN}`);
     expect(sent.headers.get("apns-topic")).toBe("com.acme.support");
     expect(sent.headers.get("apns-push-type")).toBe("alert");
+    expect(sent.headers.get("apns-collapse-id")).toBe("message-1");
     expect(JSON.parse(sent.body)).toEqual({
       aps: { alert: { title: "Acme Support", body: "Your order has shipped" }, sound: "default" },
       smoochNotification: "true",
@@ -217,6 +218,7 @@ describe("Web Push (VAPID, aes128gcm)", () => {
     expect(sent.headers.get("content-encoding")).toBe("aes128gcm");
     expect(Number(sent.headers.get("ttl"))).toBeGreaterThan(0);
     expect(sent.headers.get("urgency")).toBe("high");
+    expect(sent.headers.get("topic")).toBe("message-1");
     expect(sent.body).not.toContain("shipped");
     expect(JSON.parse(await decryptPush(sent.bytes, browser))).toEqual({
       title: "Acme Support",
