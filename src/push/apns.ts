@@ -3,7 +3,7 @@ import { config } from "../config";
 import type { IntegrationOf } from "../db/integrations";
 import { TtlCache } from "../lib/ttl-cache";
 import { errorCodes, outcomeOf, retry, unreachable, type PushOutcome } from "./outcome";
-import type { Notification } from "./payload";
+import { apnsCollapse, type Notification } from "./payload";
 
 /**
  * Apple refuses a provider token refreshed more than once in 20 minutes and one older than an
@@ -54,6 +54,7 @@ export async function sendApns(env: Env, apn: IntegrationOf<"apn">, token: strin
         "apns-push-type": "alert",
         "apns-priority": "10",
         "apns-expiration": String(Math.floor(Date.now() / 1000) + EXPIRY_SECONDS),
+        ...apnsCollapse(notification),
         "content-type": "application/json",
       },
       body: JSON.stringify(payloadOf(notification)),

@@ -2,7 +2,7 @@ import { config } from "../config";
 import type { IntegrationOf } from "../db/integrations";
 import { accessToken, forgetAccessToken } from "./google-token";
 import { errorCodes, outcomeOf, retry, unreachable, type PushOutcome } from "./outcome";
-import type { Notification } from "./payload";
+import { apnsCollapse, webPushTopic, type Notification } from "./payload";
 
 const TIMEOUT_MS = 20_000;
 
@@ -14,9 +14,13 @@ function messageOf(token: string, platform: string, notification: Notification) 
       token,
       notification: shown,
       data: notification.data,
-      ...(platform === "android" ? { android: { priority: "high", notification: { sound: "default" } } } : {}),
-      ...(platform === "ios" ? { apns: { headers: { "apns-priority": "10" }, payload: { aps: { sound: "default" } } } } : {}),
-      ...(platform === "web" ? { webpush: { headers: { Urgency: "high" } } } : {}),
+      ...(platform === "android"
+        ? { android: { priority: "high", collapse_key: notification.collapseId, notification: { sound: "default" } } }
+        : {}),
+      ...(platform === "ios"
+        ? { apns: { headers: { "apns-priority": "10", ...apnsCollapse(notification) }, payload: { aps: { sound: "default" } } } }
+        : {}),
+      ...(platform === "web" ? { webpush: { headers: { Urgency: "high", ...webPushTopic(notification) } } } : {}),
     },
   };
 }

@@ -13,7 +13,7 @@ const REASON_MAX = 300;
 const short = (reason: string) => (reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX - 1)}…` : reason);
 
 /** `Retry-After` as seconds from now: delta-seconds or an HTTP date; null when absent or unreadable. */
-export function retryAfterSeconds(header: string | null): number | null {
+function retryAfterSeconds(header: string | null): number | null {
   if (!header) return null;
   if (/^\s*\d+\s*$/.test(header)) return Number(header);
   const at = Date.parse(header);

@@ -18,6 +18,11 @@ export interface Notification {
   title: string;
   body: string | null;
   data: Record<string, string>;
+  /**
+   * The message's id, as each provider's collapse key: delivery is at least once, and a
+   * duplicate then replaces the notification on the device instead of adding a second.
+   */
+  collapseId: string;
 }
 
 /** Bodies are cut well inside every provider's 4 KB payload, at a code point. */
@@ -41,11 +46,20 @@ function bodyOf(message: PushMessage): string | null {
   return message.authorName ? `${message.authorName} ${sent}` : sent;
 }
 
+/** APNs' collapse header: at most 64 bytes. */
+export const apnsCollapse = (notification: Notification): Record<string, string> =>
+  new TextEncoder().encode(notification.collapseId).length <= 64 ? { "apns-collapse-id": notification.collapseId } : {};
+
+/** Web Push's Topic header (RFC 8030): at most 32 characters of URL-safe base64. */
+export const webPushTopic = (notification: Notification): Record<string, string> =>
+  /^[A-Za-z0-9_-]{1,32}$/.test(notification.collapseId) ? { Topic: notification.collapseId } : {};
+
 export function notificationOf(app: App, message: PushMessage): Notification {
   return {
     title: app.name,
     body: sendsMessageText(app) ? bodyOf(message) : null,
     // smoochNotification: how the Smooch SDKs recognise their own pushes.
     data: { smoochNotification: "true", conversationId: message.conversationId, messageId: message.messageId },
+    collapseId: message.messageId,
   };
 }

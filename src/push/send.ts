@@ -5,6 +5,7 @@
  */
 import { cachedApp } from "../auth/lookup";
 import { appIntegrations } from "../integrations/cache";
+import { isRefusedTarget } from "../lib/private-host";
 import { sendApns } from "./apns";
 import { channelFor } from "./channel";
 import { sendFcm } from "./fcm";
@@ -40,5 +41,6 @@ export async function sendPush(env: Env, target: PushTarget, message: PushMessag
 
 /** Whether the app has a channel that can reach this device: devices without one need no job. */
 export async function hasPushChannel(env: Env, appId: string, _platform: string, token: string): Promise<boolean> {
-  return channelFor(await appIntegrations(env, appId), token) !== null;
+  const channel = channelFor(await appIntegrations(env, appId), token);
+  return channel !== null && !(channel.type === "webpush" && isRefusedTarget(env, channel.subscription.endpoint));
 }

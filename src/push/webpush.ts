@@ -4,7 +4,7 @@ import type { IntegrationOf } from "../db/integrations";
 import { isRefusedTarget } from "../lib/private-host";
 import { encrypt } from "./aes128gcm";
 import { failed, outcomeOf, unreachable, type PushOutcome } from "./outcome";
-import type { Notification } from "./payload";
+import { webPushTopic, type Notification } from "./payload";
 
 const TIMEOUT_MS = 20_000;
 /** How long a push service keeps a message for an offline browser: a day-old chat alert is stale. */
@@ -64,7 +64,8 @@ export async function sendWebPush(
   notification: Notification,
 ): Promise<PushOutcome> {
   if (isRefusedTarget(env, subscription.endpoint)) return failed("the subscription's endpoint is on a private network");
-  const payload = new TextEncoder().encode(JSON.stringify(notification));
+  const { title, body, data } = notification;
+  const payload = new TextEncoder().encode(JSON.stringify({ title, body, data }));
   let response: Response;
   try {
     response = await fetch(subscription.endpoint, {
@@ -77,6 +78,7 @@ export async function sendWebPush(
         "content-type": "application/octet-stream",
         ttl: String(TTL_SECONDS),
         urgency: "high",
+        ...webPushTopic(notification),
       },
       body: await encrypt(payload, subscription.p256dh, subscription.auth),
     });

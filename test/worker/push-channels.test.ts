@@ -53,6 +53,14 @@ async function push(token: string, platform: string, changes: Partial<PushMessag
   return outcome;
 }
 
+/** The provider answers the next push so; the outcome matches, and its reason names the status. */
+async function expectMapped(provider: "fcm" | "apns", answer: () => Response, expected: Partial<PushOutcome>) {
+  fakes.answer[provider] = answer;
+  const outcome = provider === "fcm" ? await push(FCM_TOKEN, "android") : await push(APNS_TOKEN, "ios");
+  expect(outcome).toMatchObject(expected);
+  expect((outcome as { reason: string }).reason).toMatch(provider === "fcm" ? /^FCM answered \d{3}/ : /^APNs answered \d{3}/);
+}
+
 beforeAll(async () => {
   acct = await account();
   [sa, p8] = await Promise.all([serviceAccount(), apnsKey()]);
@@ -90,7 +98,7 @@ describe("FCM (HTTP v1)", () => {
         token: FCM_TOKEN,
         notification: { title: "Acme Support", body: "Your order has shipped" },
         data: { smoochNotification: "true", conversationId: "conversation-1", messageId: "message-1" },
-        android: { priority: "high", notification: { sound: "default" } },
+        android: { priority: "high", collapse_key: "message-1", notification: { sound: "default" } },
       },
     });
   });
@@ -101,10 +109,24 @@ describe("FCM (HTTP v1)", () => {
     expect(fakes.of("token")).toHaveLength(1);
   });
 
+  it("asks again for a token that expires within the minute it keeps in hand", async () => {
+    const brief = await createApp("brief tokens");
+    await configure(brief, { type: "fcm", serviceAccount: sa.file });
+    fakes.answer.token = () => {
+      fakes.issued.push(`ya29.brief-${fakes.issued.length + 1}`);
+      return Response.json({ access_token: fakes.issued.at(-1), expires_in: 45, token_type: "Bearer" });
+    };
+    const before = fakes.of("token").length;
+    for (let i = 0; i < 2; i++) {
+      expect((await sendPush(pushEnv, { platform: "android", token: FCM_TOKEN }, message({ appId: brief.appId }))).outcome).toBe("sent");
+    }
+    expect(fakes.of("token").length - before).toBe(2);
+  });
+
   it("sends an iOS device's FCM token through FCM, with the APNs block", async () => {
     expect((await push(FCM_TOKEN, "ios")).outcome).toBe("sent");
     const body = JSON.parse(sentTo("fcm").body).message;
-    expect(body.apns).toEqual({ headers: { "apns-priority": "10" }, payload: { aps: { sound: "default" } } });
+    expect(body.apns).toEqual({ headers: { "apns-priority": "10", "apns-collapse-id": "message-1" }, payload: { aps: { sound: "default" } } });
     expect(body.android).toBeUndefined();
   });
 
@@ -121,12 +143,7 @@ describe("FCM (HTTP v1)", () => {
     ["400 UNREGISTERED", fcmError(400, "INVALID_ARGUMENT", "UNREGISTERED"), { outcome: "invalid-token", status: 400 }],
     ["410", fcmError(410, "GONE"), { outcome: "invalid-token", status: 410 }],
     ["403 SENDER_ID_MISMATCH", fcmError(403, "PERMISSION_DENIED", "SENDER_ID_MISMATCH"), { outcome: "failed", status: 403 }],
-  ])("maps FCM's %s", async (_, answer, expected) => {
-    fakes.answer.fcm = answer;
-    const outcome = await push(FCM_TOKEN, "android");
-    expect(outcome).toMatchObject(expected);
-    expect((outcome as { reason: string }).reason).toMatch(/^FCM answered \d{3}/);
-  });
+  ])("maps FCM's %s", (_, answer, expected) => expectMapped("fcm", answer, expected));
 
   it("retries when FCM is unreachable", async () => {
     fakes.answer.fcm = () => {
@@ -168,6 +185,7 @@ describe("APNs (token-based)", () => {
     expect(sent.url).toBe(`https://apns.test/3/device/${APNS_TOKEN}`);
     expect(sent.headers.get("apns-topic")).toBe("com.acme.support");
     expect(sent.headers.get("apns-push-type")).toBe("alert");
+    expect(sent.headers.get("apns-collapse-id")).toBe("message-1");
     expect(JSON.parse(sent.body)).toEqual({
       aps: { alert: { title: "Acme Support", body: "Your order has shipped" }, sound: "default" },
       smoochNotification: "true",
@@ -190,12 +208,7 @@ describe("APNs (token-based)", () => {
     ["503 ServiceUnavailable", jsonError(503, { reason: "ServiceUnavailable" }), { outcome: "retry", status: 503 }],
     ["403 InvalidProviderToken", jsonError(403, { reason: "InvalidProviderToken" }), { outcome: "failed", status: 403 }],
     ["400 TopicDisallowed", jsonError(400, { reason: "TopicDisallowed" }), { outcome: "failed", status: 400 }],
-  ])("maps APNs' %s", async (_, answer, expected) => {
-    fakes.answer.apns = answer;
-    const outcome = await push(APNS_TOKEN, "ios");
-    expect(outcome).toMatchObject(expected);
-    expect((outcome as { reason: string }).reason).toMatch(/^APNs answered \d{3}/);
-  });
+  ])("maps APNs' %s", (_, answer, expected) => expectMapped("apns", answer, expected));
 
   it("signs a new provider token when Apple says the old one expired", async () => {
     const before = new Set(fakes.of("apns").map((s) => s.headers.get("authorization")));
@@ -217,6 +230,7 @@ describe("Web Push (VAPID, aes128gcm)", () => {
     expect(sent.headers.get("content-encoding")).toBe("aes128gcm");
     expect(Number(sent.headers.get("ttl"))).toBeGreaterThan(0);
     expect(sent.headers.get("urgency")).toBe("high");
+    expect(sent.headers.get("topic")).toBe("message-1");
     expect(sent.body).not.toContain("shipped");
     expect(JSON.parse(await decryptPush(sent.bytes, browser))).toEqual({
       title: "Acme Support",
@@ -277,6 +291,8 @@ describe("the privacy setting and the channel choice", () => {
     expect(await hasPushChannel(pushEnv, app.appId, "ios", APNS_TOKEN)).toBe(true);
     expect(await hasPushChannel(pushEnv, app.appId, "web", browser.token)).toBe(true);
     expect(await hasPushChannel(pushEnv, app.appId, "web", '{"endpoint":"https://push.example.net/x"}')).toBe(false);
+    const local = await pushSubscription("http://localhost:8080/push");
+    expect(await hasPushChannel(pushEnv, app.appId, "web", local.token)).toBe(false);
     expect(await hasPushChannel(pushEnv, bare.appId, "android", FCM_TOKEN)).toBe(false);
     expect(await hasPushChannel(pushEnv, fcmOnly.appId, "ios", APNS_TOKEN)).toBe(false);
     expect(await hasPushChannel(pushEnv, fcmOnly.appId, "ios", FCM_TOKEN)).toBe(true);
