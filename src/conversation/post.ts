@@ -4,6 +4,8 @@ import { markConversationStarted, type AppUser } from "../db/app-users";
 import { userDevicePlatform } from "../db/devices";
 import { notFound } from "../errors";
 import { API_SOURCE, type ConversationMessage, type MessageSource, type NewMessage } from "../presenters/message";
+import { settledTogether } from "../lib/settled";
+import { pushRecipientFor } from "../push/recipient";
 import { fanoutFor } from "../webhooks/fanout";
 import { composeMessage, type MessageInput } from "./compose";
 import { ERASED } from "./conversation";
@@ -13,7 +15,8 @@ import { conversationStub } from "./stub";
 
 /**
  * Appends messages to the user's conversation, with their webhook deliveries and the pushes of
- * appMaker messages to the user's devices: one Durable Object call, the app's webhook list from the isolate cache, and the one-time
+ * appMaker messages to the user's devices: one Durable Object call, the app's webhook list (and,
+ * for appMaker messages, its push channels) from the isolate cache, and the one-time
  * `conversationStarted` flip in D1 for the user's first message.
  */
 export async function postMessages(
@@ -21,9 +24,13 @@ export async function postMessages(
   user: AppUser,
   messages: NewMessage[],
 ): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
-  const fanout = await fanoutFor(env, user);
+  const fromBusiness = messages.some((message) => message.role === "appMaker");
+  const [fanout, recipient] = await settledTogether(
+    fanoutFor(env, user),
+    fromBusiness ? pushRecipientFor(env, user) : Promise.resolve(undefined),
+  );
   const result = await conversationStub(env, user.conversationId)
-    .append(messages, fanout, { appId: user.appId, appUserId: user.id, conversationId: user.conversationId })
+    .append(messages, fanout, recipient)
     .catch((error: unknown) => {
       // The user was deleted after this request found it: nothing was stored.
       if (error instanceof Error && error.message.includes(ERASED)) throw notFound(`appUserId: app user '${user.id}' was deleted`);

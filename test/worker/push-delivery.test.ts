@@ -7,7 +7,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { handlePushBatch, type PushChannels } from "../../src/push/consumer";
 import type { PushJob } from "../../src/push/jobs";
 import type { PushMessage, PushOutcome, PushTarget } from "../../src/push/send";
-import { call, conversationOf, createApp, freshUser, hexId, holdOutboxAlarms, runQueue, type TestApp } from "./helpers";
+import { account, call, conversationOf, createApp, freshUser, hexId, holdOutboxAlarms, runQueue, type TestApp } from "./helpers";
+import { serviceAccount } from "./push-keys";
 
 /** The channels, scripted: every test starts with all devices reachable and every push sent. */
 const scripted = {
@@ -30,8 +31,17 @@ const BASE_SECONDS = 10;
 
 let app: TestApp;
 
+/** A new app with an fcm channel: only an app with a channel writes push jobs. */
+async function appWithChannel(name: string) {
+  const created = await createApp(name);
+  const body = { type: "fcm", serviceAccount: (await serviceAccount()).file };
+  const response = await call("POST", `/v1/apps/${created.appId}/integrations`, await account(), { body });
+  expect(response.status, JSON.stringify(response.json)).toBe(201);
+  return created;
+}
+
 beforeAll(async () => {
-  app = await createApp("push delivery");
+  app = await appWithChannel("push delivery");
 });
 
 afterEach(() => {
@@ -125,6 +135,14 @@ describe("what a posted message puts in the push outbox", () => {
       expect.objectContaining({ messageId: image.json.message._id, text: null, mediaType: "image", authorName: null }),
     ]);
     if (conversationId) expect(jobs[0].conversationId).toBe(conversationId);
+  });
+
+  it("writes none for an app without a push channel", async () => {
+    holdOutboxAlarms();
+    const bare = await createApp("no channel");
+    const user = await freshUser(bare);
+    expect((await call("POST", `/v1/appusers/${user.id}/messages`, bare.server, { body: { role: "appMaker", text: "hi" } })).status).toBe(201);
+    expect(await pushOutbox(user.id)).toEqual([]);
   });
 
   it("cuts long texts to 1000 characters", async () => {
@@ -235,6 +253,7 @@ describe("a device job", () => {
   });
 
   it("is dropped, unsent, when its message was erased after it was queued", async () => {
+    holdOutboxAlarms();
     const { user, deviceId } = await userWithDevice();
     const stored = await post(user, { role: "appMaker", text: "soon gone" });
     expect((await call("DELETE", `/v1/appusers/${user.id}/messages/${stored.json.message._id}`, app.server)).status).toBe(200);
