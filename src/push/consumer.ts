@@ -19,7 +19,7 @@ export const PUSH_QUEUE = "parley-push";
 export const PUSH_DEAD_LETTER_QUEUE = "parley-push-dlq";
 
 /** The most devices one message is pushed to: the user's most recently updated ones. */
-export const MAX_DEVICES_PER_MESSAGE = 100;
+const MAX_DEVICES_PER_MESSAGE = 100;
 /** Queues delays a retry by at most 12 hours, whatever a provider's Retry-After asks. */
 const MAX_DELAY_SECONDS = 43_200;
 /** After this long a batch starts no further job; the rest go back to the queue untried. */
