@@ -25,9 +25,10 @@ export type IntegrationInput =
   | { type: "apn"; keyId: string; teamId: string; bundleId: string; key: string; production: boolean }
   | { type: "webpush" };
 
-type Channel = Pick<Integration, "type" | "public" | "secret">;
+type Configured = Pick<Integration, "type" | "public" | "secret">;
 
-async function channelOf(input: IntegrationInput): Promise<Channel> {
+/** What the input configures, its keys checked (or, for webpush, generated). */
+async function configuredOf(input: IntegrationInput): Promise<Configured> {
   switch (input.type) {
     case "fcm": {
       const account = input.serviceAccount;
@@ -52,7 +53,7 @@ async function channelOf(input: IntegrationInput): Promise<Channel> {
 
 export async function createIntegration(env: Env, appId: string, input: IntegrationInput): Promise<Integration> {
   await requireApp(env, appId);
-  const integration = { id: newId(), appId, createdAt: Date.now(), ...(await channelOf(input)) } as Integration;
+  const integration = { id: newId(), appId, createdAt: Date.now(), ...(await configuredOf(input)) } as Integration;
   if (!(await insertIntegration(env.DB, integration))) {
     throw conflict(`type: the app already has a ${input.type} integration; delete it first`);
   }

@@ -2,7 +2,7 @@ import { importPKCS8, SignJWT } from "jose";
 import { config } from "../config";
 import type { IntegrationOf } from "../db/integrations";
 import { TtlCache } from "../lib/ttl-cache";
-import { errorCodes, outcomeOf, retry, unreachable, type PushOutcome } from "./outcome";
+import { errorCodes, outcomeOf, postTo, retry, type PushOutcome } from "./outcome";
 import { apnsCollapse, type Notification } from "./payload";
 
 /**
@@ -10,7 +10,6 @@ import { apnsCollapse, type Notification } from "./payload";
  * hour: each is kept for 40.
  */
 const PROVIDER_TOKEN_SECONDS = 40 * 60;
-const TIMEOUT_MS = 20_000;
 /** A notification Apple could not deliver within a day is no longer worth showing. */
 const EXPIRY_SECONDS = 24 * 60 * 60;
 
@@ -42,26 +41,19 @@ function payloadOf(notification: Notification) {
 
 /** One push through Apple's provider API with token-based authentication. */
 export async function sendApns(env: Env, apn: IntegrationOf<"apn">, token: string, notification: Notification): Promise<PushOutcome> {
-  let response: Response;
-  try {
-    response = await fetch(`${originOf(env, apn.public.production)}/3/device/${token}`, {
-      method: "POST",
-      redirect: "manual",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: {
-        authorization: `bearer ${await providerToken(apn)}`,
-        "apns-topic": apn.public.bundleId,
-        "apns-push-type": "alert",
-        "apns-priority": "10",
-        "apns-expiration": String(Math.floor(Date.now() / 1000) + EXPIRY_SECONDS),
-        ...apnsCollapse(notification),
-        "content-type": "application/json",
-      },
-      body: JSON.stringify(payloadOf(notification)),
-    });
-  } catch (error) {
-    return unreachable("APNs", error);
-  }
+  const response = await postTo("APNs", `${originOf(env, apn.public.production)}/3/device/${token}`, {
+    headers: {
+      authorization: `bearer ${await providerToken(apn)}`,
+      "apns-topic": apn.public.bundleId,
+      "apns-push-type": "alert",
+      "apns-priority": "10",
+      "apns-expiration": String(Math.floor(Date.now() / 1000) + EXPIRY_SECONDS),
+      ...apnsCollapse(notification),
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(payloadOf(notification)),
+  });
+  if (!(response instanceof Response)) return response;
   const codes = await errorCodes(response);
   const reason = `APNs answered ${response.status}${codes.length ? ` ${codes.join(" ")}` : ""}`;
   if (codes.includes("ExpiredProviderToken")) {

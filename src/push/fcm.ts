@@ -1,10 +1,8 @@
 import { config } from "../config";
 import type { IntegrationOf } from "../db/integrations";
 import { accessToken, forgetAccessToken } from "./google-token";
-import { errorCodes, outcomeOf, retry, unreachable, type PushOutcome } from "./outcome";
+import { errorCodes, outcomeOf, postTo, retry, type PushOutcome } from "./outcome";
 import { apnsCollapse, webPushTopic, type Notification } from "./payload";
-
-const TIMEOUT_MS = 20_000;
 
 /** FCM HTTP v1's message: the notification, its data, and the block for the device's platform. */
 function messageOf(token: string, platform: string, notification: Notification) {
@@ -36,18 +34,11 @@ export async function sendFcm(
   const access = await accessToken(env, fcm);
   if ("outcome" in access) return access.outcome;
   const url = `${config(env).push.fcmApiUrl}/v1/projects/${encodeURIComponent(fcm.public.projectId)}/messages:send`;
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      redirect: "manual",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: { authorization: `Bearer ${access.token}`, "content-type": "application/json" },
-      body: JSON.stringify(messageOf(token, platform, notification)),
-    });
-  } catch (error) {
-    return unreachable("FCM", error);
-  }
+  const response = await postTo("FCM", url, {
+    headers: { authorization: `Bearer ${access.token}`, "content-type": "application/json" },
+    body: JSON.stringify(messageOf(token, platform, notification)),
+  });
+  if (!(response instanceof Response)) return response;
   const codes = await errorCodes(response);
   const reason = `FCM answered ${response.status}${codes.length ? ` ${codes.join(" ")}` : ""}`;
   if (response.status === 401) {

@@ -2,12 +2,11 @@ import { importPKCS8, SignJWT } from "jose";
 import { config } from "../config";
 import type { IntegrationOf } from "../db/integrations";
 import { TtlCache } from "../lib/ttl-cache";
-import { errorCodes, failed, outcomeOf, unreachable, type PushOutcome } from "./outcome";
+import { errorCodes, failed, outcomeOf, postTo, type PushOutcome } from "./outcome";
 
 const SCOPE = "https://www.googleapis.com/auth/firebase.messaging";
 /** An access token is dropped this long before Google says it expires. */
 const EARLY_SECONDS = 60;
-const TIMEOUT_MS = 20_000;
 
 /** Access tokens by integration: an integration never changes, a new one has a new id. */
 const tokens = new TtlCache<string>(1_000);
@@ -35,17 +34,11 @@ async function grant(env: Env, fcm: IntegrationOf<"fcm">): Promise<string> {
 export async function accessToken(env: Env, fcm: IntegrationOf<"fcm">): Promise<{ token: string } | { outcome: PushOutcome }> {
   const cached = tokens.peek(fcm.id);
   if (cached) return { token: cached.value };
-  let response: Response;
-  try {
-    response = await fetch(config(env).push.googleTokenUrl, {
-      method: "POST",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: await grant(env, fcm) }),
-    });
-  } catch (error) {
-    return { outcome: unreachable("Google's token endpoint", error) };
-  }
+  const response = await postTo("Google's token endpoint", config(env).push.googleTokenUrl, {
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: await grant(env, fcm) }),
+  });
+  if (!(response instanceof Response)) return { outcome: response };
   if (!response.ok) {
     const [code] = await oauthError(response);
     return { outcome: outcomeOf(response, `Google's token endpoint answered ${response.status}${code ? ` ${code}` : ""}`, false) };

@@ -43,9 +43,19 @@ export const retry = (reason: string, status: number | null = null): PushOutcome
 
 export const failed = (reason: string, status: number | null = null): PushOutcome => ({ outcome: "failed", status, reason: short(reason) });
 
-/** A fetch that did not get an answer (refused, reset, timed out) is worth another try. */
-export const unreachable = (provider: string, error: unknown): PushOutcome =>
-  retry(`${provider} unreachable: ${error instanceof Error ? error.name : "error"}`);
+const TIMEOUT_MS = 20_000;
+
+/**
+ * POSTs to a provider without following redirects. A request that got no answer (refused,
+ * reset, timed out) is worth another try: its outcome is a retry naming the provider.
+ */
+export async function postTo(provider: string, url: string, init: { headers: HeadersInit; body: BodyInit }): Promise<Response | PushOutcome> {
+  try {
+    return await fetch(url, { method: "POST", redirect: "manual", signal: AbortSignal.timeout(TIMEOUT_MS), ...init });
+  } catch (error) {
+    return retry(`${provider} unreachable: ${error instanceof Error ? error.name : "error"}`);
+  }
+}
 
 /**
  * The error codes a provider's JSON error body names (FCM's `error.status` and

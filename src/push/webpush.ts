@@ -3,10 +3,9 @@ import { config } from "../config";
 import type { IntegrationOf } from "../db/integrations";
 import { isRefusedTarget } from "../lib/private-host";
 import { encrypt } from "./aes128gcm";
-import { failed, outcomeOf, unreachable, type PushOutcome } from "./outcome";
+import { failed, outcomeOf, postTo, type PushOutcome } from "./outcome";
 import { webPushTopic, type Notification } from "./payload";
 
-const TIMEOUT_MS = 20_000;
 /** How long a push service keeps a message for an offline browser: a day-old chat alert is stale. */
 const TTL_SECONDS = 24 * 60 * 60;
 /** VAPID tokens live 12 hours: RFC 8292 allows at most 24. */
@@ -66,25 +65,18 @@ export async function sendWebPush(
   if (isRefusedTarget(env, subscription.endpoint)) return failed("the subscription's endpoint is on a private network");
   const { title, body, data } = notification;
   const payload = new TextEncoder().encode(JSON.stringify({ title, body, data }));
-  let response: Response;
-  try {
-    response = await fetch(subscription.endpoint, {
-      method: "POST",
-      redirect: "manual",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: {
-        authorization: await vapid(env, webpush, subscription.endpoint),
-        "content-encoding": "aes128gcm",
-        "content-type": "application/octet-stream",
-        ttl: String(TTL_SECONDS),
-        urgency: "high",
-        ...webPushTopic(notification),
-      },
-      body: await encrypt(payload, subscription.p256dh, subscription.auth),
-    });
-  } catch (error) {
-    return unreachable("the push service", error);
-  }
+  const response = await postTo("the push service", subscription.endpoint, {
+    headers: {
+      authorization: await vapid(env, webpush, subscription.endpoint),
+      "content-encoding": "aes128gcm",
+      "content-type": "application/octet-stream",
+      ttl: String(TTL_SECONDS),
+      urgency: "high",
+      ...webPushTopic(notification),
+    },
+    body: await encrypt(payload, subscription.p256dh, subscription.auth),
+  });
+  if (!(response instanceof Response)) return response;
   // The push service's body is of no interest; release the connection.
   await response.body?.cancel();
   const dead = response.status === 404 || response.status === 410;

@@ -1,8 +1,10 @@
 // The business's side of the browser scenarios, over REST to the `wrangler dev` of the global
 // setup: apps, webhooks, replies, typing and postback buttons, with an app-scope JWT.
+import { generateKeyPairSync } from "node:crypto";
 import { inject } from "vitest";
 import { createApp, type App } from "../support/apps.ts";
 import { expectStatus, httpSend } from "../support/http.ts";
+import { accountJwt, bearer } from "../support/jwt.ts";
 
 export const baseUrl = inject("baseUrl");
 export const pageOrigin = inject("pageOrigin");
@@ -12,6 +14,31 @@ const send = httpSend(baseUrl);
 /** An app and a key made through the account API, as an operator makes them. */
 export const newApp = (name: string, settings?: Record<string, unknown>): Promise<App> =>
   createApp(send, { keyId: inject("accountKeyId"), secret: inject("accountSecret") }, { name, exp: "30m", ...(settings && { settings }) });
+
+const pkcs8 = (pair: { privateKey: { export(options: { type: "pkcs8"; format: "pem" }): string | Buffer } }) =>
+  String(pair.privateKey.export({ type: "pkcs8", format: "pem" }));
+
+/**
+ * Configures every push channel (fcm, apn, webpush) on the app: init then lists them in
+ * `app.integrations`, which the widgets iterate, and sets `apnEnabled` and `gcmProject`.
+ */
+export async function configurePushChannels(app: App) {
+  const account = bearer(await accountJwt({ keyId: inject("accountKeyId"), secret: inject("accountSecret") }));
+  const serviceAccount = {
+    type: "service_account",
+    project_id: "parley-browser",
+    private_key: pkcs8(generateKeyPairSync("rsa", { modulusLength: 2048 })),
+    client_email: "push@parley-browser.iam.gserviceaccount.com",
+  };
+  const p8 = pkcs8(generateKeyPairSync("ec", { namedCurve: "P-256" }));
+  for (const body of [
+    { type: "fcm", serviceAccount },
+    { type: "apn", keyId: "KEYID12345", teamId: "TEAMID1234", bundleId: "com.example.browser", key: p8 },
+    { type: "webpush" },
+  ]) {
+    await expectStatus(send, "POST", `/v1/apps/${app.appId}/integrations`, account, 201, body);
+  }
+}
 
 /** POST /v1/webhooks with the app's JWT: the webhook. */
 export async function createWebhook(app: App, target: string, triggers: string[]) {

@@ -2,7 +2,7 @@
 // bundled at test time), against `wrangler dev`: it boots, the visitor sends, the business's reply
 // arrives in real time.
 import { describe, expect, it } from "vitest";
-import { baseUrl, businessSays, createWebhook, newApp, pageOrigin } from "./api.ts";
+import { baseUrl, businessSays, configurePushChannels, createWebhook, newApp, pageOrigin } from "./api.ts";
 import { browserSuite } from "./suite.ts";
 
 const REALTIME_BUDGET_MS = 1_000;
@@ -10,8 +10,9 @@ const REALTIME_BUDGET_MS = 1_000;
 const suite = browserSuite("smooch 2.8.1");
 
 describe("smooch 2.8.1 against wrangler dev", () => {
-  it("boots, the visitor sends a message (webhook), the business's reply shows in real time", async (ctx) => {
+  it("boots for an app with push channels, the visitor sends a message (webhook), the business's reply shows in real time", async (ctx) => {
     const app = await newApp("browser 2.8.1 scenario");
+    await configurePushChannels(app);
     const hook = suite.target.hook("scenario-2");
     await createWebhook(app, hook.url, ["message:appUser"]);
 

@@ -1,7 +1,7 @@
 // The official Web Messenger, smooch 3.9.3 (a devDependency, bundled at test time), on a page of
 // another origin with serviceUrl pointing at `wrangler dev`: what a visitor and a business do.
 import { describe, expect, it, type TestContext } from "vitest";
-import { businessSays, businessTyping, createWebhook, newApp, baseUrl, pageOrigin } from "./api.ts";
+import { businessSays, businessTyping, configurePushChannels, createWebhook, newApp, baseUrl, pageOrigin } from "./api.ts";
 import type { WidgetPage, WidgetPageOptions } from "./browser.ts";
 import { browserSuite } from "./suite.ts";
 
@@ -83,8 +83,10 @@ describe("smooch 3.9.3 against wrangler dev", () => {
     console.log(`smooch 3.9.3 scenario, calls to the API:\n${widget.callLog()}`);
   });
 
-  it("a returning visitor: init loads the conversation, subscribes and resolves; replies still arrive", async (ctx) => {
+  it("a returning visitor of an app with push channels: init loads the conversation, subscribes and resolves; replies still arrive", async (ctx) => {
     const app = await newApp("browser 3.9.3 returning visitor");
+    // app.integrations then lists fcm, apn and webpush: the widget looks in it for channels it links.
+    await configurePushChannels(app);
     const widget = await openWidget(ctx, { appToken: app.appToken });
     const first = await widget.initResolved();
     expect(first.conversationStarted).toBeFalsy();
