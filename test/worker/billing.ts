@@ -121,7 +121,7 @@ export function countingEnv(env: Env, tally: Tally): Env {
     ...env,
     DB: countingD1(env.DB, tally),
     MEDIA: countingR2(env.MEDIA, tally),
-    CONVERSATIONS: countingNamespace(env.CONVERSATIONS, tally) as Env["CONVERSATIONS"],
+    CONVERSATIONS: countingNamespace(env.CONVERSATIONS as unknown as DurableObjectNamespace, tally) as unknown as Env["CONVERSATIONS"],
   };
 }
 
@@ -157,7 +157,7 @@ export async function countInside(stub: DurableObjectStub<Conversation>, tally: 
       tally.durableObjectRequests++;
       return alarm();
     };
-    (instance as unknown as { outbox: { queue: Pick<Queue<DeliveryJob>, "sendBatch"> } }).outbox.queue = {
+    (instance as unknown as { outbox: { queue: { sendBatch: (messages: Iterable<MessageSendRequest<DeliveryJob>>) => Promise<unknown> } } }).outbox.queue = {
       sendBatch: async (messages: Iterable<MessageSendRequest<DeliveryJob>>) => {
         for (const { body } of messages) {
           tally.queueOperations++;
