@@ -1,10 +1,28 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { unauthorized } from "../errors";
+import { TtlCache } from "../lib/ttl-cache";
 import type { Credential } from "./credential";
 import { findSigner } from "./lookup";
 
 const ALGORITHMS = ["HS256", "HS384", "HS512"];
 const encoder = new TextEncoder();
+
+/**
+ * HMAC keys imported from key secrets, by algorithm and secret: importing one on every request
+ * was a measurable part of a JWT request's CPU. Which secrets are valid is still decided by
+ * `findSigner` on every request; this only saves the import.
+ */
+const hmacKeys = new TtlCache<CryptoKey>(1_000);
+const HMAC_KEY_SECONDS = 300;
+
+async function hmacKey(alg: string, secret: string): Promise<CryptoKey> {
+  const id = `${alg} ${secret}`;
+  const cached = hmacKeys.peek(id);
+  if (cached) return cached.value;
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: `SHA-${alg.slice(2)}` }, false, ["verify"]);
+  hmacKeys.set(id, key, HMAC_KEY_SECONDS);
+  return key;
+}
 
 /** A claim or header value for an error message; String() throws on objects whose toString is not a function. */
 const shown = (value: unknown) => (typeof value === "string" ? value : (JSON.stringify(value) ?? ""));
@@ -17,9 +35,9 @@ function readHeader(token: string) {
   }
 }
 
-async function verifySignature(token: string, secret: string): Promise<JWTPayload> {
+async function verifySignature(token: string, alg: string, secret: string): Promise<JWTPayload> {
   try {
-    const { payload } = await jwtVerify(token, encoder.encode(secret), { algorithms: ALGORITHMS });
+    const { payload } = await jwtVerify(token, await hmacKey(alg, secret), { algorithms: ALGORITHMS });
     return payload;
   } catch (error) {
     if (error instanceof errors.JWTExpired) throw unauthorized("authorization: the JWT has expired");
@@ -41,7 +59,7 @@ export async function verifyJwt(env: Env, token: string): Promise<Credential> {
   }
   const signer = await findSigner(env, header.kid);
   if (!signer) throw unauthorized(`authorization: no key with kid '${header.kid}'`);
-  const payload = await verifySignature(token, signer.secret);
+  const payload = await verifySignature(token, header.alg, signer.secret);
   const scope = payload.scope;
 
   if (signer.appId === null) {

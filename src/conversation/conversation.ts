@@ -94,22 +94,25 @@ export class Conversation extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    ctx.blockConcurrencyWhile(async () => {
-      this.open();
-      this.erased = (await ctx.storage.get<boolean>("erased")) ?? false;
-      const last = this.sql.exec<{ last: number | null }>("SELECT MAX(received_ms) AS last FROM messages").one();
-      // Erased messages leave their high-water mark: later ones still come after them.
-      const mark = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'lastReceived'").toArray();
-      this.lastReceivedMs = Math.max(last.last ?? 0, mark.length > 0 ? Number(mark[0].value) : 0);
-      this.reads.init(this.lastReceivedMs > 0);
-      const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
-      this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
-      const alarmAt = await ctx.storage.getAlarm();
-      this.outboxAlarm.know(alarmAt);
-      // An outbox (or media trash) whose alarm the runtime gave up on is picked up again when the object wakes.
-      const pending = this.outbox.pending || this.pushes.pending || this.trash.pending;
-      if (pending && alarmAt === null) await this.outbox.wake();
-    });
+    // All synchronous (SQL and the synchronous KV API): a cold start, which every post to an
+    // object evicted since its last message pays, runs no storage round trip of its own.
+    this.open();
+    this.erased = ctx.storage.kv.get<boolean>("erased") ?? false;
+    const last = this.sql.exec<{ last: number | null }>("SELECT MAX(received_ms) AS last FROM messages").one();
+    // Erased messages leave their high-water mark: later ones still come after them.
+    const mark = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'lastReceived'").toArray();
+    this.lastReceivedMs = Math.max(last.last ?? 0, mark.length > 0 ? Number(mark[0].value) : 0);
+    this.reads.init(this.lastReceivedMs > 0);
+    const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
+    this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
+    // An outbox (or media trash) whose alarm the runtime gave up on is picked up again when the object wakes.
+    if (this.outbox.pending || this.pushes.pending || this.trash.pending) {
+      ctx.blockConcurrencyWhile(async () => {
+        const alarmAt = await ctx.storage.getAlarm();
+        this.outboxAlarm.know(alarmAt);
+        if (alarmAt === null) await this.outbox.wake();
+      });
+    }
   }
 
   /** The tables and their keepers; again after `erase` emptied the storage. */

@@ -1,11 +1,10 @@
 import {
   authenticate,
+  authenticateForApp,
   authenticateForAppUser,
+  authenticateServerForApp,
   authenticateServerForAppUser,
-  liveApp,
   requireAccount,
-  requireServer,
-  scopeToApp,
 } from "./auth";
 import { describe } from "./openapi";
 
@@ -16,9 +15,9 @@ import { describe } from "./openapi";
  */
 export const publicAccess = describe({ access: "public" });
 export const accountAccess = [describe({ access: "account" }), authenticate, requireAccount] as const;
-/** The app-level chains check the app is live (D1); the app-user chains' user lookup does the same. */
-export const appAccess = [describe({ access: "app" }), authenticate, scopeToApp, liveApp] as const;
-export const serverAccess = [describe({ access: "server" }), authenticate, scopeToApp, requireServer, liveApp] as const;
+/** The app-level chains check the app is live (D1, at once); the app-user chains' cached user lookup within AUTH_CACHE_SECONDS. */
+export const appAccess = [describe({ access: "app" }), authenticateForApp] as const;
+export const serverAccess = [describe({ access: "server" }), authenticateServerForApp] as const;
 export const appUserAccess = [describe({ access: "appUser" }), authenticateForAppUser] as const;
 /** The business's servers acting on one app user: the scope is checked before the user is looked up. */
 export const serverAppUserAccess = [describe({ access: "server" }), authenticateServerForAppUser] as const;

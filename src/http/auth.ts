@@ -28,43 +28,35 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * The app-user chains in one step, the hot path of every post: once the caller is known, its
- * budget and the app user's lookup run side by side rather than one after the other. Refusals
- * keep their order: over budget (429) first, then scope (403, 404), then the user.
+ * The app-level chains in one step: once the caller is known, its budget and what the route
+ * looks up (the app user, or that the app is live) run side by side rather than one after the
+ * other. Refusals keep their order: over budget (429) first, then scope (403, 404), then the
+ * lookup.
  */
-const authenticateAppUser = (serverOnly: boolean) =>
+const authenticateFor = (serverOnly: boolean, lookup: (c: Context, credential: Credential, appId: string) => Promise<void>) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const { credential, address } = await identify(c);
-    const lookup = async () => {
+    const scoped = async () => {
       const appId = await appInScope(c.env, credential, c.req.param("appId"));
       if (serverOnly) requireServerScope(credential);
-      return appUserInScope(c.env, appId, credential, c.req.param("appUserId") ?? "");
+      c.set("appId", appId);
+      await lookup(c, credential, appId);
     };
-    const [, appUser] = await settledTogether(enforceRateLimit(c.env, credential, address), lookup());
-    c.set("appId", appUser.appId);
-    c.set("appUser", appUser);
+    await settledTogether(enforceRateLimit(c.env, credential, address), scoped());
     await next();
   });
 
-export const authenticateForAppUser = authenticateAppUser(false);
-export const authenticateServerForAppUser = authenticateAppUser(true);
+const appUser = async (c: Context, credential: Credential, appId: string) =>
+  c.set("appUser", await appUserInScope(c.env, appId, credential, c.req.param("appUserId") ?? ""));
+const liveApp = (c: Context, _credential: Credential, appId: string) => requireLiveApp(c.env, appId);
+
+export const authenticateForAppUser = authenticateFor(false, appUser);
+export const authenticateServerForAppUser = authenticateFor(true, appUser);
+export const authenticateForApp = authenticateFor(false, liveApp);
+export const authenticateServerForApp = authenticateFor(true, liveApp);
 
 export const requireAccount = createMiddleware<AppEnv>(async (c, next) => {
   requireAccountScope(c.get("credential"));
   await next();
 });
 
-export const scopeToApp = createMiddleware<AppEnv>(async (c, next) => {
-  c.set("appId", await appInScope(c.env, c.get("credential"), c.req.param("appId")));
-  await next();
-});
-
-export const requireServer = createMiddleware<AppEnv>(async (c, next) => {
-  requireServerScope(c.get("credential"));
-  await next();
-});
-
-export const liveApp = createMiddleware<AppEnv>(async (c, next) => {
-  await requireLiveApp(c.env, c.get("appId"));
-  await next();
-});

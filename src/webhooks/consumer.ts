@@ -9,6 +9,7 @@ import {
 } from "../db/webhook-deliveries";
 import type { Webhook } from "../db/webhooks";
 import { ACK, retryAfter, settleEach, type Verdict } from "../lib/queue-settlement";
+import { TtlCache } from "../lib/ttl-cache";
 import { cachedWebhook } from "./cache";
 import { attemptOf, type DeliveryJob } from "./delivery";
 import { signatureHeader } from "./signature";
@@ -98,12 +99,21 @@ async function deliver(env: Env, message: Message<DeliveryJob>, skips: Skips): P
   return outcome === "retrying" ? retryAfter(retryDelaySeconds(env, attempt)) : ACK;
 }
 
-/** Keeps the delivery log of every webhook in the batch within its bounds (config). */
+/**
+ * Webhooks whose log this isolate pruned within the last minute. A prune reads the webhook's
+ * whole log (up to DELIVERY_LOG_KEEP rows), and batches come one or a few deliveries at a time:
+ * pruned with each, the log cost more than the deliveries it records.
+ */
+const recentlyPruned = new TtlCache<true>();
+const PRUNE_EVERY_SECONDS = 60;
+
+/** Keeps the delivery log of every webhook in the batch within its bounds (config), once a minute. */
 function pruneStatements(env: Env, messages: readonly Message<DeliveryJob>[]): D1PreparedStatement[] {
   const { deliveryLogKeep, deliveryLogDays } = config(env);
   const before = Date.now() - deliveryLogDays * 86_400_000;
-  const webhooks = new Set(messages.map((message) => message.body.webhookId));
-  return [...webhooks].map((id) => pruneDeliveriesStatement(env.DB, id, deliveryLogKeep, before));
+  const webhooks = [...new Set(messages.map((message) => message.body.webhookId))].filter((id) => !recentlyPruned.peek(id));
+  for (const id of webhooks) recentlyPruned.set(id, true, PRUNE_EVERY_SECONDS);
+  return webhooks.map((id) => pruneDeliveriesStatement(env.DB, id, deliveryLogKeep, before));
 }
 
 /** What the dead-letter queue receives has used up its retries: record the failures, then ack. */
@@ -122,7 +132,7 @@ async function recordFailures(env: Env, messages: readonly Message<DeliveryJob>[
  * POST is recorded (src/lib/queue-settlement.ts). Deliveries the batch's budget did not reach go
  * back on the queue untried, carrying their attempt count. One D1 read per batch finds the
  * deliveries about erased messages and those already made; the log of each webhook the batch
- * touched is pruned at the end.
+ * touched is pruned at the end, at most once a minute per webhook in this isolate.
  */
 export async function handleWebhookBatch(batch: MessageBatch<DeliveryJob>, env: Env): Promise<void> {
   if (batch.queue === DEAD_LETTER_QUEUE) return recordFailures(env, batch.messages);
@@ -135,7 +145,8 @@ export async function handleWebhookBatch(batch: MessageBatch<DeliveryJob>, env: 
         untried.map((message) => ({ body: { ...message.body, priorAttempts: attemptOf(message.body, message.attempts) - 1 } })),
       ),
   });
-  if (report.worked === 0) return;
-  // The log's bound is housekeeping: a failure here leaves it for the next batch.
-  await env.DB.batch(pruneStatements(env, batch.messages)).catch((error) => console.error("delivery log prune failed", error));
+  const prunes = report.worked === 0 ? [] : pruneStatements(env, batch.messages);
+  if (prunes.length === 0) return;
+  // The log's bound is housekeeping: a failure here leaves it for a later batch.
+  await env.DB.batch(prunes).catch((error) => console.error("delivery log prune failed", error));
 }

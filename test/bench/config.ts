@@ -25,7 +25,8 @@ export const FLOOR_USERS = 1_000;
 
 /**
  * The floor worker's config (test/bench/floor/worker.ts) and its one migration, in `dir`: a D1
- * table of FLOOR_USERS users and a SQLite Durable Object class, on wrangler.toml's compatibility date.
+ * table of FLOOR_USERS users, a SQLite Durable Object class and two rate limiters (as high as the
+ * benchmark's), on wrangler.toml's compatibility date.
  */
 export function writeFloorConfig(dir: string): string {
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1];
@@ -55,6 +56,16 @@ migrations_dir = ${JSON.stringify(migrations)}
 [[durable_objects.bindings]]
 name = "LOG"
 class_name = "Log"
+
+[[ratelimits]]
+name = "CALLER_LIMIT"
+namespace_id = "2001"
+simple = { limit = ${BENCH_RATE_LIMIT}, period = 60 }
+
+[[ratelimits]]
+name = "APP_LIMIT"
+namespace_id = "2002"
+simple = { limit = ${BENCH_RATE_LIMIT}, period = 60 }
 
 [[migrations]]
 tag = "v1"

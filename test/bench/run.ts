@@ -129,7 +129,7 @@ const load = (baseUrl: string, options: Load) =>
   runLoad({ baseUrl, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, ...options });
 
 /** The floor worker's scenarios, on its own wrangler dev (stopped before Parley's starts). */
-async function measureFloor(dir: string): Promise<Record<"trivial" | "append" | "readAppend", Figures>> {
+async function measureFloor(dir: string): Promise<Record<"trivial" | "append" | "readAppend" | "limitedReadAppend", Figures>> {
   const server = await startDevServer({ config: writeFloorConfig(dir), logLevel: "warn" });
   try {
     let n = 0;
@@ -139,10 +139,16 @@ async function measureFloor(dir: string): Promise<Record<"trivial" | "append" | 
       body: messageBody,
       vary: () => ({ path: `/${route}/${prefix}${n++ % FLOOR_USERS}` }),
     });
+    // Each object in memory first, as Parley's are before their loads.
+    const touch = () => pool(FLOOR_USERS, SETUP_CONCURRENCY, (i) => fetch(`${server.baseUrl}/append/c${i}`, { method: "POST", body: messageBody }).then((r) => r.text()));
     const trivial = await load(server.baseUrl, { path: "/" });
+    await touch();
     const append = await load(server.baseUrl, spread("append", "c"));
+    await touch();
     const readAppend = await load(server.baseUrl, spread("read-append", "u"));
-    return { trivial, append, readAppend };
+    await touch();
+    const limitedReadAppend = await load(server.baseUrl, spread("limited-read-append", "u"));
+    return { trivial, append, readAppend, limitedReadAppend };
   } finally {
     await server.stop();
   }
@@ -185,7 +191,10 @@ async function main() {
   try {
     log("Floor (test/bench/floor/worker.ts, its own wrangler dev, stopped before Parley's starts):");
     const floor = await measureFloor(dir);
-    log(`  bare Durable Object append: ${fmt(floor.append.rps)} req/s; D1 read + append: ${fmt(floor.readAppend.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`);
+    log(
+      `  bare Durable Object append: ${fmt(floor.append.rps)} req/s; D1 read + append: ${fmt(floor.readAppend.rps)} req/s; ` +
+        `two rate limits + D1 read + append: ${fmt(floor.limitedReadAppend.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`,
+    );
     const config = writeBenchConfig(dir);
     log(`Parley benchmark: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s per scenario, loopback only.`);
     log(
@@ -214,6 +223,12 @@ async function main() {
 
     log("Scenarios:");
     await scenario("1", "baseline: GET / (no auth)", { path: "/" });
+    // Every conversation object in memory before a load spread over them, as the floor's are: the
+    // runtime evicts idle objects within seconds locally, and a cold start per post is not the
+    // steady state (the 2 s warm-up reaches a fraction of 1,000 users).
+    const touchConversations = () =>
+      pool(USERS, SETUP_CONCURRENCY, (i) => call(s.baseUrl, "GET", `/v1/appusers/${users[i]}/conversation`, app.token));
+    await touchConversations();
     await scenario("2", `post message, app token, ${fmt(USERS)} users`, postToUsers);
     const appMakerBody = JSON.stringify({ role: "appMaker", text: "A business reply of ordinary length, about sixty characters." });
     await scenario("2j", `post message, app JWT (appMaker), ${fmt(USERS)} users`, { ...postToUsers, headers: app.server, body: appMakerBody });
@@ -278,6 +293,7 @@ async function main() {
       intervalMs: (DURATION_SECONDS * 1000) / WEBHOOK_SAMPLES,
       awaitMs: WEBHOOK_AWAIT_MS,
     });
+    await touchConversations();
     await scenario("7", `post message as in 2, with a webhook`, postToUsers);
     const loadEnded = Date.now();
     const hooks = await sampling;
@@ -332,6 +348,7 @@ async function main() {
       intervalMs: (DURATION_SECONDS * 1000) / REALTIME_SAMPLES,
       awaitMs: REALTIME_AWAIT_MS,
     } satisfies ProbeRequest);
+    await touchConversations();
     await scenario("8", `post message as in 2, ${fmt(opened.opened)} subscribers connected`, postToUsers);
     const rt = await receipts;
     const receiptLatencies = [...rt.receiptLatencies, ...Array<number>(rt.missing).fill(Infinity)];
@@ -356,7 +373,11 @@ async function main() {
     inspector.close();
 
     const readRatio = large4.rps / small4.rps;
-    const floorRatios = { append: floor.append.rps / baseline, readAppend: floor.readAppend.rps / baseline };
+    const floorRatios = {
+      append: floor.append.rps / baseline,
+      readAppend: floor.readAppend.rps / baseline,
+      limitedReadAppend: floor.limitedReadAppend.rps / baseline,
+    };
     const verdicts = judge({
       ratios: Object.fromEntries(results.map((r) => [r.id, r.ratioToBaseline])),
       floor: floorRatios,
@@ -380,6 +401,7 @@ async function main() {
         worker: "test/bench/floor/worker.ts",
         bareDurableObjectAppend: { ...floor.append, ratioToBaseline: floorRatios.append },
         d1ReadThenAppend: { ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
+        twoRateLimitsThenD1ReadThenAppend: { ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
         ownTrivialRoute: floor.trivial,
       },
       targets: verdicts,
@@ -401,6 +423,7 @@ async function main() {
         results[0],
         { id: "F1", name: "floor: bare Durable Object append", ...floor.append, ratioToBaseline: floorRatios.append },
         { id: "F2", name: "floor: D1 read + Durable Object append", ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
+        { id: "F3", name: "floor: 2 rate limits + D1 read + DO append", ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
         ...results.slice(1),
         {
           id: "7",

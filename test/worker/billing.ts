@@ -94,15 +94,12 @@ function countingR2(bucket: R2Bucket, tally: Tally): R2Bucket {
 }
 
 /** Durable Object namespaces: every call on a stub is one billed request (an RPC session). */
-function countingNamespace<T extends Rpc.DurableObjectBranded | undefined>(
-  namespace: DurableObjectNamespace<T>,
-  tally: Tally,
-): DurableObjectNamespace<T> {
+function countingNamespace(namespace: DurableObjectNamespace, tally: Tally): DurableObjectNamespace {
   return new Proxy(namespace, {
     get(target, key) {
       const value = Reflect.get(target, key);
       if (key !== "get") return typeof value === "function" ? value.bind(target) : value;
-      return (...args: Parameters<DurableObjectNamespace<T>["get"]>) =>
+      return (...args: Parameters<DurableObjectNamespace["get"]>) =>
         new Proxy(target.get(...args), {
           get(stub, method) {
             const member = Reflect.get(stub, method);
@@ -124,7 +121,7 @@ export function countingEnv(env: Env, tally: Tally): Env {
     ...env,
     DB: countingD1(env.DB, tally),
     MEDIA: countingR2(env.MEDIA, tally),
-    CONVERSATIONS: countingNamespace(env.CONVERSATIONS, tally),
+    CONVERSATIONS: countingNamespace(env.CONVERSATIONS as unknown as DurableObjectNamespace, tally) as unknown as Env["CONVERSATIONS"],
   };
 }
 
@@ -160,7 +157,7 @@ export async function countInside(stub: DurableObjectStub<Conversation>, tally: 
       tally.durableObjectRequests++;
       return alarm();
     };
-    (instance as unknown as { outbox: { queue: unknown } }).outbox.queue = {
+    (instance as unknown as { outbox: { queue: { sendBatch: (messages: Iterable<MessageSendRequest<DeliveryJob>>) => Promise<unknown> } } }).outbox.queue = {
       sendBatch: async (messages: Iterable<MessageSendRequest<DeliveryJob>>) => {
         for (const { body } of messages) {
           tally.queueOperations++;

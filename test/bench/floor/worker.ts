@@ -1,10 +1,14 @@
 // The benchmark's floor: the naive design Parley's post must compete with, measured in the same
 // run on the same machine. A bare Durable Object append (one SQLite insert, the stored message
-// back), and the same behind one D1 read by primary key. No auth, no validation, no webhooks.
+// back), the same behind one D1 read by primary key, and that behind the two rate-limit checks an
+// app-token request must pass (the caller's budget, then its app's). No auth, no validation, no
+// webhooks.
 import { DurableObject } from "cloudflare:workers";
 
 interface FloorEnv {
   DB: D1Database;
+  CALLER_LIMIT: RateLimit;
+  APP_LIMIT: RateLimit;
   LOG: DurableObjectNamespace<Log>;
 }
 
@@ -32,7 +36,11 @@ export default {
   async fetch(request, env) {
     const [, route, id] = new URL(request.url).pathname.split("/");
     if (route === "append") return append(env, id, request);
-    if (route === "read-append") {
+    if (route === "limited-read-append") {
+      await env.CALLER_LIMIT.limit({ key: "caller" });
+      await env.APP_LIMIT.limit({ key: "app" });
+    }
+    if (route === "read-append" || route === "limited-read-append") {
       const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
       return user ? append(env, user.conversation, request) : new Response("no such user", { status: 404 });
     }
