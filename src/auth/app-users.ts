@@ -19,10 +19,11 @@ const appUsers = new TtlCache<AppUser>();
 
 export async function cachedAppUser(env: Env, appId: string, idOrUserId: string): Promise<AppUser | null> {
   const key = `${appId} ${idOrUserId}`;
-  const hit = appUsers.peek(key);
+  const ttl = config(env).authCacheSeconds;
+  const hit = appUsers.peek(key, ttl);
   if (hit) return hit.value;
   const user = await resolveAppUser(env.DB, appId, idOrUserId);
-  if (user) appUsers.set(key, user, config(env).authCacheSeconds);
+  if (user) appUsers.set(key, user, ttl);
   return user;
 }
 

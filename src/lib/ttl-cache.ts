@@ -6,23 +6,28 @@
  * request's I/O (workerd fails it, or it never settles once that request has ended).
  */
 export class TtlCache<V> {
-  private readonly entries = new Map<string, { value: V; expires: number }>();
+  private readonly entries = new Map<string, { value: V; stored: number; expires: number }>();
 
   constructor(private readonly maxEntries = 10_000) {}
 
   /** Returns the cached value, or loads, caches and returns it. Misses (null) are cached too; failures are not. */
   async getOrLoad(key: string, ttlSeconds: number, load: () => Promise<V>): Promise<V> {
-    const cached = this.peek(key);
+    const cached = this.peek(key, ttlSeconds);
     if (cached) return cached.value;
     const value = await load();
     this.set(key, value, ttlSeconds);
     return value;
   }
 
-  /** The unexpired entry, if any. */
-  peek(key: string): { value: V } | undefined {
+  /**
+   * The unexpired entry, if any, and no older than `maxAgeSeconds`: the reader's own bound holds
+   * too, so a request whose config trusts caches less (AUTH_CACHE_SECONDS=0 in the cost test)
+   * never sees what a request with a longer one cached.
+   */
+  peek(key: string, maxAgeSeconds = Infinity): { value: V } | undefined {
     const entry = this.entries.get(key);
-    return entry && entry.expires > Date.now() ? entry : undefined;
+    const now = Date.now();
+    return entry && entry.expires > now && entry.stored + maxAgeSeconds * 1000 > now ? entry : undefined;
   }
 
   set(key: string, value: V, ttlSeconds: number): void {
@@ -32,7 +37,8 @@ export class TtlCache<V> {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(key, { value, expires: Date.now() + ttlSeconds * 1000 });
+    const now = Date.now();
+    this.entries.set(key, { value, stored: now, expires: now + ttlSeconds * 1000 });
   }
 
   delete(key: string): void {
@@ -60,7 +66,7 @@ export class LookupCache<V> {
   }
 
   async getOrLoad(key: string, ttlSeconds: number, load: () => Promise<V | null>): Promise<V | null> {
-    const cached = this.hits.peek(key) ?? this.misses.peek(key);
+    const cached = this.hits.peek(key, ttlSeconds) ?? this.misses.peek(key, ttlSeconds);
     if (cached) return cached.value;
     const value = await load();
     if (value === null) this.misses.set(key, null, ttlSeconds);
