@@ -39,6 +39,27 @@ interface MessageRow extends Record<string, SqlStorageValue> {
 const toMessage = (row: MessageRow): ConversationMessage =>
   withMessageDefaults({ ...JSON.parse(row.body), received: row.received_ms / 1000 });
 
+/**
+ * Whether a stored body predates `type`, `actions` and `source` (withMessageDefaults), which
+ * came in together: only a top-level `source` can be an object in a message's JSON (metadata is
+ * flat, actions have no `source`, and a string's quotes are escaped).
+ */
+const isLegacy = (body: string) => !body.includes('"source":{');
+
+/** A stored message's JSON as toMessage would serialise it: the body with `received` added, parsed only when it lacks the defaults. */
+const renderMessage = (row: MessageRow): string =>
+  isLegacy(row.body) ? JSON.stringify(toMessage(row)) : `${row.body.slice(0, -1)},"received":${row.received_ms / 1000}}`;
+
+/** Rows (oldest first) as a page, the first `limit` of them when `more` were read. */
+function pageOf(rows: MessageRow[], rest: Pick<MessagePage, "hasOlder" | "hasNewer" | "unreadCount">): MessagePage {
+  return {
+    messagesJson: `[${rows.map(renderMessage).join(",")}]`,
+    firstReceived: rows.length > 0 ? rows[0].received_ms / 1000 : null,
+    lastReceived: rows.length > 0 ? rows[rows.length - 1].received_ms / 1000 : null,
+    ...rest,
+  };
+}
+
 /** A stored message, as the webhooks listening to its role's messages hear it. */
 function messageEvent(message: ConversationMessage): WebhookEvent {
   const trigger = messageTrigger(message.role);
@@ -186,24 +207,24 @@ export class Conversation extends DurableObject<Env> {
 
   /** The newest `limit` messages received strictly before `beforeMs`, oldest first. */
   before(beforeMs: number, limit = PAGE_SIZE): MessagePage {
-    const { messages, more } = this.read("received_ms < ? ORDER BY received_ms DESC", beforeMs, limit);
+    const { rows, more } = this.read("received_ms < ? ORDER BY received_ms DESC", beforeMs, limit);
     const hasNewer = this.exists("SELECT 1 FROM messages WHERE received_ms >= ? LIMIT 1", beforeMs);
-    return { messages: messages.reverse(), hasOlder: more, hasNewer, unreadCount: this.reads.unreadCount };
+    return pageOf(rows.reverse(), { hasOlder: more, hasNewer, unreadCount: this.reads.unreadCount });
   }
 
   /** The oldest `limit` messages received strictly after `afterMs`, oldest first. */
   after(afterMs: number, limit = PAGE_SIZE): MessagePage {
-    const { messages, more } = this.read("received_ms > ? ORDER BY received_ms ASC", afterMs, limit);
+    const { rows, more } = this.read("received_ms > ? ORDER BY received_ms ASC", afterMs, limit);
     const hasOlder = this.exists("SELECT 1 FROM messages WHERE received_ms <= ? LIMIT 1", afterMs);
-    return { messages, hasOlder, hasNewer: more, unreadCount: this.reads.unreadCount };
+    return pageOf(rows, { hasOlder, hasNewer: more, unreadCount: this.reads.unreadCount });
   }
 
-  /** Up to `limit` messages in the given order from a bound, and whether more lie beyond. */
-  private read(boundAndOrder: string, bound: number, limit: number): { messages: ConversationMessage[]; more: boolean } {
+  /** Up to `limit` rows in the given order from a bound, and whether more lie beyond. */
+  private read(boundAndOrder: string, bound: number, limit: number): { rows: MessageRow[]; more: boolean } {
     const rows = this.sql
       .exec<MessageRow>(`SELECT received_ms, body FROM messages WHERE ${boundAndOrder} LIMIT ?`, bound, limit + 1)
       .toArray();
-    return { messages: rows.slice(0, limit).map(toMessage), more: rows.length > limit };
+    return { rows: rows.slice(0, limit), more: rows.length > limit };
   }
 
   /**

@@ -6,7 +6,7 @@ import { conversationStub } from "./stub";
 /** The newest page of the user's conversation; the contract's 404 when nothing was said yet. */
 export async function readConversation(env: Env, user: AppUser): Promise<MessagePage> {
   const page = await conversationStub(env, user.conversationId).newest();
-  if (page.messages.length === 0) throw notFound(`conversation: app user '${user.id}' has no conversation yet`);
+  if (page.firstReceived === null) throw notFound(`conversation: app user '${user.id}' has no conversation yet`);
   return page;
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ACTION_STATES, ACTION_TYPES, MESSAGE_TYPES, ROLES, SOURCE_TYPES } from "../enums";
+import { jsonWithRaw } from "../lib/raw-json";
 import { flatObjectShape } from "../lib/schemas";
 
 export const actionSchema = z
@@ -85,8 +86,9 @@ export const presentConversationSummary = (user: ConversationOwner, unreadCount:
   unreadCount,
 });
 
-/** The conversation object of the contract, around one page of its messages. */
-export const presentConversation = (
-  user: ConversationOwner,
-  page: { messages: ConversationMessage[]; unreadCount: number },
-): z.output<typeof conversationSchema> => ({ ...presentConversationSummary(user, page.unreadCount), messages: page.messages });
+/**
+ * The conversation object of the contract around one page of its messages (conversationSchema),
+ * as JSON text: the page's messages are JSON already (src/conversation/page.ts).
+ */
+export const conversationJson = (user: ConversationOwner, page: { messagesJson: string; unreadCount: number }): string =>
+  jsonWithRaw(presentConversationSummary(user, page.unreadCount), { messages: page.messagesJson });

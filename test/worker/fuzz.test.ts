@@ -20,7 +20,7 @@ import { endpointsOf, type Access, type Endpoint } from "./fuzz-endpoints";
 import { createApp as createAppVia, createKey } from "../support/apps.ts";
 import { bearer, sign } from "../support/jwt.ts";
 import { initUser as initUserVia, preCreateUser } from "../support/users.ts";
-import { account, ACCOUNT, BASE, call, conversationOf, createApp, workerSend, type TestApp } from "./helpers";
+import { account, ACCOUNT, BASE, call, conversationOf, createApp, storedMessages, workerSend, type TestApp } from "./helpers";
 
 /**
  * Property-based fuzzing of every endpoint in the Workers runtime. Four properties, each run
@@ -450,7 +450,7 @@ async function victimState() {
     db.prepare("SELECT * FROM integrations WHERE app_id = ? ORDER BY id").bind(V.appId),
     db.prepare("SELECT d.* FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.app_id = ? ORDER BY d.id").bind(V.appId),
   ]);
-  const conversations = await Promise.all([alice, anon, carol].map(async (u) => (await (await conversationOf(u._id)).newest()).messages));
+  const conversations = await Promise.all([alice, anon, carol].map(async (u) => storedMessages(await (await conversationOf(u._id)).newest())));
   const media = (await listMedia()).filter((o) => o.appId === V.appId && !mine.includes(o.appUserId as string));
   return { rows: rows.map((r) => r.results), conversations, media };
 }

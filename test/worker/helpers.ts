@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runInD
 import { expect, vi } from "vitest";
 import { exports } from "cloudflare:workers";
 import { Conversation } from "../../src/conversation/conversation";
+import type { ConversationMessage } from "../../src/presenters/message";
 import worker from "../../src/index";
 import type { DeliveryJob } from "../../src/webhooks/delivery";
 import { createApp as createAppVia, type App } from "../support/apps.ts";
@@ -86,6 +87,9 @@ export async function conversationOf(appUserId: string) {
   const namespace = env.CONVERSATIONS as unknown as DurableObjectNamespace<import("../../src/conversation/conversation").Conversation>;
   return namespace.get(namespace.idFromName(row.conversation_id));
 }
+
+/** The messages of a page a conversation object rendered (src/conversation/page.ts). */
+export const storedMessages = (page: { messagesJson: string }): ConversationMessage[] => JSON.parse(page.messagesJson);
 
 /** `count` plain appUser messages by `authorId`, texts `${prefix}0`, `${prefix}1`, ... */
 export const textMessages = (authorId: string, count: number, prefix = "m") =>

@@ -1,7 +1,7 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Conversation } from "../../src/conversation/conversation";
-import { call, conversationOf, createApp, expectError, textMessages, type TestApp } from "./helpers";
+import { call, conversationOf, createApp, expectError, storedMessages, textMessages, type TestApp } from "./helpers";
 
 const PAGE = 100;
 
@@ -171,7 +171,7 @@ describe("the Conversation Durable Object", () => {
       expectStrictlyIncreasing(appended.map((m) => m.received));
       const again = await conversation.append(textMessages(author, 3, "again"));
       expect(again.appended[0].received).toBeGreaterThan(appended[499].received);
-      const stored = conversation.newest(ALL).messages;
+      const stored = storedMessages(conversation.newest(ALL));
       expect(ids(stored)).toEqual(ids([...appended, ...again.appended]));
       expectStrictlyIncreasing(stored.map((m) => m.received));
     });
@@ -183,7 +183,7 @@ describe("the Conversation Durable Object", () => {
     await evictDurableObject(stub);
     const second = await stub.append(textMessages(author, 1, "after"));
     expect(second.appended[0].received).toBeGreaterThan(first.appended[299].received);
-    const stored = (await stub.newest(ALL)).messages;
+    const stored = storedMessages(await stub.newest(ALL));
     expect(stored).toHaveLength(301);
     expectStrictlyIncreasing(stored.map((m) => m.received));
   });
@@ -196,13 +196,13 @@ describe("the Conversation Durable Object", () => {
     await source.append([...textMessages(from, 20, "anon"), { ...textMessages(author, 1, "maker")[0], role: "appMaker" }]);
     // The target already holds messages at (some of) the same milliseconds.
     await target.append(textMessages(to, 10, "own"));
-    const moving = (await source.newest(ALL)).messages;
+    const moving = storedMessages(await source.newest(ALL));
 
     await runInDurableObject(target, async (conversation: Conversation) => {
       await conversation.absorb(moving, from, to);
-      const once = conversation.newest(ALL).messages;
+      const once = storedMessages(conversation.newest(ALL));
       await conversation.absorb(moving, from, to);
-      const twice = conversation.newest(ALL).messages;
+      const twice = storedMessages(conversation.newest(ALL));
 
       expect(twice).toEqual(once);
       expect(twice).toHaveLength(31);
@@ -220,7 +220,7 @@ describe("the Conversation Durable Object", () => {
     const { appended } = await stub.append(textMessages(author, 350));
     await runInDurableObject(stub, async (conversation: Conversation) => {
       const page = conversation.newest();
-      expect(ids(page.messages)).toEqual(ids(appended.slice(-PAGE)));
+      expect(ids(storedMessages(page))).toEqual(ids(appended.slice(-PAGE)));
       expect(page.hasOlder).toBe(true);
       expect(page.hasNewer).toBe(false);
     });
@@ -230,7 +230,7 @@ describe("the Conversation Durable Object", () => {
     const stub = stubFor("one-page");
     const { appended } = await stub.append(textMessages(author, PAGE));
     const page = await stub.newest();
-    expect(ids(page.messages)).toEqual(ids(appended));
+    expect(ids(storedMessages(page))).toEqual(ids(appended));
     expect(page.hasOlder).toBe(false);
   });
 
@@ -247,8 +247,8 @@ describe("the Conversation Durable Object", () => {
     await merged.clear();
 
     expect(late.appended[0].authorId).toBe(to);
-    const stored = (await survivor.newest(ALL)).messages;
+    const stored = storedMessages(await survivor.newest(ALL));
     expect(stored.map((m) => m.text).sort()).toEqual(["before0", "before1", "late0"]);
-    expect((await merged.newest(ALL)).messages).toEqual([]);
+    expect(storedMessages(await merged.newest(ALL))).toEqual([]);
   });
 });

@@ -8,13 +8,9 @@ import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";
 import { eraseMessage, eraseMessages } from "../../lifecycle/messages";
-import {
-  conversationSchema,
-  conversationSummarySchema,
-  messageSchema,
-  presentConversation,
-  presentConversationSummary,
-} from "../../presenters/message";
+import { jsonText } from "../../http/json-text";
+import { jsonWithRaw } from "../../lib/raw-json";
+import { conversationJson, conversationSchema, conversationSummarySchema, messageSchema, presentConversationSummary } from "../../presenters/message";
 import { messagesQuery, postMessageBody } from "./schemas";
 
 export const conversationRoutes = new Hono<AppEnv>();
@@ -35,7 +31,7 @@ conversationRoutes.get(
   ...appUserAccess,
   async (c) => {
     const user = c.get("appUser");
-    return c.json({ conversation: presentConversation(user, await readConversation(c.env, user)) });
+    return jsonText(c, jsonWithRaw({}, { conversation: conversationJson(user, await readConversation(c.env, user)) }));
   },
 );
 
@@ -46,11 +42,9 @@ function pageLinks(requestUrl: string, page: MessagePage) {
     url.search = `?${bound}=${received}`;
     return url.toString();
   };
-  const first = page.messages[0];
-  const last = page.messages[page.messages.length - 1];
   return {
-    ...(page.hasOlder && first && { previous: link("before", first.received) }),
-    ...(page.hasNewer && last && { next: link("after", last.received) }),
+    ...(page.hasOlder && page.firstReceived !== null && { previous: link("before", page.firstReceived) }),
+    ...(page.hasNewer && page.lastReceived !== null && { next: link("after", page.lastReceived) }),
   };
 }
 
@@ -72,7 +66,7 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
     async (c) => {
       const user = c.get("appUser");
       const { message, page } = await postMessage(c.env, c.get("credential"), user, c.req.valid("json"));
-      return c.json({ message, conversation: presentConversation(user, page) }, 201);
+      return jsonText(c, jsonWithRaw({ message }, { conversation: conversationJson(user, page) }), 201);
     },
   );
 
@@ -101,11 +95,8 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
     async (c) => {
       const user = c.get("appUser");
       const page = await readMessages(c.env, user, c.req.valid("query"));
-      return c.json({
-        conversation: presentConversationSummary(user, page.unreadCount),
-        messages: page.messages,
-        ...pageLinks(c.req.url, page),
-      });
+      const summary = { conversation: presentConversationSummary(user, page.unreadCount), ...pageLinks(c.req.url, page) };
+      return jsonText(c, jsonWithRaw(summary, { messages: page.messagesJson }));
     },
   );
 

@@ -7,7 +7,9 @@ import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { parseWith } from "../../http/validate";
 import { imageTooLarge, postImage } from "../../media/upload";
-import { presentConversation } from "../../presenters/message";
+import { jsonText } from "../../http/json-text";
+import { jsonWithRaw } from "../../lib/raw-json";
+import { conversationJson } from "../../presenters/message";
 import { postedSchema } from "../conversation/routes";
 import { imageFormFields } from "./schemas";
 
@@ -62,7 +64,7 @@ for (const path of ["/appusers/:appUserId/conversation/images", "/appusers/:appU
         () => parseWith(imageFormFields, fields, "form"),
         new URL(c.req.url).origin,
       );
-      return c.json({ message, conversation: presentConversation(user, page) }, 201);
+      return jsonText(c, jsonWithRaw({ message }, { conversation: conversationJson(user, page) }), 201);
     },
   );
 }
