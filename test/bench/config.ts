@@ -25,10 +25,11 @@ export const FLOOR_USERS = 1_000;
 
 /**
  * The floor worker's config (test/bench/floor/worker.ts) and its one migration, in `dir`: a D1
- * table of FLOOR_USERS users, a SQLite Durable Object class and two rate limiters (as high as the
- * benchmark's), on wrangler.toml's compatibility date.
+ * table of FLOOR_USERS users, a SQLite Durable Object class, two rate limiters (as high as the
+ * benchmark's) and a queue consumed as Parley's webhook queue is (batches of up to 100, no wait),
+ * posting to `hookTarget`; on wrangler.toml's compatibility date.
  */
-export function writeFloorConfig(dir: string): string {
+export function writeFloorConfig(dir: string, hookTarget: string): string {
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1];
   if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
   const migrations = join(dir, "floor-migrations");
@@ -66,6 +67,18 @@ simple = { limit = ${BENCH_RATE_LIMIT}, period = 60 }
 name = "APP_LIMIT"
 namespace_id = "2002"
 simple = { limit = ${BENCH_RATE_LIMIT}, period = 60 }
+
+[[queues.producers]]
+binding = "HOOKS"
+queue = "floor-hooks"
+
+[[queues.consumers]]
+queue = "floor-hooks"
+max_batch_size = 100
+max_batch_timeout = 0
+
+[vars]
+HOOK_TARGET = ${JSON.stringify(hookTarget)}
 
 [[migrations]]
 tag = "v1"

@@ -128,10 +128,18 @@ type Load = Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "w
 const load = (baseUrl: string, options: Load) =>
   runLoad({ baseUrl, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, ...options });
 
-/** The floor worker's scenarios, on its own wrangler dev (stopped before Parley's starts). */
-async function measureFloor(dir: string): Promise<Record<"trivial" | "append" | "readAppend" | "limitedReadAppend", Figures>> {
-  const server = await startDevServer({ config: writeFloorConfig(dir), logLevel: "warn" });
+type FloorFigures = Record<"trivial" | "append" | "readAppend" | "limitedReadAppend" | "webhook", Figures>;
+
+/**
+ * The floor worker's scenarios, on its own wrangler dev (stopped before Parley's starts). The
+ * webhook floor (F4) posts to a webhook probe of its own, so that scenario 7's counts stay Parley's.
+ */
+async function measureFloor(dir: string): Promise<FloorFigures> {
+  const hookProbe = await startProbe<{ port: number }>("webhook-probe.ts");
+  let server: DevServer | undefined;
   try {
+    server = await startDevServer({ config: writeFloorConfig(dir, `http://127.0.0.1:${hookProbe.ready.port}/hook`), logLevel: "warn" });
+    const baseUrl = server.baseUrl;
     let n = 0;
     const spread = (route: string, prefix: string) => ({
       method: "POST" as const,
@@ -140,17 +148,20 @@ async function measureFloor(dir: string): Promise<Record<"trivial" | "append" | 
       vary: () => ({ path: `/${route}/${prefix}${n++ % FLOOR_USERS}` }),
     });
     // Each object in memory first, as Parley's are before their loads.
-    const touch = () => pool(FLOOR_USERS, SETUP_CONCURRENCY, (i) => fetch(`${server.baseUrl}/append/c${i}`, { method: "POST", body: messageBody }).then((r) => r.text()));
-    const trivial = await load(server.baseUrl, { path: "/" });
+    const touch = () => pool(FLOOR_USERS, SETUP_CONCURRENCY, (i) => fetch(`${baseUrl}/append/c${i}`, { method: "POST", body: messageBody }).then((r) => r.text()));
+    const trivial = await load(baseUrl, { path: "/" });
     await touch();
-    const append = await load(server.baseUrl, spread("append", "c"));
+    const append = await load(baseUrl, spread("append", "c"));
     await touch();
-    const readAppend = await load(server.baseUrl, spread("read-append", "u"));
+    const readAppend = await load(baseUrl, spread("read-append", "u"));
     await touch();
-    const limitedReadAppend = await load(server.baseUrl, spread("limited-read-append", "u"));
-    return { trivial, append, readAppend, limitedReadAppend };
+    const limitedReadAppend = await load(baseUrl, spread("limited-read-append", "u"));
+    await touch();
+    const webhook = await load(baseUrl, spread("webhook-append", "u"));
+    return { trivial, append, readAppend, limitedReadAppend, webhook };
   } finally {
-    await server.stop();
+    await server?.stop();
+    hookProbe.child.kill("SIGTERM");
   }
 }
 
@@ -193,7 +204,8 @@ async function main() {
     const floor = await measureFloor(dir);
     log(
       `  bare Durable Object append: ${fmt(floor.append.rps)} req/s; D1 read + append: ${fmt(floor.readAppend.rps)} req/s; ` +
-        `two rate limits + D1 read + append: ${fmt(floor.limitedReadAppend.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`,
+        `two rate limits + D1 read + append: ${fmt(floor.limitedReadAppend.rps)} req/s; that + queue send + a consumer POSTing to a webhook target: ` +
+        `${fmt(floor.webhook.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`,
     );
     const config = writeBenchConfig(dir);
     log(`Parley benchmark: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s per scenario, loopback only.`);
@@ -377,6 +389,7 @@ async function main() {
       append: floor.append.rps / baseline,
       readAppend: floor.readAppend.rps / baseline,
       limitedReadAppend: floor.limitedReadAppend.rps / baseline,
+      webhook: floor.webhook.rps / baseline,
     };
     const verdicts = judge({
       ratios: Object.fromEntries(results.map((r) => [r.id, r.ratioToBaseline])),
@@ -402,6 +415,7 @@ async function main() {
         bareDurableObjectAppend: { ...floor.append, ratioToBaseline: floorRatios.append },
         d1ReadThenAppend: { ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
         twoRateLimitsThenD1ReadThenAppend: { ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
+        thatThenQueueSendAndWebhookPost: { ...floor.webhook, ratioToBaseline: floorRatios.webhook },
         ownTrivialRoute: floor.trivial,
       },
       targets: verdicts,
@@ -424,6 +438,7 @@ async function main() {
         { id: "F1", name: "floor: bare Durable Object append", ...floor.append, ratioToBaseline: floorRatios.append },
         { id: "F2", name: "floor: D1 read + Durable Object append", ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
         { id: "F3", name: "floor: 2 rate limits + D1 read + DO append", ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
+        { id: "F4", name: "floor: F3 + queue send + consumer POST to a webhook target", ...floor.webhook, ratioToBaseline: floorRatios.webhook },
         ...results.slice(1),
         {
           id: "7",
