@@ -28,6 +28,12 @@ export interface HandOver {
 /** What an erased conversation answers an append with (its user was deleted meanwhile). */
 export const ERASED = "conversation: erased";
 
+/**
+ * How long the alarm waits before draining what the drain right after a write did not send: it
+ * is the safety net for an object that died between its write and that drain.
+ */
+const SAFETY_NET_MS = 30_000;
+
 /** What erasing a message needs of it. */
 const ERASABLE = "SELECT id, received_ms, json_extract(body, '$.mediaUrl') AS media_url FROM messages";
 
@@ -107,6 +113,9 @@ export class Conversation extends DurableObject<Env> {
   private reads!: ReadMarkers;
   private trash!: MediaTrash;
   private subscribers!: Subscribers;
+  /** The drain in progress, and whether jobs were written since it read its batch. */
+  private draining: Promise<void> | null = null;
+  private drainAgain = false;
   private lastReceivedMs = 0;
   private handedOver: HandOver | null = null;
   /** Set once `erase` has run: the user is gone, and nothing is stored here again. */
@@ -158,8 +167,9 @@ export class Conversation extends DurableObject<Env> {
   /**
    * Appends messages in order and returns them with the newest page of the conversation.
    * Each message's webhook deliveries, and an appMaker message's push job for `recipient`, are
-   * written in the same transaction, and the alarm that sends them is set before the call
-   * returns: a stored message always gets its deliveries and its push.
+   * written in the same transaction and sent on right after it; the alarm that would send them
+   * should the object die first is set before the call returns: a stored message always gets its
+   * deliveries and its push.
    */
   async append(
     messages: NewMessage[],
@@ -185,7 +195,7 @@ export class Conversation extends DurableObject<Env> {
       if (recipient) queued += fromBusiness;
       return stored;
     });
-    if (queued > 0) await this.outbox.wake();
+    if (queued > 0) await this.sendOn();
     // Off the response's path: a stored message reaches its subscribers in received order.
     this.ctx.waitUntil(this.subscribers.publish("messages", appended));
     return { appended, page: this.newest() };
@@ -242,7 +252,7 @@ export class Conversation extends DurableObject<Env> {
       this.reads.markRead(read.role, this.lastReceivedMs);
       return this.outbox.add(readEvent(read, newest.id), fanout);
     });
-    if (queued > 0) await this.outbox.wake();
+    if (queued > 0) await this.sendOn();
   }
 
   /**
@@ -261,7 +271,7 @@ export class Conversation extends DurableObject<Env> {
     const action = message?.actions.find((candidate) => candidate._id === actionId);
     if (!message || !action) return false;
     const queued = this.ctx.storage.transactionSync(() => this.outbox.add(postbackEvent(message, action), fanout));
-    if (queued > 0) await this.outbox.wake();
+    if (queued > 0) await this.sendOn();
     return true;
   }
 
@@ -402,8 +412,41 @@ export class Conversation extends DurableObject<Env> {
   async alarm(): Promise<void> {
     this.outboxAlarm.started();
     await this.trash.purge();
-    await this.outbox.drain();
-    await this.pushes.drain();
+    await this.drainOutboxes();
+  }
+
+  /**
+   * Jobs were just written: the safety-net alarm is set (unless one already is) before the
+   * caller answers, and the outboxes are drained now, beside the answer, rather than by an alarm
+   * invocation per write.
+   */
+  private async sendOn(): Promise<void> {
+    await this.outboxAlarm.schedule(Date.now() + SAFETY_NET_MS);
+    this.ctx.waitUntil(this.drainOutboxes());
+  }
+
+  /**
+   * Drains both outboxes, one drain at a time: jobs written while a drain runs are left to it (it
+   * goes round again) rather than read and sent a second time by another. What a drain could not
+   * send stays for the alarm, which JobOutbox sets.
+   */
+  private drainOutboxes(): Promise<void> {
+    if (this.draining) {
+      this.drainAgain = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      try {
+        do {
+          this.drainAgain = false;
+          await this.outbox.drain();
+          await this.pushes.drain();
+        } while (this.drainAgain);
+      } finally {
+        this.draining = null;
+      }
+    })();
+    return this.draining;
   }
 
   private survivor(to: HandOver) {

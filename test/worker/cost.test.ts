@@ -1,7 +1,7 @@
 // The cost model in README.md ("Cost"): what one posted message with one webhook is billed for,
 // counted on the real code path (test/worker/billing.ts), and what a million of them cost at
 // Cloudflare's published prices. A change to the counts fails here: update the README with it.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { DeliveryJob } from "../../src/webhooks/delivery";
@@ -76,7 +76,7 @@ async function addLastNeighbour() {
   ]);
 }
 
-/** One steady-state post (the user's conversation already started, its outbox drained), counted to its webhook's delivery. */
+/** One steady-state post (the user's conversation already started, its outbox drained, no alarm pending), counted to its webhook's delivery. */
 async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) => Promise<Response>) {
   await addLastNeighbour();
   const app = await createApp("cost");
@@ -86,6 +86,9 @@ async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) =
   expect((await call("POST", `/v1/appusers/${user.id}/messages`, app.token, { body: { role: "appUser", text: "first" } })).status).toBe(201);
   const stub = await conversationOf(user.id);
   await vi.waitUntil(async () => (await outboxJobs(stub)).length === 0, { timeout: 10_000 });
+  // Its safety-net alarm run too: the counted message is alone in its conversation, and pays
+  // for a safety net of its own.
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
   // The webhook's log pruned in this isolate already, as it is under load (once a minute).
   const warmUp = { conversation: "warm-up", deliveryId: hexId(), webhookId: webhook._id, messageId: hexId(), trigger: "message:appUser" as const, body: "{}" };
   await runQueue("parley-webhooks", [{ body: warmUp }]);
@@ -96,6 +99,8 @@ async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) =
   const response = await post(tally, app, user.id);
   expect(response.status).toBe(201);
   await vi.waitUntil(() => sent.length === 1, { timeout: 10_000 });
+  // The safety net it armed runs later and finds nothing left to send.
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
 
   // The queue: the outbox's write (counted above), then the consumer's read and its ack (delete).
   tally.workerRequests++;

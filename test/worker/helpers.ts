@@ -140,14 +140,22 @@ export function interceptFetch(answer: (sent: SentRequest) => Response | Promise
 }
 
 /**
- * Keeps every Conversation's outbox alarm pending (pushed an hour ahead) instead of draining:
- * the state a worker that died between storing a message and enqueueing its deliveries leaves.
- * Restoring the spy lets `runDurableObjectAlarm` run the real alarm.
+ * Keeps every Conversation's outbox as written: no drain right after a write, and the alarm kept
+ * pending (pushed an hour ahead) instead of draining: the state a worker that died between
+ * storing a message and enqueueing its deliveries leaves. `mockRestore` lets
+ * `runDurableObjectAlarm` run the real alarm.
  */
 export function holdOutboxAlarms() {
-  return vi.spyOn(Conversation.prototype, "alarm").mockImplementation(async function (this: Conversation) {
+  const drain = vi.spyOn(Conversation.prototype as unknown as { drainOutboxes: () => Promise<void> }, "drainOutboxes").mockResolvedValue();
+  const alarm = vi.spyOn(Conversation.prototype, "alarm").mockImplementation(async function (this: Conversation) {
     await (this as unknown as { ctx: DurableObjectState }).ctx.storage.setAlarm(Date.now() + 3_600_000);
   });
+  return {
+    mockRestore() {
+      drain.mockRestore();
+      alarm.mockRestore();
+    },
+  };
 }
 
 /** The delivery jobs waiting in a conversation's outbox, oldest first. */

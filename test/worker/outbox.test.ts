@@ -1,5 +1,6 @@
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { Conversation } from "../../src/conversation/conversation";
 import { call, conversationOf, createApp, holdOutboxAlarms, interceptFetch, outboxJobs, type SentRequest, type TestApp } from "./helpers";
 
 const TARGET = "https://hooks.example.com/outbox";
@@ -91,6 +92,36 @@ describe("the outbox", () => {
     const ids = await postTexts(app, userId, 8);
     await waitFor(() => sent.length >= ids.length);
     expect(sentTo(sent, hooks[0].target).map(messageIdOf)).toEqual(ids);
+    expect((await outboxJobs(stub)).length).toBe(0);
+  });
+
+  it("sends deliveries right after the write, the alarm left as the safety net", async () => {
+    const { app, hooks, userId, stub } = await setup();
+    const { sent } = interceptFetch();
+    // An alarm that never drains: whatever arrives was sent by the drain right after the write.
+    vi.spyOn(Conversation.prototype, "alarm").mockResolvedValue();
+    const [messageId] = await postTexts(app, userId, 1);
+    await waitFor(() => sent.length >= 1);
+    expect(sentTo(sent, hooks[0].target).map(messageIdOf)).toEqual([messageId]);
+    expect((await outboxJobs(stub)).length).toBe(0);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
+  });
+
+  it("sends each delivery once when posts race the drain", async () => {
+    const { app, hooks, userId, stub } = await setup(2);
+    const { sent } = interceptFetch();
+    const posted = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call("POST", `/v1/appusers/${userId}/messages`, app.token, { body: { role: "appUser", text: `race ${i}` } }),
+      ),
+    );
+    const ids = posted
+      .map((response) => response.json.message as { _id: string; received: number })
+      .sort((a, b) => a.received - b.received)
+      .map((message) => message._id);
+    await waitFor(() => sent.length >= 40);
+    for (const hook of hooks) expect(sentTo(sent, hook.target).map(messageIdOf)).toEqual(ids);
+    expect(new Set(sent.map(deliveryIdOf)).size).toBe(40);
     expect((await outboxJobs(stub)).length).toBe(0);
   });
 
