@@ -9,6 +9,7 @@ import {
 } from "../db/webhook-deliveries";
 import type { Webhook } from "../db/webhooks";
 import { ACK, retryAfter, settleEach, type Verdict } from "../lib/queue-settlement";
+import { GroupCommit } from "../lib/group-commit";
 import { TtlCache } from "../lib/ttl-cache";
 import { cachedWebhook } from "./cache";
 import { attemptOf, type DeliveryJob } from "./delivery";
@@ -70,12 +71,16 @@ async function skipsOf(env: Env, jobs: DeliveryJob[]): Promise<Skips> {
   };
 }
 
+/** The batch's delivery log: the attempts that finish together are recorded in one D1 batch. */
+const deliveryLog = (env: Env) =>
+  new GroupCommit<DeliveryAttempt>((attempts) => env.DB.batch(attempts.map((attempt) => attemptStatement(env.DB, attempt))));
+
 /**
  * One delivery: sent, then recorded, then settled. The record is written before the message is
  * acknowledged, so a failed write retries the delivery (a receiver may see it twice, keyed by
  * X-Parley-Delivery) rather than losing it.
  */
-async function deliver(env: Env, message: Message<DeliveryJob>, skips: Skips): Promise<Verdict> {
+async function deliver(env: Env, message: Message<DeliveryJob>, skips: Skips, log: GroupCommit<DeliveryAttempt>): Promise<Verdict> {
   const job = message.body;
   // Erased after it was queued: what it would post is gone (src/lifecycle/). Delivered: a
   // duplicate queue message, or a record written just before its ack was lost.
@@ -86,7 +91,7 @@ async function deliver(env: Env, message: Message<DeliveryJob>, skips: Skips): P
   const result = await post(env, webhook, job);
   const outcome = result.ok ? "delivered" : result.permanent ? "failed" : "retrying";
   const attempt = attemptOf(job, message.attempts);
-  await attemptStatement(env.DB, {
+  await log.add({
     id: job.deliveryId,
     webhookId: job.webhookId,
     messageId: job.messageId,
@@ -95,7 +100,7 @@ async function deliver(env: Env, message: Message<DeliveryJob>, skips: Skips): P
     lastStatus: result.lastStatus,
     lastError: result.lastError,
     outcome,
-  }).run();
+  });
   return outcome === "retrying" ? retryAfter(retryDelaySeconds(env, attempt)) : ACK;
 }
 
@@ -129,7 +134,8 @@ async function recordFailures(env: Env, messages: readonly Message<DeliveryJob>[
 /**
  * Delivers a batch: conversations side by side, each conversation's deliveries one after the
  * other in the order its outbox enqueued them, each acknowledged or retried as soon as its own
- * POST is recorded (src/lib/queue-settlement.ts). Deliveries the batch's budget did not reach go
+ * POST is recorded (src/lib/queue-settlement.ts); the records of POSTs that finish together
+ * share one D1 write (src/lib/group-commit.ts). Deliveries the batch's budget did not reach go
  * back on the queue untried, carrying their attempt count. One D1 read per batch finds the
  * deliveries about erased messages and those already made; the log of each webhook the batch
  * touched is pruned at the end, at most once a minute per webhook in this isolate.
@@ -137,7 +143,8 @@ async function recordFailures(env: Env, messages: readonly Message<DeliveryJob>[
 export async function handleWebhookBatch(batch: MessageBatch<DeliveryJob>, env: Env): Promise<void> {
   if (batch.queue === DEAD_LETTER_QUEUE) return recordFailures(env, batch.messages);
   const skips = await skipsOf(env, batch.messages.map((message) => message.body));
-  const report = await settleEach(batch, (message) => deliver(env, message, skips), {
+  const log = deliveryLog(env);
+  const report = await settleEach(batch, (message) => deliver(env, message, skips, log), {
     budgetMs: config(env).webhookBatchBudgetSeconds * 1000,
     lane: (job) => job.conversation,
     requeue: (untried) =>
