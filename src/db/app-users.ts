@@ -56,26 +56,36 @@ const toAppUser = (row: AppUserRow): AppUser => ({
 const COLUMNS =
   "id, app_id, user_id, conversation_id, given_name, surname, email, signed_up_at, properties, conversation_started, credential_required";
 
+const insertValues = (user: AppUser) => [
+  user.id,
+  user.appId,
+  user.userId,
+  user.conversationId,
+  user.givenName,
+  user.surname,
+  user.email,
+  user.signedUpAt,
+  JSON.stringify(user.properties),
+  user.conversationStarted ? 1 : 0,
+  user.credentialRequired ? 1 : 0,
+  Date.now(),
+];
+
 /** Inserts the user unless its userId is taken. */
 export function insertAppUserStatement(db: D1Database, user: AppUser): D1PreparedStatement {
   return db
+    .prepare(`INSERT OR IGNORE INTO app_users (${COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .bind(...insertValues(user));
+}
+
+/** Inserts an anonymous user for the device's anonymous slot, unless the device already has one. */
+export function insertAnonymousCandidateStatement(db: D1Database, user: AppUser, deviceId: string): D1PreparedStatement {
+  return db
     .prepare(
-      `INSERT OR IGNORE INTO app_users (${COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO app_users (${COLUMNS}, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+       WHERE NOT EXISTS (SELECT 1 FROM devices WHERE app_id = ?2 AND id = ?13 AND anonymous_app_user_id IS NOT NULL)`,
     )
-    .bind(
-      user.id,
-      user.appId,
-      user.userId,
-      user.conversationId,
-      user.givenName,
-      user.surname,
-      user.email,
-      user.signedUpAt,
-      JSON.stringify(user.properties),
-      user.conversationStarted ? 1 : 0,
-      user.credentialRequired ? 1 : 0,
-      Date.now(),
-    );
+    .bind(...insertValues(user), deviceId);
 }
 
 /** Inserts the user unless its userId is taken; true when this call created it. */

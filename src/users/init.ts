@@ -4,7 +4,7 @@ import type { App } from "../db/apps";
 import {
   anonymousUserOfDeviceStatement,
   dropUnclaimedStatement,
-  insertAppUserStatement,
+  insertAnonymousCandidateStatement,
   readAppUser,
   resolveAppUser,
   type AppUser,
@@ -17,7 +17,8 @@ import {
   activateAnonymousStatement,
   claimAnonymousStatement,
   setActiveUserStatement,
-  upsertDevice,
+  readUpsertedDevice,
+  upsertDeviceStatements,
   type Device,
   type DeviceChanges,
 } from "../db/devices";
@@ -46,31 +47,28 @@ function userIdFor(credential: Credential, body: SignIn): string | undefined {
 }
 
 /**
- * The device's anonymous user, linked and made active: the one it already has, or one created
- * now. One D1 transaction: the slot is claimed atomically, so concurrent inits on one device
- * all get the same user and a candidate that lost the race is dropped. On a protected device
- * the anonymous user is neither linked nor made active: it shares nothing with the device's
- * users and is never merged into them.
+ * Writes the device and returns its anonymous user, linked and made active: the one it already
+ * has, or one created now. One D1 transaction: the candidate is written only when the device has
+ * no anonymous user, the slot is claimed atomically, so concurrent inits on one device all get the
+ * same user and a candidate that lost the race is dropped. On a protected device the anonymous
+ * user is neither linked nor made active: it shares nothing with the device's users and is never
+ * merged into them.
  */
-async function signInAnonymously(db: D1Database, device: Device): Promise<AppUser> {
-  const candidate = device.anonymousAppUserId ? null : newAppUser(device.appId);
-  const claim = candidate
-    ? [
-        insertAppUserStatement(db, candidate),
-        claimAnonymousStatement(db, device.appId, device.id, candidate.id),
-        dropUnclaimedStatement(db, device.appId, device.id, candidate.id),
-      ]
-    : [];
+async function signInAnonymously(db: D1Database, appId: string, deviceId: string, deviceWrite: D1PreparedStatement[]): Promise<AppUser> {
+  const candidate = newAppUser(appId);
   const results = await whileAppExists(
     db.batch([
-      ...claim,
-      linkAnonymousStatement(db, device.appId, device.id),
-      activateAnonymousStatement(db, device.appId, device.id),
-      anonymousUserOfDeviceStatement(db, device.appId, device.id),
+      ...deviceWrite,
+      insertAnonymousCandidateStatement(db, candidate, deviceId),
+      claimAnonymousStatement(db, appId, deviceId, candidate.id),
+      dropUnclaimedStatement(db, appId, deviceId, candidate.id),
+      linkAnonymousStatement(db, appId, deviceId),
+      activateAnonymousStatement(db, appId, deviceId),
+      anonymousUserOfDeviceStatement(db, appId, deviceId),
     ]),
   );
   const user = readAppUser(results[results.length - 1]);
-  if (!user) throw new Error(`device ${device.id} has no anonymous user after claiming one`);
+  if (!user) throw new Error(`device ${deviceId} has no anonymous user after claiming one`);
   return user;
 }
 
@@ -97,8 +95,9 @@ async function signIn(env: Env, appId: string, credential: Credential, body: Sig
   // has claimed (its push token, its users), nor sign in there a user merged into that one.
   const trusted = credential.kind === "jwt";
   const protects = identified?.credentialRequired === true;
-  const device = await upsertDevice(env.DB, appId, deviceId, deviceFields, { trusted, protects });
-  if (!identified) return signInAnonymously(env.DB, device);
+  const deviceWrite = upsertDeviceStatements(env.DB, appId, deviceId, deviceFields, { trusted, protects });
+  if (!identified) return signInAnonymously(env.DB, appId, deviceId, deviceWrite);
+  const device = readUpsertedDevice(deviceId, await whileAppExists(env.DB.batch(deviceWrite)));
   if (!trusted && device.protectedAt !== null) return identified;
   const user = await mergeActiveAnonymous(env, device, identified);
   await env.DB.batch([

@@ -25,7 +25,7 @@ export const FLOOR_USERS = 1_000;
 
 /**
  * The floor worker's config (test/bench/floor/worker.ts) and its one migration, in `dir`: a D1
- * table of FLOOR_USERS users, a SQLite Durable Object class, two rate limiters (as high as the
+ * table of FLOOR_USERS users and one of devices, a SQLite Durable Object class, two rate limiters (as high as the
  * benchmark's) and a queue consumed as Parley's webhook queue is (batches of up to 100, no wait),
  * posting to `hookTarget`; on wrangler.toml's compatibility date.
  */
@@ -39,6 +39,7 @@ export function writeFloorConfig(dir: string, hookTarget: string): string {
     `CREATE TABLE users (id TEXT PRIMARY KEY, conversation TEXT NOT NULL);
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${FLOOR_USERS})
 INSERT INTO users (id, conversation) SELECT 'u' || i, 'c' || i FROM n;
+CREATE TABLE devices (id TEXT PRIMARY KEY, user_id TEXT NOT NULL);
 `,
   );
   const path = join(dir, "wrangler.floor.toml");

@@ -128,7 +128,7 @@ type Load = Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "w
 const load = (baseUrl: string, options: Load) =>
   runLoad({ baseUrl, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, ...options });
 
-type FloorFigures = Record<"trivial" | "append" | "readAppend" | "limitedReadAppend" | "webhook", Figures>;
+type FloorFigures = Record<"trivial" | "append" | "readAppend" | "limitedReadAppend" | "webhook" | "read" | "init", Figures>;
 
 /**
  * The floor worker's scenarios, on its own wrangler dev (stopped before Parley's starts). The
@@ -158,7 +158,12 @@ async function measureFloor(dir: string): Promise<FloorFigures> {
     const limitedReadAppend = await load(baseUrl, spread("limited-read-append", "u"));
     await touch();
     const webhook = await load(baseUrl, spread("webhook-append", "u"));
-    return { trivial, append, readAppend, limitedReadAppend, webhook };
+    // u0's conversation holds at least the 100 messages a page shows.
+    await pool(SMALL_CONVERSATION, 1, () => fetch(`${baseUrl}/append/c0`, { method: "POST", body: messageBody }).then((r) => r.text()));
+    const read = await load(baseUrl, { path: "/read/u0" });
+    let device = 0;
+    const init = await load(baseUrl, { method: "POST", path: "/init/d0", vary: () => ({ path: `/init/d${++device}` }) });
+    return { trivial, append, readAppend, limitedReadAppend, webhook, read, init };
   } finally {
     await server?.stop();
     hookProbe.child.kill("SIGTERM");
@@ -205,7 +210,8 @@ async function main() {
     log(
       `  bare Durable Object append: ${fmt(floor.append.rps)} req/s; D1 read + append: ${fmt(floor.readAppend.rps)} req/s; ` +
         `two rate limits + D1 read + append: ${fmt(floor.limitedReadAppend.rps)} req/s; that + queue send + a consumer POSTing to a webhook target: ` +
-        `${fmt(floor.webhook.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`,
+        `${fmt(floor.webhook.rps)} req/s; two rate limits + D1 read + the newest 100 messages: ${fmt(floor.read.rps)} req/s; ` +
+        `two rate limits + D1 read + a device and its user written in one D1 batch: ${fmt(floor.init.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`,
     );
     const config = writeBenchConfig(dir);
     log(`Parley benchmark: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s per scenario, loopback only.`);
@@ -390,6 +396,8 @@ async function main() {
       readAppend: floor.readAppend.rps / baseline,
       limitedReadAppend: floor.limitedReadAppend.rps / baseline,
       webhook: floor.webhook.rps / baseline,
+      read: floor.read.rps / baseline,
+      init: floor.init.rps / baseline,
     };
     const verdicts = judge({
       ratios: Object.fromEntries(results.map((r) => [r.id, r.ratioToBaseline])),
@@ -416,6 +424,8 @@ async function main() {
         d1ReadThenAppend: { ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
         twoRateLimitsThenD1ReadThenAppend: { ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
         thatThenQueueSendAndWebhookPost: { ...floor.webhook, ratioToBaseline: floorRatios.webhook },
+        twoRateLimitsThenD1ReadThenNewest100: { ...floor.read, ratioToBaseline: floorRatios.read },
+        twoRateLimitsThenD1ReadThenDeviceAndUserWritten: { ...floor.init, ratioToBaseline: floorRatios.init },
         ownTrivialRoute: floor.trivial,
       },
       targets: verdicts,
@@ -439,6 +449,8 @@ async function main() {
         { id: "F2", name: "floor: D1 read + Durable Object append", ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
         { id: "F3", name: "floor: 2 rate limits + D1 read + DO append", ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
         { id: "F4", name: "floor: F3 + queue send + consumer POST to a webhook target", ...floor.webhook, ratioToBaseline: floorRatios.webhook },
+        { id: "F5", name: "floor: 2 rate limits + D1 read + newest 100 messages", ...floor.read, ratioToBaseline: floorRatios.read },
+        { id: "F6", name: "floor: 2 rate limits + D1 read + D1 batch: device, user", ...floor.init, ratioToBaseline: floorRatios.init },
         ...results.slice(1),
         {
           id: "7",
