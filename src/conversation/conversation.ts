@@ -211,14 +211,18 @@ export class Conversation extends DurableObject<Env> {
     this.subscribers.remove(client, channel);
   }
 
+  /** The newest `limit` messages, oldest first: nothing is newer. */
   newest(limit = PAGE_SIZE): MessagePage {
-    return this.before(Number.MAX_SAFE_INTEGER, limit);
+    return this.olderThan(Number.MAX_SAFE_INTEGER, limit, false);
   }
 
   /** The newest `limit` messages received strictly before `beforeMs`, oldest first. */
   before(beforeMs: number, limit = PAGE_SIZE): MessagePage {
+    return this.olderThan(beforeMs, limit, this.exists("SELECT 1 FROM messages WHERE received_ms >= ? LIMIT 1", beforeMs));
+  }
+
+  private olderThan(beforeMs: number, limit: number, hasNewer: boolean): MessagePage {
     const { rows, more } = this.read("received_ms < ? ORDER BY received_ms DESC", beforeMs, limit);
-    const hasNewer = this.exists("SELECT 1 FROM messages WHERE received_ms >= ? LIMIT 1", beforeMs);
     return pageOf(rows.reverse(), { hasOlder: more, hasNewer, unreadCount: this.reads.unreadCount });
   }
 

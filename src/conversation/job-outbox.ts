@@ -36,14 +36,17 @@ export class OutboxAlarm {
 
 /**
  * A table of jobs in the Conversation's storage, written in the same transaction as whatever
- * they are about, then moved to their queue in the order written by the object's alarm, which
- * keeps retrying until the queue takes them. Every job names the message it concerns.
+ * they are about, then moved to their queue in the order written: right after that transaction,
+ * and by the object's alarm should that fail, which keeps retrying until the queue takes them.
+ * Every job names the message it concerns.
  */
 export class JobOutbox<Job extends { messageId: string }> {
   private readonly sql: SqlStorage;
   private failedEnqueues = 0;
-  /** Known to be empty (this instance drained it, nothing was put since): the alarm skips reading it. */
+  /** Known to be empty (this instance drained it, nothing was put since): a drain skips reading it. */
   private drained = false;
+  /** Jobs put by this instance: a drain tells by it whether any came in while it sent a batch. */
+  private puts = 0;
 
   constructor(
     ctx: DurableObjectState,
@@ -60,10 +63,11 @@ export class JobOutbox<Job extends { messageId: string }> {
     )`);
   }
 
-  /** Writes a job: call inside the transaction that records what it is about, and `wake` after it. */
+  /** Writes a job: call inside the transaction that records what it is about, and drain after it. */
   put(job: Job): void {
     this.sql.exec(`INSERT INTO ${this.table} (job) VALUES (?)`, JSON.stringify(job));
     this.drained = false;
+    this.puts++;
   }
 
   /** Drops the jobs about these messages: call inside the transaction that erases them. */
@@ -83,41 +87,46 @@ export class JobOutbox<Job extends { messageId: string }> {
     await this.alarm.schedule(Date.now());
   }
 
-  /** Sends the oldest jobs to the queue in order; keeps the alarm set until the outbox is empty. */
+  /**
+   * Sends the jobs to the queue in order, a batch at a time, until the outbox is empty; should
+   * the queue refuse a batch, the alarm tries again after a growing backoff.
+   */
   async drain(): Promise<void> {
-    if (this.drained) return;
-    const batch = this.nextBatch();
-    if (batch.length === 0) {
-      this.drained = true;
-      return;
+    while (!this.drained) {
+      const puts = this.puts;
+      const { batch, more } = this.nextBatch();
+      if (batch.length === 0) {
+        this.drained = true;
+        return;
+      }
+      try {
+        await this.queue.sendBatch(batch.map(({ job }) => ({ body: job, contentType: "json" as const })));
+      } catch (error) {
+        this.failedEnqueues++;
+        const backoff = Math.min(1000 * 2 ** this.failedEnqueues, MAX_ENQUEUE_BACKOFF_MS);
+        console.error(`${this.what} enqueue failed, retrying in ${backoff} ms`, error);
+        await this.alarm.schedule(Date.now() + backoff);
+        return;
+      }
+      this.failedEnqueues = 0;
+      this.sql.exec(`DELETE FROM ${this.table} WHERE seq <= ?`, batch[batch.length - 1].seq);
+      // Known empty, without reading it again, when the batch took every job and none was put since.
+      if (!more && this.puts === puts) this.drained = true;
     }
-    try {
-      await this.queue.sendBatch(batch.map(({ job }) => ({ body: job, contentType: "json" as const })));
-    } catch (error) {
-      this.failedEnqueues++;
-      const backoff = Math.min(1000 * 2 ** this.failedEnqueues, MAX_ENQUEUE_BACKOFF_MS);
-      console.error(`${this.what} enqueue failed, retrying in ${backoff} ms`, error);
-      await this.alarm.schedule(Date.now() + backoff);
-      return;
-    }
-    this.failedEnqueues = 0;
-    this.sql.exec(`DELETE FROM ${this.table} WHERE seq <= ?`, batch[batch.length - 1].seq);
-    if (this.pending) await this.wake();
-    else this.drained = true;
   }
 
-  private nextBatch(): { seq: number; job: Job }[] {
+  /** The oldest jobs, within a queue batch's limits, and whether the outbox holds more. */
+  private nextBatch(): { batch: { seq: number; job: Job }[]; more: boolean } {
     const batch: { seq: number; job: Job }[] = [];
     let bytes = 0;
-    const rows = this.sql.exec<{ seq: number; job: string }>(
-      `SELECT seq, job FROM ${this.table} ORDER BY seq LIMIT ?`,
-      MAX_BATCH_MESSAGES,
-    );
-    for (const row of rows) {
+    const rows = this.sql
+      .exec<{ seq: number; job: string }>(`SELECT seq, job FROM ${this.table} ORDER BY seq LIMIT ?`, MAX_BATCH_MESSAGES + 1)
+      .toArray();
+    for (const row of rows.slice(0, MAX_BATCH_MESSAGES)) {
       bytes += row.job.length;
       if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
       batch.push({ seq: row.seq, job: JSON.parse(row.job) });
     }
-    return batch;
+    return { batch, more: rows.length > batch.length };
   }
 }

@@ -12,11 +12,16 @@ const NONE: Reads = { appUser: 0, appMaker: 0, unread: 0 };
 /**
  * The conversation's read markers, one row of its `meta` table. The app user's unread count is
  * kept as a counter, written with each appMaker message, so that every page read costs one row
- * whatever the conversation's length. Reads and writes go to storage, never to a copy in
- * memory, so a transaction that fails leaves nothing to undo. No row means no appMaker message
- * since the object last woke (`init` writes one for a conversation that has messages).
+ * whatever the conversation's length. Writes go to storage; memory keeps only what storage last
+ * returned, forgotten by every write (in the transaction or not), so a transaction that fails
+ * leaves nothing to undo, and a page read after one that succeeded reads the row once again.
+ * No row means no appMaker message since the object last woke (`init` writes one for a
+ * conversation that has messages).
  */
 export class ReadMarkers {
+  /** The row as storage last returned it; undefined when not known. */
+  private known: Reads | null | undefined;
+
   constructor(private readonly sql: SqlStorage) {}
 
   /** When the object wakes: a conversation from before read markers has read nothing yet. */
@@ -48,6 +53,7 @@ export class ReadMarkers {
   }
 
   clear(): void {
+    this.known = undefined;
     this.sql.exec("DELETE FROM meta WHERE key = 'reads'");
   }
 
@@ -61,11 +67,14 @@ export class ReadMarkers {
   }
 
   private row(): Reads | null {
+    if (this.known !== undefined) return this.known;
     const rows = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'reads'").toArray();
-    return rows.length > 0 ? (JSON.parse(rows[0].value) as Reads) : null;
+    this.known = rows.length > 0 ? (JSON.parse(rows[0].value) as Reads) : null;
+    return this.known;
   }
 
   private save(reads: Reads): void {
+    this.known = undefined;
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('reads', ?)", JSON.stringify(reads));
   }
 }

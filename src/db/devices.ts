@@ -62,49 +62,50 @@ export interface DeviceWriter {
 
 /**
  * Creates the device or updates what init reported about it (`info` keys are merged); a
- * protected device is left as it is unless the writer is trusted. The write, and the read of the
- * device as stored should the write be refused: batch them ahead of whatever follows from them,
- * and read the device from their results with readUpsertedDevice.
+ * protected device is left as it is unless the writer is trusted. It returns the device when it
+ * wrote it; batch it with deviceStatement, and read the device from both results with
+ * readUpsertedDevice, to have the device as stored either way.
  */
-export function upsertDeviceStatements(
+export function upsertDeviceStatement(
   db: D1Database,
   appId: string,
   id: string,
   changes: DeviceChanges & { platform: Platform },
   writer: DeviceWriter,
-): D1PreparedStatement[] {
+): D1PreparedStatement {
   const now = Date.now();
-  return [
-    db
-      .prepare(
-        `INSERT INTO devices (app_id, id, platform, app_version, push_notification_token, info, updated_at, protected_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (app_id, id) DO UPDATE SET
-           platform = excluded.platform,
-           app_version = COALESCE(excluded.app_version, app_version),
-           push_notification_token = COALESCE(excluded.push_notification_token, push_notification_token),
-           info = ${mergeInfo("excluded.info")},
-           updated_at = excluded.updated_at,
-           protected_at = COALESCE(protected_at, excluded.protected_at)
-         WHERE ?9 OR protected_at IS NULL
-         RETURNING ${COLUMNS}`,
-      )
-      .bind(
-        appId,
-        id,
-        changes.platform,
-        changes.appVersion ?? null,
-        changes.pushNotificationToken ?? null,
-        JSON.stringify(changes.info ?? {}),
-        now,
-        writer.protects ? now : null,
-        writer.trusted ? 1 : 0,
-      ),
-    db.prepare(`SELECT ${COLUMNS} FROM devices WHERE app_id = ? AND id = ?`).bind(appId, id),
-  ];
+  return db
+    .prepare(
+      `INSERT INTO devices (app_id, id, platform, app_version, push_notification_token, info, updated_at, protected_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+       ON CONFLICT (app_id, id) DO UPDATE SET
+         platform = excluded.platform,
+         app_version = COALESCE(excluded.app_version, app_version),
+         push_notification_token = COALESCE(excluded.push_notification_token, push_notification_token),
+         info = ${mergeInfo("excluded.info")},
+         updated_at = excluded.updated_at,
+         protected_at = COALESCE(protected_at, excluded.protected_at)
+       WHERE ?9 OR protected_at IS NULL
+       RETURNING ${COLUMNS}`,
+    )
+    .bind(
+      appId,
+      id,
+      changes.platform,
+      changes.appVersion ?? null,
+      changes.pushNotificationToken ?? null,
+      JSON.stringify(changes.info ?? {}),
+      now,
+      writer.protects ? now : null,
+      writer.trusted ? 1 : 0,
+    );
 }
 
-/** The device as stored, from the results of upsertDeviceStatements. */
+export function deviceStatement(db: D1Database, appId: string, id: string): D1PreparedStatement {
+  return db.prepare(`SELECT ${COLUMNS} FROM devices WHERE app_id = ? AND id = ?`).bind(appId, id);
+}
+
+/** The device as stored, from the results of upsertDeviceStatement and deviceStatement. */
 export function readUpsertedDevice(id: string, [written, current]: D1Result[]): Device {
   const row = (written.results[0] ?? current.results[0]) as DeviceRow | undefined;
   if (!row) throw new Error(`device ${id} was not written`);

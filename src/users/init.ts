@@ -17,8 +17,9 @@ import {
   activateAnonymousStatement,
   claimAnonymousStatement,
   setActiveUserStatement,
+  deviceStatement,
   readUpsertedDevice,
-  upsertDeviceStatements,
+  upsertDeviceStatement,
   type Device,
   type DeviceChanges,
 } from "../db/devices";
@@ -54,11 +55,11 @@ function userIdFor(credential: Credential, body: SignIn): string | undefined {
  * user is neither linked nor made active: it shares nothing with the device's users and is never
  * merged into them.
  */
-async function signInAnonymously(db: D1Database, appId: string, deviceId: string, deviceWrite: D1PreparedStatement[]): Promise<AppUser> {
+async function signInAnonymously(db: D1Database, appId: string, deviceId: string, deviceWrite: D1PreparedStatement): Promise<AppUser> {
   const candidate = newAppUser(appId);
   const results = await whileAppExists(
     db.batch([
-      ...deviceWrite,
+      deviceWrite,
       insertAnonymousCandidateStatement(db, candidate, deviceId),
       claimAnonymousStatement(db, appId, deviceId, candidate.id),
       dropUnclaimedStatement(db, appId, deviceId, candidate.id),
@@ -95,9 +96,10 @@ async function signIn(env: Env, appId: string, credential: Credential, body: Sig
   // has claimed (its push token, its users), nor sign in there a user merged into that one.
   const trusted = credential.kind === "jwt";
   const protects = identified?.credentialRequired === true;
-  const deviceWrite = upsertDeviceStatements(env.DB, appId, deviceId, deviceFields, { trusted, protects });
+  const deviceWrite = upsertDeviceStatement(env.DB, appId, deviceId, deviceFields, { trusted, protects });
   if (!identified) return signInAnonymously(env.DB, appId, deviceId, deviceWrite);
-  const device = readUpsertedDevice(deviceId, await whileAppExists(env.DB.batch(deviceWrite)));
+  const written = await whileAppExists(env.DB.batch([deviceWrite, deviceStatement(env.DB, appId, deviceId)]));
+  const device = readUpsertedDevice(deviceId, written);
   if (!trusted && device.protectedAt !== null) return identified;
   const user = await mergeActiveAnonymous(env, device, identified);
   await env.DB.batch([

@@ -249,6 +249,7 @@ async function main() {
     await touchConversations();
     await scenario("2", `post message, app token, ${fmt(USERS)} users`, postToUsers);
     const appMakerBody = JSON.stringify({ role: "appMaker", text: "A business reply of ordinary length, about sixty characters." });
+    await touchConversations();
     await scenario("2j", `post message, app JWT (appMaker), ${fmt(USERS)} users`, { ...postToUsers, headers: app.server, body: appMakerBody });
     const singleBefore = await conversationOrder(s.baseUrl, app.token, single);
     await scenario("3", "post message, one conversation", {
