@@ -94,16 +94,6 @@ export async function insertAppUser(db: D1Database, user: AppUser): Promise<bool
   return result.meta.changes > 0;
 }
 
-/** Drops a user created for a device's anonymous slot that another init claimed first. */
-export function dropUnclaimedStatement(db: D1Database, appId: string, deviceId: string, id: string) {
-  return db
-    .prepare(
-      `DELETE FROM app_users WHERE id = ?3
-       AND NOT EXISTS (SELECT 1 FROM devices WHERE app_id = ?1 AND id = ?2 AND anonymous_app_user_id = ?3)`,
-    )
-    .bind(appId, deviceId, id);
-}
-
 /** The device's anonymous user, through a merge to its survivor: read it with `readAppUser`. */
 export function anonymousUserOfDeviceStatement(db: D1Database, appId: string, deviceId: string) {
   return db

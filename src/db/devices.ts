@@ -159,26 +159,20 @@ export async function userDevicePlatform(db: D1Database, appId: string, appUserI
   return row?.platform ?? null;
 }
 
-/** Claims the device's anonymous user slot, unless another init claimed it first. */
-export function claimAnonymousStatement(db: D1Database, appId: string, id: string, appUserId: string) {
-  return db
-    .prepare(
-      "UPDATE devices SET anonymous_app_user_id = ? WHERE app_id = ? AND id = ? AND anonymous_app_user_id IS NULL",
-    )
-    .bind(appUserId, appId, id);
-}
-
 /**
- * Makes the device's anonymous user (whoever claimed the slot) its active user, unless a
- * protected user has claimed the device: its anonymous user then never becomes active, so it is
- * never merged into whoever signs in there next.
+ * Fills the device's anonymous user slot with `candidateId` unless it holds a user already, and
+ * makes whoever holds it the active user, unless a protected user has claimed the device: its
+ * anonymous user then never becomes active, so it is never merged into whoever signs in there next.
  */
-export function activateAnonymousStatement(db: D1Database, appId: string, id: string) {
+export function claimAnonymousStatement(db: D1Database, appId: string, id: string, candidateId: string) {
   return db
     .prepare(
-      "UPDATE devices SET active_app_user_id = anonymous_app_user_id WHERE app_id = ? AND id = ? AND protected_at IS NULL",
+      `UPDATE devices SET
+         anonymous_app_user_id = COALESCE(anonymous_app_user_id, ?1),
+         active_app_user_id = CASE WHEN protected_at IS NULL THEN COALESCE(anonymous_app_user_id, ?1) ELSE active_app_user_id END
+       WHERE app_id = ?2 AND id = ?3`,
     )
-    .bind(appId, id);
+    .bind(candidateId, appId, id);
 }
 
 export function setActiveUserStatement(db: D1Database, appId: string, id: string, appUserId: string) {

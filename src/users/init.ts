@@ -3,7 +3,6 @@ import { cachedApp } from "../auth/lookup";
 import type { App } from "../db/apps";
 import {
   anonymousUserOfDeviceStatement,
-  dropUnclaimedStatement,
   insertAnonymousCandidateStatement,
   readAppUser,
   resolveAppUser,
@@ -14,7 +13,6 @@ import { whileAppExists } from "../db/constraints";
 import type { Integration } from "../db/integrations";
 import { linkAnonymousStatement, linkStatement } from "../db/device-users";
 import {
-  activateAnonymousStatement,
   claimAnonymousStatement,
   setActiveUserStatement,
   deviceStatement,
@@ -49,11 +47,10 @@ function userIdFor(credential: Credential, body: SignIn): string | undefined {
 
 /**
  * Writes the device and returns its anonymous user, linked and made active: the one it already
- * has, or one created now. One D1 transaction: the candidate is written only when the device has
- * no anonymous user, the slot is claimed atomically, so concurrent inits on one device all get the
- * same user and a candidate that lost the race is dropped. On a protected device the anonymous
- * user is neither linked nor made active: it shares nothing with the device's users and is never
- * merged into them.
+ * has, or one created now. One D1 transaction, so concurrent inits on one device all get the
+ * same user: the candidate is written only when the device has no anonymous user, and takes the
+ * empty slot. On a protected device the anonymous user is neither linked nor made active: it
+ * shares nothing with the device's users and is never merged into them.
  */
 async function signInAnonymously(db: D1Database, appId: string, deviceId: string, deviceWrite: D1PreparedStatement): Promise<AppUser> {
   const candidate = newAppUser(appId);
@@ -62,9 +59,7 @@ async function signInAnonymously(db: D1Database, appId: string, deviceId: string
       deviceWrite,
       insertAnonymousCandidateStatement(db, candidate, deviceId),
       claimAnonymousStatement(db, appId, deviceId, candidate.id),
-      dropUnclaimedStatement(db, appId, deviceId, candidate.id),
       linkAnonymousStatement(db, appId, deviceId),
-      activateAnonymousStatement(db, appId, deviceId),
       anonymousUserOfDeviceStatement(db, appId, deviceId),
     ]),
   );
