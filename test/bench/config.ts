@@ -25,9 +25,9 @@ export const FLOOR_USERS = 1_000;
 
 /**
  * The floor worker's config (test/bench/floor/worker.ts) and its one migration, in `dir`: a D1
- * table of FLOOR_USERS users and one of devices, a SQLite Durable Object class, two rate limiters (as high as the
- * benchmark's) and a queue consumed as Parley's webhook queue is (batches of up to 100, no wait),
- * posting to `hookTarget`; on wrangler.toml's compatibility date.
+ * table of FLOOR_USERS users, one of devices and one of delivered webhook ids, a SQLite Durable Object class, two rate limiters (as high as the
+ * benchmark's) and two queues consumed as Parley's webhook queue is (batches of up to 100, no
+ * wait), posting to `hookTarget`; on wrangler.toml's compatibility date.
  */
 export function writeFloorConfig(dir: string, hookTarget: string): string {
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1];
@@ -40,6 +40,7 @@ export function writeFloorConfig(dir: string, hookTarget: string): string {
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${FLOOR_USERS})
 INSERT INTO users (id, conversation) SELECT 'u' || i, 'c' || i FROM n;
 CREATE TABLE devices (id TEXT PRIMARY KEY, user_id TEXT NOT NULL);
+CREATE TABLE delivered (id TEXT PRIMARY KEY);
 `,
   );
   const path = join(dir, "wrangler.floor.toml");
@@ -75,6 +76,15 @@ queue = "floor-hooks"
 
 [[queues.consumers]]
 queue = "floor-hooks"
+max_batch_size = 100
+max_batch_timeout = 0
+
+[[queues.producers]]
+binding = "DURABLE_HOOKS"
+queue = "floor-durable-hooks"
+
+[[queues.consumers]]
+queue = "floor-durable-hooks"
 max_batch_size = 100
 max_batch_timeout = 0
 

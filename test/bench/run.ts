@@ -128,7 +128,7 @@ type Load = Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "w
 const load = (baseUrl: string, options: Load) =>
   runLoad({ baseUrl, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, ...options });
 
-type FloorFigures = Record<"trivial" | "append" | "readAppend" | "limitedReadAppend" | "webhook" | "read" | "init", Figures>;
+type FloorFigures = Record<"trivial" | "append" | "readAppend" | "limitedReadAppend" | "webhook" | "durableWebhook" | "read" | "init", Figures>;
 
 /**
  * The floor worker's scenarios, on its own wrangler dev (stopped before Parley's starts). The
@@ -158,12 +158,14 @@ async function measureFloor(dir: string): Promise<FloorFigures> {
     const limitedReadAppend = await load(baseUrl, spread("limited-read-append", "u"));
     await touch();
     const webhook = await load(baseUrl, spread("webhook-append", "u"));
+    await touch();
+    const durableWebhook = await load(baseUrl, spread("durable-webhook-append", "u"));
     // u0's conversation holds at least the 100 messages a page shows.
     await pool(SMALL_CONVERSATION, 1, () => fetch(`${baseUrl}/append/c0`, { method: "POST", body: messageBody }).then((r) => r.text()));
     const read = await load(baseUrl, { path: "/read/u0" });
     let device = 0;
     const init = await load(baseUrl, { method: "POST", path: "/init/d0", vary: () => ({ path: `/init/d${++device}` }) });
-    return { trivial, append, readAppend, limitedReadAppend, webhook, read, init };
+    return { trivial, append, readAppend, limitedReadAppend, webhook, durableWebhook, read, init };
   } finally {
     await server?.stop();
     hookProbe.child.kill("SIGTERM");
@@ -210,7 +212,7 @@ async function main() {
     log(
       `  bare Durable Object append: ${fmt(floor.append.rps)} req/s; D1 read + append: ${fmt(floor.readAppend.rps)} req/s; ` +
         `two rate limits + D1 read + append: ${fmt(floor.limitedReadAppend.rps)} req/s; that + queue send + a consumer POSTing to a webhook target: ` +
-        `${fmt(floor.webhook.rps)} req/s; two rate limits + D1 read + the newest 100 messages: ${fmt(floor.read.rps)} req/s; ` +
+        `${fmt(floor.webhook.rps)} req/s; the same kept durable, deduplicated and signed: ${fmt(floor.durableWebhook.rps)} req/s; two rate limits + D1 read + the newest 100 messages: ${fmt(floor.read.rps)} req/s; ` +
         `two rate limits + D1 read + a device and its user written in one D1 batch: ${fmt(floor.init.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`,
     );
     const config = writeBenchConfig(dir);
@@ -397,6 +399,7 @@ async function main() {
       readAppend: floor.readAppend.rps / baseline,
       limitedReadAppend: floor.limitedReadAppend.rps / baseline,
       webhook: floor.webhook.rps / baseline,
+      durableWebhook: floor.durableWebhook.rps / baseline,
       read: floor.read.rps / baseline,
       init: floor.init.rps / baseline,
     };
@@ -425,6 +428,7 @@ async function main() {
         d1ReadThenAppend: { ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
         twoRateLimitsThenD1ReadThenAppend: { ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
         thatThenQueueSendAndWebhookPost: { ...floor.webhook, ratioToBaseline: floorRatios.webhook },
+        thatKeptDurableDeduplicatedAndSigned: { ...floor.durableWebhook, ratioToBaseline: floorRatios.durableWebhook },
         twoRateLimitsThenD1ReadThenNewest100: { ...floor.read, ratioToBaseline: floorRatios.read },
         twoRateLimitsThenD1ReadThenDeviceAndUserWritten: { ...floor.init, ratioToBaseline: floorRatios.init },
         ownTrivialRoute: floor.trivial,
@@ -450,6 +454,7 @@ async function main() {
         { id: "F2", name: "floor: D1 read + Durable Object append", ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
         { id: "F3", name: "floor: 2 rate limits + D1 read + DO append", ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
         { id: "F4", name: "floor: F3 + queue send + consumer POST to a webhook target", ...floor.webhook, ratioToBaseline: floorRatios.webhook },
+        { id: "F4d", name: "floor: F4 durable (outbox, alarm), deduplicated, signed", ...floor.durableWebhook, ratioToBaseline: floorRatios.durableWebhook },
         { id: "F5", name: "floor: 2 rate limits + D1 read + newest 100 messages", ...floor.read, ratioToBaseline: floorRatios.read },
         { id: "F6", name: "floor: 2 rate limits + D1 read + D1 batch: device, user", ...floor.init, ratioToBaseline: floorRatios.init },
         ...results.slice(1),

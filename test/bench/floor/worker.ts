@@ -4,6 +4,11 @@
 // app-token request must pass (the caller's budget, then its app's). No auth, no validation. And
 // the naive webhook: that append sending the message to a queue right after its insert (no
 // outbox, no alarm), and a consumer that POSTs each to the webhook target, as scenario 7 does.
+// The durable webhook (F4d): what a webhook must cost with the guarantees Parley keeps (no
+// webhook lost once its message is stored, none sent twice once delivered, each signed): the job
+// written in the append's transaction, the alarm armed as the safety net when none is pending,
+// the job sent to a queue right after the answer's append; a consumer that reads the batch's
+// delivered ids in one D1 read, POSTs each signed, and records the delivered ones in one D1 batch.
 // Then the naive read: the two rate limits, the D1 read of the user, and the newest 100 messages
 // of its conversation as JSON; and the naive init: the two rate limits, a D1 read (the app), and
 // one D1 batch writing the new device and its user.
@@ -15,16 +20,23 @@ interface FloorEnv {
   APP_LIMIT: RateLimit;
   LOG: DurableObjectNamespace<Log>;
   HOOKS: Queue<string>;
+  DURABLE_HOOKS: Queue<string>;
   /** Where the consumer POSTs each message (the benchmark's webhook probe). */
   HOOK_TARGET: string;
 }
 
+/** The durable webhook's safety net fires this long after the append that armed it. */
+const SAFETY_NET_MS = 30_000;
+
 export class Log extends DurableObject<FloorEnv> {
   private lastMs = 0;
+  /** Whether this instance knows of an alarm pending. */
+  private armed = false;
 
   constructor(ctx: DurableObjectState, env: FloorEnv) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS messages (received_ms INTEGER PRIMARY KEY, id TEXT NOT NULL, body TEXT NOT NULL)");
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL)");
   }
 
   append(body: string): { _id: string; received: number } {
@@ -44,6 +56,34 @@ export class Log extends DurableObject<FloorEnv> {
     return `[${rows.map((row) => `{"_id":"${row.id}","received":${row.received_ms / 1000},"body":${JSON.stringify(row.body)}}`).join(",")}]`;
   }
 
+  /** The append and its job in one transaction, the safety net armed, the job sent beside the answer. */
+  async appendDurably(body: string): Promise<{ _id: string; received: number }> {
+    const message = this.ctx.storage.transactionSync(() => {
+      const stored = this.append(body);
+      const job = JSON.stringify({ deliveryId: crypto.randomUUID(), messages: [{ ...stored, body }] });
+      this.ctx.storage.sql.exec("INSERT INTO outbox (job) VALUES (?)", job);
+      return stored;
+    });
+    if (!this.armed) {
+      await this.ctx.storage.setAlarm(Date.now() + SAFETY_NET_MS);
+      this.armed = true;
+    }
+    this.ctx.waitUntil(this.sendOutbox());
+    return message;
+  }
+
+  async alarm(): Promise<void> {
+    this.armed = false;
+    await this.sendOutbox();
+  }
+
+  private async sendOutbox(): Promise<void> {
+    const rows = this.ctx.storage.sql.exec<{ seq: number; job: string }>("SELECT seq, job FROM outbox ORDER BY seq LIMIT 100").toArray();
+    if (rows.length === 0) return;
+    await this.env.DURABLE_HOOKS.sendBatch(rows.map((row) => ({ body: row.job, contentType: "text" as const })));
+    this.ctx.storage.sql.exec("DELETE FROM outbox WHERE seq <= ?", rows[rows.length - 1].seq);
+  }
+
   /** The append, then its message on the queue before the answer. */
   async appendAndSend(body: string): Promise<{ _id: string; received: number }> {
     const message = this.append(body);
@@ -52,13 +92,47 @@ export class Log extends DurableObject<FloorEnv> {
   }
 }
 
-const append = async (env: FloorEnv, conversation: string, request: Request, withHook: boolean) => {
+type Hook = "none" | "naive" | "durable";
+
+const append = async (env: FloorEnv, conversation: string, request: Request, hook: Hook) => {
   const log = env.LOG.get(env.LOG.idFromName(conversation));
   const body = await request.text();
-  return Response.json({ message: await (withHook ? log.appendAndSend(body) : log.append(body)) }, { status: 201 });
+  const message = await (hook === "naive" ? log.appendAndSend(body) : hook === "durable" ? log.appendDurably(body) : log.append(body));
+  return Response.json({ message }, { status: 201 });
 };
 
-const limited = ["limited-read-append", "webhook-append", "read", "init"];
+const hookOf: Record<string, Hook> = { "webhook-append": "naive", "durable-webhook-append": "durable" };
+
+/** The signing key, imported once per isolate. */
+let signingKey: Promise<CryptoKey> | undefined;
+const sign = async (body: string) => {
+  signingKey ??= crypto.subtle.importKey("raw", new TextEncoder().encode("floor-secret"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = await crypto.subtle.sign("HMAC", await signingKey, new TextEncoder().encode(body));
+  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+};
+
+/** The durable webhook's consumer: one D1 read, the signed POSTs, one D1 write of what was delivered. */
+async function deliverDurably(batch: MessageBatch<string>, env: FloorEnv): Promise<void> {
+  const ids = batch.messages.map((message) => (JSON.parse(message.body) as { deliveryId: string }).deliveryId);
+  const { results } = await env.DB.prepare("SELECT id FROM delivered WHERE id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(ids))
+    .all<{ id: string }>();
+  const already = new Set(results.map((row) => row.id));
+  const outcomes = await Promise.all(
+    batch.messages.map(async (message, i) => {
+      if (already.has(ids[i])) return true;
+      const headers = { "content-type": "application/json", "x-signature": await sign(message.body), "x-delivery": ids[i] };
+      const response = await fetch(env.HOOK_TARGET, { method: "POST", headers, body: message.body });
+      await response.body?.cancel();
+      return response.ok;
+    }),
+  );
+  const delivered = ids.filter((id, i) => outcomes[i] && !already.has(id));
+  if (delivered.length > 0) await env.DB.batch(delivered.map((id) => env.DB.prepare("INSERT OR IGNORE INTO delivered (id) VALUES (?)").bind(id)));
+  batch.messages.forEach((message, i) => (outcomes[i] ? message.ack() : message.retry()));
+}
+
+const limited = ["limited-read-append", "webhook-append", "durable-webhook-append", "read", "init"];
 
 /** A new device and its user, both written in one D1 batch after the app's lookup. */
 async function init(env: FloorEnv, deviceId: string): Promise<Response> {
@@ -75,7 +149,7 @@ async function init(env: FloorEnv, deviceId: string): Promise<Response> {
 export default {
   async fetch(request, env) {
     const [, route, id] = new URL(request.url).pathname.split("/");
-    if (route === "append") return append(env, id, request, false);
+    if (route === "append") return append(env, id, request, "none");
     if (limited.includes(route)) {
       await env.CALLER_LIMIT.limit({ key: "caller" });
       await env.APP_LIMIT.limit({ key: "app" });
@@ -87,15 +161,16 @@ export default {
       const messages = await env.LOG.get(env.LOG.idFromName(user.conversation)).newest();
       return new Response(`{"conversation":{"messages":${messages}}}`, { headers: { "content-type": "application/json" } });
     }
-    if (route === "read-append" || route === "limited-read-append" || route === "webhook-append") {
+    if (route === "read-append" || route === "limited-read-append" || route in hookOf) {
       const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
-      return user ? append(env, user.conversation, request, route === "webhook-append") : new Response("no such user", { status: 404 });
+      return user ? append(env, user.conversation, request, hookOf[route] ?? "none") : new Response("no such user", { status: 404 });
     }
     return new Response("ok");
   },
 
   /** Each message POSTed to the target, and acknowledged once it answered 2xx (else retried). */
   async queue(batch, env) {
+    if (batch.queue === "floor-durable-hooks") return deliverDurably(batch, env);
     await Promise.all(
       batch.messages.map(async (message) => {
         const response = await fetch(env.HOOK_TARGET, { method: "POST", headers: { "content-type": "application/json" }, body: message.body });
