@@ -7,6 +7,7 @@ import { messagePushJob, type PushJob, type PushRecipient } from "../push/jobs";
 import type { Fanout } from "../webhooks/delivery";
 import { JobOutbox, OutboxAlarm } from "./job-outbox";
 import { MediaTrash } from "./media-trash";
+import { NewestPage, type RenderedMessage } from "./newest-page";
 import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
 import { ReadMarkers } from "./read-markers";
@@ -53,15 +54,17 @@ const toMessage = (row: MessageRow): ConversationMessage =>
 const isLegacy = (body: string) => !body.includes('"source":{');
 
 /** A stored message's JSON as toMessage would serialise it: the body with `received` added, parsed only when it lacks the defaults. */
-const renderMessage = (row: MessageRow): string =>
-  isLegacy(row.body) ? JSON.stringify(toMessage(row)) : `${row.body.slice(0, -1)},"received":${row.received_ms / 1000}}`;
+const renderMessage = (row: MessageRow): RenderedMessage => ({
+  receivedMs: row.received_ms,
+  json: isLegacy(row.body) ? JSON.stringify(toMessage(row)) : `${row.body.slice(0, -1)},"received":${row.received_ms / 1000}}`,
+});
 
-/** Rows (oldest first) as a page, the first `limit` of them when `more` were read. */
-function pageOf(rows: MessageRow[], rest: Pick<MessagePage, "hasOlder" | "hasNewer" | "unreadCount">): MessagePage {
+/** Messages (oldest first) as a page. */
+function pageOf(messages: RenderedMessage[], rest: Pick<MessagePage, "hasOlder" | "hasNewer" | "unreadCount">): MessagePage {
   return {
-    messagesJson: `[${rows.map(renderMessage).join(",")}]`,
-    firstReceived: rows.length > 0 ? rows[0].received_ms / 1000 : null,
-    lastReceived: rows.length > 0 ? rows[rows.length - 1].received_ms / 1000 : null,
+    messagesJson: `[${messages.map((message) => message.json).join(",")}]`,
+    firstReceived: messages.length > 0 ? messages[0].receivedMs / 1000 : null,
+    lastReceived: messages.length > 0 ? messages[messages.length - 1].receivedMs / 1000 : null,
     ...rest,
   };
 }
@@ -113,6 +116,7 @@ export class Conversation extends DurableObject<Env> {
   private reads!: ReadMarkers;
   private trash!: MediaTrash;
   private subscribers!: Subscribers;
+  private newestPage!: NewestPage;
   /** The drain in progress, and whether jobs were written since it read its batch. */
   private draining: Promise<void> | null = null;
   private drainAgain = false;
@@ -162,6 +166,7 @@ export class Conversation extends DurableObject<Env> {
     this.reads = new ReadMarkers(this.sql);
     this.trash = new MediaTrash(this.sql, this.env.MEDIA);
     this.subscribers = new Subscribers(this.sql, this.env);
+    this.newestPage = new NewestPage();
   }
 
   /**
@@ -179,11 +184,12 @@ export class Conversation extends DurableObject<Env> {
     if (this.erased) throw new Error(ERASED);
     if (this.handedOver) return this.forward(this.handedOver, messages, fanout, recipient);
     let queued = 0;
+    const rendered: RenderedMessage[] = [];
     const appended = this.ctx.storage.transactionSync(() => {
       const stored = messages.map((message) => {
         // Two messages in the same millisecond still get distinct, increasing timestamps.
         const receivedMs = Math.max(Date.now(), this.lastReceivedMs + 1);
-        this.insert(message, receivedMs);
+        rendered.push(renderMessage(this.insert(message, receivedMs)));
         const stored = { ...message, received: receivedMs / 1000 };
         queued += this.outbox.add(messageEvent(stored), fanout);
         const push = recipient && messagePushJob(recipient, stored);
@@ -195,6 +201,7 @@ export class Conversation extends DurableObject<Env> {
       if (recipient) queued += fromBusiness;
       return stored;
     });
+    this.newestPage.appended(rendered);
     if (queued > 0) await this.sendOn();
     // Off the response's path: a stored message reaches its subscribers in received order.
     this.ctx.waitUntil(this.subscribers.publish("messages", appended));
@@ -213,7 +220,11 @@ export class Conversation extends DurableObject<Env> {
 
   /** The newest `limit` messages, oldest first: nothing is newer. */
   newest(limit = PAGE_SIZE): MessagePage {
-    return this.olderThan(Number.MAX_SAFE_INTEGER, limit, false);
+    if (limit !== PAGE_SIZE) return this.olderThan(Number.MAX_SAFE_INTEGER, limit, false);
+    const { messages, hasOlder } = this.newestPage.get(
+      () => this.read("received_ms < ? ORDER BY received_ms DESC", Number.MAX_SAFE_INTEGER, PAGE_SIZE + 1),
+    );
+    return pageOf(messages, { hasOlder, hasNewer: false, unreadCount: this.reads.unreadCount });
   }
 
   /** The newest `limit` messages received strictly before `beforeMs`, oldest first. */
@@ -222,23 +233,23 @@ export class Conversation extends DurableObject<Env> {
   }
 
   private olderThan(beforeMs: number, limit: number, hasNewer: boolean): MessagePage {
-    const { rows, more } = this.read("received_ms < ? ORDER BY received_ms DESC", beforeMs, limit);
-    return pageOf(rows.reverse(), { hasOlder: more, hasNewer, unreadCount: this.reads.unreadCount });
+    const read = this.read("received_ms < ? ORDER BY received_ms DESC", beforeMs, limit + 1);
+    return pageOf(read.slice(0, limit).reverse(), { hasOlder: read.length > limit, hasNewer, unreadCount: this.reads.unreadCount });
   }
 
   /** The oldest `limit` messages received strictly after `afterMs`, oldest first. */
   after(afterMs: number, limit = PAGE_SIZE): MessagePage {
-    const { rows, more } = this.read("received_ms > ? ORDER BY received_ms ASC", afterMs, limit);
+    const read = this.read("received_ms > ? ORDER BY received_ms ASC", afterMs, limit + 1);
     const hasOlder = this.exists("SELECT 1 FROM messages WHERE received_ms <= ? LIMIT 1", afterMs);
-    return pageOf(rows, { hasOlder, hasNewer: more, unreadCount: this.reads.unreadCount });
+    return pageOf(read.slice(0, limit), { hasOlder, hasNewer: read.length > limit, unreadCount: this.reads.unreadCount });
   }
 
-  /** Up to `limit` rows in the given order from a bound, and whether more lie beyond. */
-  private read(boundAndOrder: string, bound: number, limit: number): { rows: MessageRow[]; more: boolean } {
-    const rows = this.sql
-      .exec<MessageRow>(`SELECT received_ms, body FROM messages WHERE ${boundAndOrder} LIMIT ?`, bound, limit + 1)
-      .toArray();
-    return { rows: rows.slice(0, limit), more: rows.length > limit };
+  /** Up to `count` messages in the given order from a bound, rendered. */
+  private read(boundAndOrder: string, bound: number, count: number): RenderedMessage[] {
+    return this.sql
+      .exec<MessageRow>(`SELECT received_ms, body FROM messages WHERE ${boundAndOrder} LIMIT ?`, bound, count)
+      .toArray()
+      .map(renderMessage);
   }
 
   /**
@@ -304,6 +315,7 @@ export class Conversation extends DurableObject<Env> {
    * Idempotent: a message already here is skipped, so a merge interrupted halfway can run again.
    */
   async absorb(messages: ConversationMessage[], fromAuthorId: string, toAuthorId: string): Promise<void> {
+    this.newestPage.forget();
     this.ctx.storage.transactionSync(() => {
       for (const { received, ...message } of messages) {
         if (this.exists("SELECT 1 FROM messages WHERE id = ?", message._id)) continue;
@@ -318,6 +330,7 @@ export class Conversation extends DurableObject<Env> {
 
   /** Forgets every message, once a merge has moved them elsewhere (see handOver). */
   async clear(): Promise<void> {
+    this.newestPage.forget();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("DELETE FROM messages");
       this.sql.exec("DELETE FROM postbacks");
@@ -360,6 +373,7 @@ export class Conversation extends DurableObject<Env> {
 
   /** A profile was erased: its messages no longer show the name and avatar they were signed with. */
   async redactAuthors(authorIds: string[]): Promise<void> {
+    this.newestPage.forget();
     this.sql.exec(
       `UPDATE messages SET body = json_remove(body, '$.name', '$.avatarUrl')
        WHERE json_extract(body, '$.role') = 'appUser' AND json_extract(body, '$.authorId') IN (SELECT value FROM json_each(?))`,
@@ -390,6 +404,7 @@ export class Conversation extends DurableObject<Env> {
    * outbox jobs about them and keeps `received`'s high-water mark. Null when it selects none.
    */
   private eraseRows(query: string, appId: string, ...bindings: SqlStorageValue[]): string[] | null {
+    this.newestPage.forget();
     const rows = this.sql
       .exec<{ id: string; received_ms: number; media_url: string | null }>(query, ...bindings)
       .toArray();
@@ -463,13 +478,10 @@ export class Conversation extends DurableObject<Env> {
     return this.survivor(to).append(authored, fanout, survivor);
   }
 
-  private insert({ _id, ...rest }: NewMessage, receivedMs: number): void {
-    this.sql.exec(
-      "INSERT INTO messages (received_ms, id, body) VALUES (?, ?, ?)",
-      receivedMs,
-      _id,
-      JSON.stringify({ _id, ...rest }),
-    );
+  /** Stores a message; returns its row. */
+  private insert({ _id, ...rest }: NewMessage, receivedMs: number): MessageRow {
+    const body = JSON.stringify({ _id, ...rest });
+    this.sql.exec("INSERT INTO messages (received_ms, id, body) VALUES (?, ?, ?)", receivedMs, _id, body);
     if (rest.role === "appMaker") {
       for (const action of rest.actions ?? []) {
         if (action.type !== "postback") continue;
@@ -477,6 +489,7 @@ export class Conversation extends DurableObject<Env> {
       }
     }
     this.lastReceivedMs = Math.max(this.lastReceivedMs, receivedMs);
+    return { received_ms: receivedMs, body };
   }
 
   private exists(query: string, ...bindings: SqlStorageValue[]): boolean {

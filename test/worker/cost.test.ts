@@ -31,7 +31,7 @@ const dollarsPerMillion = (tally: Tally) =>
 const TEXT_MESSAGE: Tally = {
   workerRequests: 2,
   durableObjectRequests: 2,
-  durableObjectRowsRead: 7,
+  durableObjectRowsRead: 5,
   durableObjectRowsWritten: 6,
   d1RowsRead: 15,
   d1RowsWritten: 3,

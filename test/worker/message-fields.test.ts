@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, conversationOf, createApp, expectError, hexId, type TestApp } from "./helpers";
 
@@ -187,6 +187,8 @@ describe("messages stored before type, actions and source existed", () => {
     await runInDurableObject(stub, (_instance, state) => {
       legacy.forEach((body, i) => state.storage.sql.exec("INSERT INTO messages (received_ms, id, body) VALUES (?, ?, ?)", i + 1, body._id, JSON.stringify(body)));
     });
+    // As an object wakes on what an earlier version stored: nothing of it in memory.
+    await evictDurableObject(stub);
     const read = await call("GET", `/v1/appusers/${id}/conversation`, app.token);
     const [text, image] = read.json.conversation.messages;
     expect(text).toEqual({ ...legacy[0], type: "text", actions: [], source: { type: "api" }, received: 0.001 });

@@ -226,6 +226,40 @@ describe("the Conversation Durable Object", () => {
     });
   });
 
+  it("keeps the newest page it holds in memory as storage has it, through appends, erasures and redactions", async () => {
+    const stub = stubFor("remembered-page");
+    /** The page from memory, then from storage once the object has forgotten everything. */
+    const bothPages = async () => {
+      const remembered = await stub.newest();
+      await evictDurableObject(stub);
+      return { remembered, stored: await stub.newest() };
+    };
+    const expectSame = async () => {
+      const { remembered, stored } = await bothPages();
+      expect(remembered).toEqual(stored);
+      return stored;
+    };
+    await stub.newest();
+    await stub.append(textMessages(author, 60));
+    await stub.newest();
+    const { appended } = await stub.append(textMessages(author, 45).map((message) => ({ ...message, name: "Ann" })));
+    const full = await expectSame();
+    expect(full.hasOlder).toBe(true);
+    expect(ids(storedMessages(full))).toEqual(ids(storedMessages(await stub.newest(350)).slice(-PAGE)));
+
+    await stub.newest();
+    await stub.eraseMessage("app", appended[44]._id);
+    expect(ids(storedMessages(await expectSame()))).not.toContain(appended[44]._id);
+
+    expect(storedMessages(await stub.newest()).some((m) => m.name === "Ann")).toBe(true);
+    await stub.redactAuthors([author]);
+    expect(storedMessages(await expectSame()).some((m) => "name" in m)).toBe(false);
+
+    await stub.newest();
+    await stub.append(textMessages(author, 3));
+    await expectSame();
+  });
+
   it("newest() on exactly one page reports nothing older", async () => {
     const stub = stubFor("one-page");
     const { appended } = await stub.append(textMessages(author, PAGE));
