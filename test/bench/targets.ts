@@ -54,7 +54,6 @@ export function judge(m: Measured): Verdict[] {
     rate("2", "post a message (app token)", ratios["2"], 0.4, floor.limitedReadAppend),
     rate("2j", "post a message (app JWT)", ratios["2j"], 0.38, floor.readAppend),
     rate("7", "post to a user whose app has a webhook", ratios["7"], 0.3, floor.durableWebhook),
-    rate("7w", "the same over 250 users (objects in memory)", ratios["7w"], 0.3, floor.durableWebhook),
     rate("5", "init", ratios["5"], 0.4, floor.init),
     rate("4a", "read the newest page of 100 messages", ratios["4a"], 0.5, floor.read),
     rate("4b", "the same of a 20,000-message conversation, over 4a", (ratios["4b"] ?? 0) / (ratios["4a"] || 1), 0.95),
