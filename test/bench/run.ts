@@ -128,7 +128,10 @@ type Load = Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "w
 const load = (baseUrl: string, options: Load) =>
   runLoad({ baseUrl, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, ...options });
 
-type FloorFigures = Record<"trivial" | "append" | "readAppend" | "limitedReadAppend" | "webhook" | "durableWebhook" | "read" | "init", Figures>;
+type FloorFigures = Record<
+  "trivial" | "append" | "readAppend" | "limitedReadAppend" | "webhook" | "durableWebhook" | "read" | "oneConversation" | "init",
+  Figures
+>;
 
 /**
  * The floor worker's scenarios, on its own wrangler dev (stopped before Parley's starts). The
@@ -160,6 +163,7 @@ async function measureFloor(dir: string): Promise<FloorFigures> {
     // u0's conversation holds at least the 100 messages a page shows.
     await pool(SMALL_CONVERSATION, 1, () => fetch(`${baseUrl}/append/c0`, { method: "POST", body: messageBody }).then((r) => r.text()));
     const read = await load(baseUrl, { path: "/read/u0" });
+    const oneConversation = await load(baseUrl, { method: "POST", path: "/conversation-append/u0", body: messageBody });
     let device = 0;
     const init = await load(baseUrl, { method: "POST", path: "/init/d0", vary: () => ({ path: `/init/d${++device}` }) });
     await touch();
@@ -167,7 +171,7 @@ async function measureFloor(dir: string): Promise<FloorFigures> {
     await touch();
     // Last: the safety-net alarms it arms run after it, not under another load.
     const durableWebhook = await load(baseUrl, spread("durable-webhook-append", "u"));
-    return { trivial, append, readAppend, limitedReadAppend, webhook, durableWebhook, read, init };
+    return { trivial, append, readAppend, limitedReadAppend, webhook, durableWebhook, read, oneConversation, init };
   } finally {
     await server?.stop();
     hookProbe.child.kill("SIGTERM");
@@ -215,7 +219,7 @@ async function main() {
       `  bare Durable Object append: ${fmt(floor.append.rps)} req/s; D1 read + append: ${fmt(floor.readAppend.rps)} req/s; ` +
         `two rate limits + D1 read + append: ${fmt(floor.limitedReadAppend.rps)} req/s; that + queue send + a consumer POSTing to a webhook target: ` +
         `${fmt(floor.webhook.rps)} req/s; the same kept durable, deduplicated and signed: ${fmt(floor.durableWebhook.rps)} req/s; two rate limits + D1 read + the newest 100 messages: ${fmt(floor.read.rps)} req/s; ` +
-        `two rate limits + D1 read + a device and its user written in one D1 batch: ${fmt(floor.init.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`,
+        `that to one conversation, answering with its newest 100: ${fmt(floor.oneConversation.rps)} req/s; two rate limits + D1 read + a device and its user written in one D1 batch: ${fmt(floor.init.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`,
     );
     const config = writeBenchConfig(dir);
     log(`Parley benchmark: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s per scenario, loopback only.`);
@@ -410,6 +414,7 @@ async function main() {
       webhook: floor.webhook.rps / baseline,
       durableWebhook: floor.durableWebhook.rps / baseline,
       read: floor.read.rps / baseline,
+      oneConversation: floor.oneConversation.rps / baseline,
       init: floor.init.rps / baseline,
     };
     const verdicts = judge({
@@ -439,6 +444,7 @@ async function main() {
         thatThenQueueSendAndWebhookPost: { ...floor.webhook, ratioToBaseline: floorRatios.webhook },
         thatKeptDurableDeduplicatedAndSigned: { ...floor.durableWebhook, ratioToBaseline: floorRatios.durableWebhook },
         twoRateLimitsThenD1ReadThenNewest100: { ...floor.read, ratioToBaseline: floorRatios.read },
+        twoRateLimitsThenD1ReadThenAppendToOneConversationAnsweringItsNewest100: { ...floor.oneConversation, ratioToBaseline: floorRatios.oneConversation },
         twoRateLimitsThenD1ReadThenDeviceAndUserWritten: { ...floor.init, ratioToBaseline: floorRatios.init },
         ownTrivialRoute: floor.trivial,
       },
@@ -465,6 +471,7 @@ async function main() {
         { id: "F4", name: "floor: F3 + queue send + consumer POST to a webhook target", ...floor.webhook, ratioToBaseline: floorRatios.webhook },
         { id: "F4d", name: "floor: F4 durable (outbox, alarm), deduplicated, signed", ...floor.durableWebhook, ratioToBaseline: floorRatios.durableWebhook },
         { id: "F5", name: "floor: 2 rate limits + D1 read + newest 100 messages", ...floor.read, ratioToBaseline: floorRatios.read },
+        { id: "F3c", name: "floor: F3 to one conversation, answering its newest 100", ...floor.oneConversation, ratioToBaseline: floorRatios.oneConversation },
         { id: "F6", name: "floor: 2 rate limits + D1 read + D1 batch: device, user", ...floor.init, ratioToBaseline: floorRatios.init },
         ...results.slice(1),
         {

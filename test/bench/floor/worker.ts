@@ -10,7 +10,8 @@
 // the job sent to a queue right after the answer's append; a consumer that reads the batch's
 // delivered ids in one D1 read, POSTs each signed, and records the delivered ones in one D1 batch.
 // Then the naive read: the two rate limits, the D1 read of the user, and the newest 100 messages
-// of its conversation as JSON; and the naive init: the two rate limits, a D1 read (the app), and
+// of its conversation as JSON; the naive post to one busy conversation (F3c): F3's append to one
+// object, answering with its newest 100 messages as the contract's post does; and the naive init: the two rate limits, a D1 read (the app), and
 // one D1 batch writing the new device and its user.
 import { DurableObject } from "cloudflare:workers";
 
@@ -54,6 +55,12 @@ export class Log extends DurableObject<FloorEnv> {
       .toArray()
       .reverse();
     return `[${rows.map((row) => `{"_id":"${row.id}","received":${row.received_ms / 1000},"body":${JSON.stringify(row.body)}}`).join(",")}]`;
+  }
+
+  /** The append, then the newest 100 messages. */
+  appendAndPage(body: string): { message: { _id: string; received: number }; messagesJson: string } {
+    const message = this.append(body);
+    return { message, messagesJson: this.newest() };
   }
 
   /** The append and its job in one transaction, the safety net armed, the job sent beside the answer. */
@@ -132,7 +139,7 @@ async function deliverDurably(batch: MessageBatch<string>, env: FloorEnv): Promi
   batch.messages.forEach((message, i) => (outcomes[i] ? message.ack() : message.retry()));
 }
 
-const limited = ["limited-read-append", "webhook-append", "durable-webhook-append", "read", "init"];
+const limited = ["limited-read-append", "webhook-append", "durable-webhook-append", "read", "init", "conversation-append"];
 
 /** A new device and its user, both written in one D1 batch after the app's lookup. */
 async function init(env: FloorEnv, deviceId: string): Promise<Response> {
@@ -155,6 +162,16 @@ export default {
       await env.APP_LIMIT.limit({ key: "app" });
     }
     if (route === "init") return init(env, id);
+    if (route === "conversation-append") {
+      const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
+      if (!user) return new Response("no such user", { status: 404 });
+      const body = await request.text();
+      const { message, messagesJson } = await env.LOG.get(env.LOG.idFromName(user.conversation)).appendAndPage(body);
+      return new Response(`{"message":${JSON.stringify(message)},"conversation":{"messages":${messagesJson}}}`, {
+        status: 201,
+        headers: { "content-type": "application/json" },
+      });
+    }
     if (route === "read") {
       const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
       if (!user) return new Response("no such user", { status: 404 });
