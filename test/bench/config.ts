@@ -31,6 +31,17 @@ export const FLOOR_USERS = 1_000;
  */
 export const SPREAD = 250;
 
+/** A queue the floor sends to, consumed as Parley's webhook queue is (batches of up to 100, no wait). */
+const queue = (binding: string, name: string) => `[[queues.producers]]
+binding = "${binding}"
+queue = "${name}"
+
+[[queues.consumers]]
+queue = "${name}"
+max_batch_size = 100
+max_batch_timeout = 0
+`;
+
 /**
  * The floor worker's config (test/bench/floor/worker.ts) and its one migration, in `dir`: a D1
  * table of FLOOR_USERS users, one of devices and one of delivered webhook ids, a SQLite Durable Object class, two rate limiters (as high as the
@@ -78,23 +89,8 @@ name = "APP_LIMIT"
 namespace_id = "2002"
 simple = { limit = ${BENCH_RATE_LIMIT}, period = 60 }
 
-[[queues.producers]]
-binding = "HOOKS"
-queue = "floor-hooks"
-
-[[queues.consumers]]
-queue = "floor-hooks"
-max_batch_size = 100
-max_batch_timeout = 0
-
-[[queues.producers]]
-binding = "DURABLE_HOOKS"
-queue = "floor-durable-hooks"
-
-[[queues.consumers]]
-queue = "floor-durable-hooks"
-max_batch_size = 100
-max_batch_timeout = 0
+${queue("HOOKS", "floor-hooks")}
+${queue("DURABLE_HOOKS", "floor-durable-hooks")}
 
 [vars]
 HOOK_TARGET = ${JSON.stringify(hookTarget)}
