@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { ApiError, ErrorCode, notFound } from "./errors";
 import { publicAccess } from "./http/access";
+import { cors } from "./http/cors";
 import type { AppEnv } from "./http/context";
 import { describe, openApiDocument } from "./http/openapi";
 import { requestId } from "./http/request-id";
@@ -43,18 +43,7 @@ export const app = new Hono<AppEnv>({ getPath: canonicalPath });
 app.use("*", requestId);
 app.use("*", securityHeaders);
 
-app.use(
-  "*",
-  cors({
-    origin: "*",
-    // x-smooch-sdk: the Smooch web messenger sends it on every call (without it its first preflight
-    // fails); pragma and x-requested-with: faye's long-polling requests carry them.
-    allowHeaders: ["app-token", "authorization", "content-type", "x-request-id", "x-smooch-sdk", "pragma", "x-requested-with"],
-    allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-    exposeHeaders: ["X-Request-Id"],
-    maxAge: 86400,
-  }),
-);
+app.use("*", cors);
 
 const jsonBodyLimit = bodyLimit({
   maxSize: JSON_BODY_LIMIT,

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context";
+import { setResponseHeaders } from "./response-headers";
 
 /** Ids a caller may choose: short, printable, and safe to echo into a header and a log line. */
 const WELL_FORMED = /^[A-Za-z0-9._:@+=/-]{1,128}$/;
@@ -13,11 +14,5 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
   const id = incoming && WELL_FORMED.test(incoming) ? incoming : crypto.randomUUID();
   c.set("requestId", id);
   await next();
-  try {
-    c.res.headers.set("X-Request-Id", id);
-  } catch {
-    // A response passed through from fetch() (a static asset) has immutable headers: copy it.
-    c.res = new Response(c.res.body, c.res);
-    c.res.headers.set("X-Request-Id", id);
-  }
+  setResponseHeaders(c, [["X-Request-Id", id]]);
 });

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context";
+import { setResponseHeaders } from "./response-headers";
 
 /**
  * What every response tells the browser, unless the route said otherwise (the docs page and
@@ -17,9 +18,5 @@ export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
   // A WebSocket handshake's response carries the socket; it has no document to protect.
   if (c.res.status === 101) return;
   const missing = Object.entries(DEFAULTS).filter(([name]) => !c.res.headers.has(name));
-  if (missing.length === 0) return;
-  // A copy: responses from bindings (static assets) have immutable headers.
-  const response = new Response(c.res.body, c.res);
-  for (const [name, value] of missing) response.headers.set(name, value);
-  c.res = response;
+  if (missing.length > 0) setResponseHeaders(c, missing);
 });
