@@ -1,5 +1,5 @@
 import type { AppUser } from "../db/app-users";
-import { findApp } from "../db/apps";
+import { isAppLive } from "../db/apps";
 import { forbidden, notFound, unauthorized } from "../errors";
 import { isServerCredential, type Credential } from "./credential";
 import { cachedAppUser } from "./app-users";
@@ -55,5 +55,5 @@ export async function appUserInScope(env: Env, appId: string, credential: Creden
  * that a deleted app's credentials stop working in every isolate at once.
  */
 export async function requireLiveApp(env: Env, appId: string): Promise<void> {
-  if (!(await findApp(env.DB, appId))) throw notFound(`appId: no app '${appId}'`);
+  if (!(await isAppLive(env.DB, appId))) throw notFound(`appId: no app '${appId}'`);
 }

@@ -1,5 +1,6 @@
 import type { AppUser } from "../db/app-users";
 import type { Role } from "../enums";
+import { toHex } from "../lib/hex";
 import { newId } from "../lib/ids";
 import type { FlatObject } from "../lib/schemas";
 import { API_SOURCE, type MessageSource, type NewMessage } from "../presenters/message";
@@ -25,8 +26,7 @@ export interface MessageInput {
 
 async function gravatarUrl(email: string): Promise<string> {
   const digest = await crypto.subtle.digest("MD5", new TextEncoder().encode(email.trim().toLowerCase()));
-  const hash = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `https://www.gravatar.com/avatar/${hash}.png?s=200&d=mm`;
+  return `https://www.gravatar.com/avatar/${toHex(digest)}.png?s=200&d=mm`;
 }
 
 const fullName = (user: AppUser) => [user.givenName, user.surname].filter(Boolean).join(" ") || undefined;

@@ -40,6 +40,11 @@ export async function findApp(db: D1Database, id: string): Promise<App | null> {
   return row && toApp(row);
 }
 
+/** Whether the app exists and is not being deleted: one row's key, nothing to map. */
+export async function isAppLive(db: D1Database, id: string): Promise<boolean> {
+  return (await db.prepare("SELECT 1 FROM apps WHERE id = ? AND deleted_at IS NULL").bind(id).first()) !== null;
+}
+
 /** Whether the app is live, being deleted, or gone entirely: what its eraser acts on. */
 export async function appDeletionState(db: D1Database, id: string): Promise<"live" | "deleting" | "gone"> {
   const row = await db.prepare("SELECT deleted_at FROM apps WHERE id = ?").bind(id).first<{ deleted_at: number | null }>();

@@ -1,19 +1,18 @@
 /** Random identifiers and secrets, all from the platform's CSPRNG. */
-
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+import { toHex } from "./hex";
 
 function randomBytes(length: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(length));
 }
 
 /** 24 lowercase hex characters, the shape of every `_id` in the contract. */
-export const newId = () => hex(randomBytes(12));
+export const newId = () => toHex(randomBytes(12));
 
 /** Webhook secrets: 40 hex characters, as in the contract's examples. */
-export const newHexSecret = () => hex(randomBytes(20));
+export const newHexSecret = () => toHex(randomBytes(20));
 
 /** Webhook signing secrets: 256 bits as 64 hex characters. */
-export const newSigningSecret = () => hex(randomBytes(32));
+export const newSigningSecret = () => toHex(randomBytes(32));
 
 const BASE36 = "abcdefghijklmnopqrstuvwxyz0123456789";
 

@@ -2,6 +2,7 @@
  * Bayeux 1.0 as faye speaks it: message shapes, the error strings clients parse
  * (`code:params:text`), the advice a server gives, and client ids.
  */
+import { toHex } from "../lib/hex";
 
 export const BAYEUX_VERSION = "1.0";
 
@@ -110,8 +111,7 @@ export function subscriptions(message: BayeuxMessage): string[] | null {
 export const ADOPT_WITHIN_MS = 60_000;
 
 export function newClientId(now = Date.now()): string {
-  const random = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${now.toString(36)}${random}`;
+  return `${now.toString(36)}${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
 }
 
 /** When the id was issued, or null for an id Parley never made. */

@@ -1,3 +1,5 @@
+import { toHex } from "../lib/hex";
+
 const encoder = new TextEncoder();
 
 /** HMAC keys by secret: importing one costs more than signing with it. Settled keys only (see TtlCache). */
@@ -21,6 +23,5 @@ async function hmacKey(secret: string): Promise<CryptoKey> {
  */
 export async function signatureHeader(secret: string, body: string, timestamp: number): Promise<string> {
   const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(`${timestamp}.${body}`));
-  const hex = Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `t=${timestamp},v1=${hex}`;
+  return `t=${timestamp},v1=${toHex(mac)}`;
 }
