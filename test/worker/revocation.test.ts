@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { config } from "../../src/config";
+import { bearer, sign } from "../support/jwt.ts";
 import { account, call, createApp, device, expectError } from "./helpers";
 
 // Issue 11, item 6: a revoked credential stops working everywhere within 5 seconds.
@@ -29,6 +30,17 @@ const init = (auth: Record<string, string>) => call("POST", "/v1/init", auth, { 
 describe("revocation", () => {
   it("caches credentials for at most 5 seconds", () => {
     expect(config(env).authCacheSeconds).toBeLessThanOrEqual(BOUND_MS / 1000);
+  });
+
+  it("refuses a JWT that verified here once it expires, however recently it was accepted", async () => {
+    const app = await createApp("expiring token");
+    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    const token = bearer(await sign({ scope: "app" }, app.keyId, app.secret, { exp: expiresAt }));
+    expect((await call("GET", "/v1/webhooks", token)).status).toBe(200);
+    vi.useFakeTimers({ toFake: ["Date"], now: expiresAt * 1000 });
+    const refused = await call("GET", "/v1/webhooks", token);
+    expectError(refused, 401);
+    expect(refused.json.error.description).toMatch(/expired/);
   });
 
   it("a key deleted by another isolate stops signing JWTs within the bound", async () => {
