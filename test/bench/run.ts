@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { startDevServer, type DevServer } from "../support/dev-server.ts";
 import type { App } from "../support/apps.ts";
 import { httpSend } from "../support/http.ts";
-import { pool } from "../support/pace.ts";
+import { pool, sleep } from "../support/pace.ts";
 import { initUser, preCreateUser } from "../support/users.ts";
 import { call, createApp } from "./api.ts";
-import { BENCH_RATE_LIMIT, ROOT, SPREAD, writeBenchConfig, writeFloorConfig } from "./config.ts";
+import { BENCH_RATE_LIMIT, ROOT, SPREAD, writeBenchConfig } from "./config.ts";
+import { startFloor, type Floor, type FloorLoad } from "./floor-loads.ts";
 import { runLoad, type Figures, type LoadOptions } from "./load.ts";
 import { fmt, machine, percentile, table, writeJson, type ScenarioResult } from "./report.ts";
 import { judge, verdictLines } from "./targets.ts";
@@ -37,6 +38,13 @@ const SOCKET_CONCURRENCY = 32;
 const REALTIME_SAMPLES = 200;
 const REALTIME_AWAIT_MS = 30_000;
 const RESULTS = join(ROOT, "test/bench/latest.json");
+/**
+ * Idle time before each measured load: locally workerd evicts a Durable Object 10 s after its
+ * last request, and the objects the last load (Parley's or the floor's) left would otherwise
+ * close their databases under the next one.
+ */
+const SETTLE_MS = 11_000;
+const settle = () => sleep(SETTLE_MS);
 
 const log = (text: string) => console.log(text);
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -128,56 +136,6 @@ type Load = Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "w
 const load = (baseUrl: string, options: Load) =>
   runLoad({ baseUrl, connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, ...options });
 
-type FloorFigures = Record<
-  "trivial" | "append" | "readAppend" | "limitedReadAppend" | "webhook" | "durableWebhook" | "read" | "oneConversation" | "init",
-  Figures
->;
-
-/**
- * The floor worker's scenarios, on its own wrangler dev (stopped before Parley's starts). The
- * webhook floor (F4) posts to a webhook probe of its own, so that scenario 7's counts stay Parley's.
- */
-async function measureFloor(dir: string): Promise<FloorFigures> {
-  const hookProbe = await startProbe<{ port: number }>("webhook-probe.ts");
-  let server: DevServer | undefined;
-  try {
-    server = await startDevServer({ config: writeFloorConfig(dir, `http://127.0.0.1:${hookProbe.ready.port}/hook`), logLevel: "warn" });
-    const baseUrl = server.baseUrl;
-    let n = 0;
-    const spread = (route: string, prefix: string) => ({
-      method: "POST" as const,
-      path: `/${route}/${prefix}0`,
-      body: messageBody,
-      vary: () => ({ path: `/${route}/${prefix}${n++ % SPREAD}` }),
-    });
-    // Each object in memory first, as Parley's are before their loads.
-    const touch = () => pool(SPREAD, SETUP_CONCURRENCY, (i) => fetch(`${baseUrl}/append/c${i}`, { method: "POST", body: messageBody }).then((r) => r.text()));
-    const trivial = await load(baseUrl, { path: "/" });
-    await touch();
-    const append = await load(baseUrl, spread("append", "c"));
-    await touch();
-    const readAppend = await load(baseUrl, spread("read-append", "u"));
-    await touch();
-    const limitedReadAppend = await load(baseUrl, spread("limited-read-append", "u"));
-    await touch();
-    // u0's conversation holds at least the 100 messages a page shows.
-    await pool(SMALL_CONVERSATION, 1, () => fetch(`${baseUrl}/append/c0`, { method: "POST", body: messageBody }).then((r) => r.text()));
-    const read = await load(baseUrl, { path: "/read/u0" });
-    const oneConversation = await load(baseUrl, { method: "POST", path: "/conversation-append/u0", body: messageBody });
-    let device = 0;
-    const init = await load(baseUrl, { method: "POST", path: "/init/d0", vary: () => ({ path: `/init/d${++device}` }) });
-    await touch();
-    const webhook = await load(baseUrl, spread("webhook-append", "u"));
-    await touch();
-    // Last: the safety-net alarms it arms run after it, not under another load.
-    const durableWebhook = await load(baseUrl, spread("durable-webhook-append", "u"));
-    return { trivial, append, readAppend, limitedReadAppend, webhook, durableWebhook, read, oneConversation, init };
-  } finally {
-    await server?.stop();
-    hookProbe.child.kill("SIGTERM");
-  }
-}
-
 /**
  * Every message of a conversation, oldest first, through the API's `after` paging: the stored
  * count, and whether `received` strictly increases (one object serialises its appends).
@@ -197,30 +155,38 @@ async function main() {
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), "parley-bench-"));
   let server: DevServer | undefined;
+  let floorServer: Floor | undefined;
+  let floorProbe: ChildProcess | undefined;
   let probe: ChildProcess | undefined;
   let realtimeProbe: ChildProcess | undefined;
   let stopping: Promise<void> | undefined;
   // Once only: Ctrl-C and the failure it causes in the run both come here.
   const cleanup = () =>
     (stopping ??= (async () => {
-      for (const child of [probe, realtimeProbe]) {
+      for (const child of [probe, realtimeProbe, floorProbe]) {
         if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       }
-      await server?.stop();
+      await Promise.all([server?.stop(), floorServer?.stop()]);
       rmSync(dir, { recursive: true, force: true });
     })());
   // Ctrl-C: stop what we started before going.
   process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
 
   try {
-    log("Floor (test/bench/floor/worker.ts, its own wrangler dev, stopped before Parley's starts):");
-    const floor = await measureFloor(dir);
-    log(
-      `  bare Durable Object append: ${fmt(floor.append.rps)} req/s; D1 read + append: ${fmt(floor.readAppend.rps)} req/s; ` +
-        `two rate limits + D1 read + append: ${fmt(floor.limitedReadAppend.rps)} req/s; that + queue send + a consumer POSTing to a webhook target: ` +
-        `${fmt(floor.webhook.rps)} req/s; the same kept durable, deduplicated and signed: ${fmt(floor.durableWebhook.rps)} req/s; two rate limits + D1 read + the newest 100 messages: ${fmt(floor.read.rps)} req/s; ` +
-        `that to one conversation, answering with its newest 100: ${fmt(floor.oneConversation.rps)} req/s; two rate limits + D1 read + a device and its user written in one D1 batch: ${fmt(floor.init.rps)} req/s; its GET /: ${fmt(floor.trivial.rps)} req/s`,
-    );
+    // The floor's server runs beside Parley's, each of its loads beside the scenario judged
+    // against it; it posts its webhooks to a probe of its own, so that scenario 7's counts stay Parley's.
+    const floorHook = await startProbe<{ port: number }>("webhook-probe.ts");
+    floorProbe = floorHook.child;
+    floorServer = await startFloor(dir, `http://127.0.0.1:${floorHook.ready.port}/hook`, messageBody, load);
+    log(`Floor: test/bench/floor/worker.ts on its own wrangler dev, measured beside Parley's scenarios.`);
+    const floorFigures: Partial<Record<FloorLoad, Figures>> = {};
+    const measureFloor = async (...loads: FloorLoad[]) => {
+      for (const name of loads) {
+        await settle();
+        const figures = (floorFigures[name] = await floorServer!.measure(name));
+        log(`  floor, ${name}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms`);
+      }
+    };
     const config = writeBenchConfig(dir);
     log(`Parley benchmark: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s per scenario, loopback only.`);
     log(
@@ -249,22 +215,29 @@ async function main() {
 
     log("Scenarios:");
     await scenario("1", "baseline: GET / (no auth)", { path: "/" });
+    await measureFloor("trivial", "append", "limitedReadAppend");
     // Every conversation object a load is spread over in memory before it, as the floor's are:
     // the runtime evicts idle objects after 10 s locally, and a cold start per post is not the
     // steady state (the 2 s warm-up reaches a fraction of the users).
     const touchConversations = () =>
       pool(SPREAD, SETUP_CONCURRENCY, (i) => call(s.baseUrl, "GET", `/v1/appusers/${users[i]}/conversation`, app.token));
+    await settle();
     await touchConversations();
     await scenario("2", `post message, app token, ${SPREAD} users`, postToUsers);
     const appMakerBody = JSON.stringify({ role: "appMaker", text: "A business reply of ordinary length, about sixty characters." });
+    await measureFloor("readAppend");
+    await settle();
     await touchConversations();
     await scenario("2j", `post message, app JWT (appMaker), ${SPREAD} users`, { ...postToUsers, headers: app.server, body: appMakerBody });
     // The same as 2 over all the users: slower than 100 posts a second, it comes back to each
     // object after the local runtime has evicted it, and measures posts that wake their object.
     let nextOfAll = 0;
     const anyOfAll = () => ({ path: `/v1/appusers/${users[nextOfAll++ % USERS]}/conversation/messages` });
+    await settle();
     await pool(USERS, SETUP_CONCURRENCY, (i) => call(s.baseUrl, "GET", `/v1/appusers/${users[i]}/conversation`, app.token));
     await scenario("2c", `post message, app token, ${fmt(USERS)} users (objects woken)`, { ...postToUsers, ...anyOfAll(), vary: anyOfAll });
+    await measureFloor("oneConversation");
+    await settle();
     const singleBefore = await conversationOrder(s.baseUrl, app.token, single);
     await scenario("3", "post message, one conversation", {
       method: "POST",
@@ -283,6 +256,8 @@ async function main() {
     // what an object keeps in memory must not grow with the conversation's length.
     const inspector = await openInspector(s.pid);
     const heapMB = async () => ((await inspector.liveHeap()) ?? NaN) / 2 ** 20;
+    await measureFloor("read");
+    await settle();
     const small4 = await scenario("4a", `GET conversation, ${SMALL_CONVERSATION} messages`, {
       path: `/v1/appusers/${small}/conversation`,
       headers: app.token,
@@ -293,6 +268,8 @@ async function main() {
       headers: app.token,
     });
     const heapAfterLarge = await heapMB();
+    await measureFloor("init");
+    await settle();
     let device = 0;
     await scenario("5", "init, a new device each", {
       method: "POST",
@@ -317,6 +294,7 @@ async function main() {
     });
     const check = await sample(probe, { baseUrl: s.baseUrl, appToken: app.appToken, users, count: 1, startDelayMs: 0, intervalMs: 0, awaitMs: 15_000 });
     if (check.latencies.length !== 1) throw new Error("webhook: a message posted before the load was not delivered within 15 s");
+    await settle();
     const sampling = sample(probe, {
       baseUrl: s.baseUrl,
       appToken: app.appToken,
@@ -402,6 +380,11 @@ async function main() {
     };
     const ratio = (a: number | null, b: number | null) => (a !== null && b ? a / b : null);
     const realtimeRatios = { p50: ratio(realtime.receiptP50, realtime.postP50), p99: ratio(realtime.receiptP99, realtime.postP99) };
+
+    // Last: the safety-net alarms the durable one arms run after it, not under another load; and
+    // after Parley's scenario 8, since 7's alarms would run under them.
+    await measureFloor("webhook", "durableWebhook");
+    const floor = floorFigures as Record<FloorLoad, Figures>;
 
     const memory = { heapAfterSmallReadMB: heapAfterSmall, heapAfterLargeReadMB: heapAfterLarge, heapAfterAllLoadMB: await heapMB() };
     inspector.close();

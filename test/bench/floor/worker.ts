@@ -1,18 +1,19 @@
 // The benchmark's floor: the naive design Parley's post must compete with, measured in the same
-// run on the same machine. A bare Durable Object append (one SQLite insert, the stored message
-// back), the same behind one D1 read by primary key, and that behind the two rate-limit checks an
-// app-token request must pass (the caller's budget, then its app's). No auth, no validation. And
-// the naive webhook: that append sending the message to a queue right after its insert (no
-// outbox, no alarm), and a consumer that POSTs each to the webhook target, as scenario 7 does.
-// The durable webhook (F4d): what a webhook must cost with the guarantees Parley keeps (no
-// webhook lost once its message is stored, none sent twice once delivered, each signed): the job
-// written in the append's transaction, the alarm armed as the safety net when none is pending,
-// the job sent to a queue right after the answer's append; a consumer that reads the batch's
-// delivered ids in one D1 read, POSTs each signed, and records the delivered ones in one D1 batch.
-// Then the naive read: the two rate limits, the D1 read of the user, and the newest 100 messages
-// of its conversation as JSON; the naive post to one busy conversation (F3c): F3's append to one
-// object, answering with its newest 100 messages as the contract's post does; and the naive init: the two rate limits, a D1 read (the app), and
-// one D1 batch writing the new device and its user.
+// run on the same machine. F1, a bare Durable Object append (one SQLite insert, the stored message
+// back). Every other post answers as the contract's post does, with the message and its
+// conversation's newest messages (up to 100): F2, the append behind one D1 read by primary key;
+// F3, that behind the two rate-limit checks an app-token request must pass (the caller's budget,
+// then its app's); F3c, F3 to one busy conversation. No auth, no validation. The naive webhook
+// (F4): F3 sending the message to a queue right after its insert (no outbox, no alarm), and a
+// consumer that POSTs each to the webhook target, as scenario 7 does. The durable webhook (F4d):
+// what a webhook must cost with the guarantees Parley keeps (no webhook lost once its message is
+// stored, none sent twice once delivered, each signed): the job written in the append's
+// transaction, the alarm armed as the safety net when none is pending, the job sent to a queue
+// right after the answer's append; a consumer that reads the batch's delivered ids in one D1
+// read, POSTs each signed, and records the delivered ones in one D1 batch. The naive read (F5):
+// the two rate limits, the D1 read of the user, and the newest 100 messages of its conversation
+// as JSON. The naive init (F6): the two rate limits, a D1 read (the app), and one D1 batch
+// writing the new device and its user.
 import { DurableObject } from "cloudflare:workers";
 
 interface FloorEnv {
@@ -28,6 +29,12 @@ interface FloorEnv {
 
 /** The durable webhook's safety net fires this long after the append that armed it. */
 const SAFETY_NET_MS = 30_000;
+
+interface Posted {
+  message: { _id: string; received: number };
+  /** The conversation's newest 100 messages, oldest first, as a JSON array. */
+  messagesJson: string;
+}
 
 export class Log extends DurableObject<FloorEnv> {
   private lastMs = 0;
@@ -58,13 +65,13 @@ export class Log extends DurableObject<FloorEnv> {
   }
 
   /** The append, then the newest 100 messages. */
-  appendAndPage(body: string): { message: { _id: string; received: number }; messagesJson: string } {
+  appendAndPage(body: string): Posted {
     const message = this.append(body);
     return { message, messagesJson: this.newest() };
   }
 
   /** The append and its job in one transaction, the safety net armed, the job sent beside the answer. */
-  async appendDurably(body: string): Promise<{ _id: string; received: number }> {
+  async appendDurably(body: string): Promise<Posted> {
     const message = this.ctx.storage.transactionSync(() => {
       const stored = this.append(body);
       const job = JSON.stringify({ deliveryId: crypto.randomUUID(), messages: [{ ...stored, body }] });
@@ -76,7 +83,7 @@ export class Log extends DurableObject<FloorEnv> {
       this.armed = true;
     }
     this.ctx.waitUntil(this.sendOutbox());
-    return message;
+    return { message, messagesJson: this.newest() };
   }
 
   async alarm(): Promise<void> {
@@ -92,20 +99,26 @@ export class Log extends DurableObject<FloorEnv> {
   }
 
   /** The append, then its message on the queue before the answer. */
-  async appendAndSend(body: string): Promise<{ _id: string; received: number }> {
+  async appendAndSend(body: string): Promise<Posted> {
     const message = this.append(body);
     await this.env.HOOKS.send(JSON.stringify({ messages: [{ ...message, body }] }), { contentType: "text" });
-    return message;
+    return { message, messagesJson: this.newest() };
   }
 }
 
 type Hook = "none" | "naive" | "durable";
 
-const append = async (env: FloorEnv, conversation: string, request: Request, hook: Hook) => {
+/** The contract's answer to a post: the message, and its conversation's newest messages. */
+const answer = ({ message, messagesJson }: Posted) =>
+  new Response(`{"message":${JSON.stringify(message)},"conversation":{"messages":${messagesJson}}}`, {
+    status: 201,
+    headers: { "content-type": "application/json" },
+  });
+
+const post = async (env: FloorEnv, conversation: string, request: Request, hook: Hook) => {
   const log = env.LOG.get(env.LOG.idFromName(conversation));
   const body = await request.text();
-  const message = await (hook === "naive" ? log.appendAndSend(body) : hook === "durable" ? log.appendDurably(body) : log.append(body));
-  return Response.json({ message }, { status: 201 });
+  return answer(await (hook === "naive" ? log.appendAndSend(body) : hook === "durable" ? log.appendDurably(body) : log.appendAndPage(body)));
 };
 
 const hookOf: Record<string, Hook> = { "webhook-append": "naive", "durable-webhook-append": "durable" };
@@ -156,7 +169,10 @@ async function init(env: FloorEnv, deviceId: string): Promise<Response> {
 export default {
   async fetch(request, env) {
     const [, route, id] = new URL(request.url).pathname.split("/");
-    if (route === "append") return append(env, id, request, "none");
+    if (route === "append") {
+      const message = await env.LOG.get(env.LOG.idFromName(id)).append(await request.text());
+      return Response.json({ message }, { status: 201 });
+    }
     if (limited.includes(route)) {
       await env.CALLER_LIMIT.limit({ key: "caller" });
       await env.APP_LIMIT.limit({ key: "app" });
@@ -165,12 +181,7 @@ export default {
     if (route === "conversation-append") {
       const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
       if (!user) return new Response("no such user", { status: 404 });
-      const body = await request.text();
-      const { message, messagesJson } = await env.LOG.get(env.LOG.idFromName(user.conversation)).appendAndPage(body);
-      return new Response(`{"message":${JSON.stringify(message)},"conversation":{"messages":${messagesJson}}}`, {
-        status: 201,
-        headers: { "content-type": "application/json" },
-      });
+      return post(env, user.conversation, request, "none");
     }
     if (route === "read") {
       const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
@@ -180,7 +191,7 @@ export default {
     }
     if (route === "read-append" || route === "limited-read-append" || route in hookOf) {
       const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
-      return user ? append(env, user.conversation, request, hookOf[route] ?? "none") : new Response("no such user", { status: 404 });
+      return user ? post(env, user.conversation, request, hookOf[route] ?? "none") : new Response("no such user", { status: 404 });
     }
     return new Response("ok");
   },

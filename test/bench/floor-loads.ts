@@ -1,0 +1,57 @@
+// The floor's loads (test/bench/floor/worker.ts on its own wrangler dev), each measured when the
+// benchmark calls it: right beside the Parley scenario judged against it, so that the machine's
+// drift over a run (the same load varies by a third from one run to the next) reaches both alike.
+import { startDevServer, type DevServer } from "../support/dev-server.ts";
+import { pool } from "../support/pace.ts";
+import { SPREAD, writeFloorConfig } from "./config.ts";
+import type { Figures, LoadOptions } from "./load.ts";
+
+export type FloorLoad = "trivial" | "append" | "readAppend" | "limitedReadAppend" | "webhook" | "durableWebhook" | "read" | "oneConversation" | "init";
+
+export interface Floor {
+  measure(load: FloorLoad): Promise<Figures>;
+  stop(): Promise<void>;
+}
+
+/** Objects touched before a posting load, and messages in the conversation a read shows. */
+const SETUP_CONCURRENCY = 16;
+const PAGE = 100;
+
+type Load = (baseUrl: string, options: Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "warmupSeconds">) => Promise<Figures>;
+
+/**
+ * Starts the floor's server, with its webhook target (`hookProbe`, its own, so that Parley's
+ * delivery counts stay Parley's). `body` is the message each post sends.
+ */
+export async function startFloor(dir: string, hookTarget: string, body: string, load: Load): Promise<Floor> {
+  const server: DevServer = await startDevServer({ config: writeFloorConfig(dir, hookTarget), logLevel: "warn" });
+  const baseUrl = server.baseUrl;
+  const post = (path: string) => fetch(`${baseUrl}${path}`, { method: "POST", body }).then((r) => r.text());
+  // Each object in memory first, as Parley's are before their loads.
+  const touch = () => pool(SPREAD, SETUP_CONCURRENCY, (i) => post(`/append/c${i}`));
+  let n = 0;
+  const spread = async (route: string, prefix: string) => {
+    await touch();
+    return load(baseUrl, {
+      method: "POST",
+      path: `/${route}/${prefix}0`,
+      body,
+      vary: () => ({ path: `/${route}/${prefix}${n++ % SPREAD}` }),
+    });
+  };
+  // u0's conversation holds at least the messages of a page.
+  const filled = pool(PAGE, 1, () => post("/append/c0"));
+  let device = 0;
+  const loads: Record<FloorLoad, () => Promise<Figures>> = {
+    trivial: () => load(baseUrl, { path: "/" }),
+    append: () => spread("append", "c"),
+    readAppend: () => spread("read-append", "u"),
+    limitedReadAppend: () => spread("limited-read-append", "u"),
+    webhook: () => spread("webhook-append", "u"),
+    durableWebhook: () => spread("durable-webhook-append", "u"),
+    read: async () => (await filled, load(baseUrl, { path: "/read/u0" })),
+    oneConversation: async () => (await filled, load(baseUrl, { method: "POST", path: "/conversation-append/u0", body })),
+    init: () => load(baseUrl, { method: "POST", path: "/init/d0", vary: () => ({ path: `/init/d${++device}` }) }),
+  };
+  return { measure: (name) => loads[name](), stop: () => server.stop() };
+}
