@@ -1,6 +1,6 @@
 import {
   authenticate,
-  authenticateForApp,
+  authenticateForAppWrites,
   authenticateForAppUser,
   authenticateServerForApp,
   authenticateServerForAppUser,
@@ -15,8 +15,12 @@ import { describe } from "./openapi";
  */
 export const publicAccess = describe({ access: "public" });
 export const accountAccess = [describe({ access: "account" }), authenticate, requireAccount] as const;
-/** The app-level chains check the app is live (D1, at once); the app-user chains' cached user lookup within AUTH_CACHE_SECONDS. */
-export const appAccess = [describe({ access: "app" }), authenticateForApp] as const;
+/**
+ * The app-level chains check the app is live (D1, at once); the app-user chains' cached user lookup
+ * within AUTH_CACHE_SECONDS. Init's writes check it themselves: D1 refuses a user or device of an
+ * app being deleted (migrations/0008), so its one batch needs no read ahead of it.
+ */
+export const appAccess = [describe({ access: "app" }), authenticateForAppWrites] as const;
 export const serverAccess = [describe({ access: "server" }), authenticateServerForApp] as const;
 export const appUserAccess = [describe({ access: "appUser" }), authenticateForAppUser] as const;
 /** The business's servers acting on one app user: the scope is checked before the user is looked up. */

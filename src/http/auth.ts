@@ -52,7 +52,8 @@ const liveApp = (c: Context, _credential: Credential, appId: string) => requireL
 
 export const authenticateForAppUser = authenticateFor(false, appUser);
 export const authenticateServerForAppUser = authenticateFor(true, appUser);
-export const authenticateForApp = authenticateFor(false, liveApp);
+/** For routes whose every effect is a write D1 refuses for an app being deleted (migrations/0008). */
+export const authenticateForAppWrites = authenticateFor(false, async () => {});
 export const authenticateServerForApp = authenticateFor(true, liveApp);
 
 export const requireAccount = createMiddleware<AppEnv>(async (c, next) => {

@@ -10,6 +10,8 @@ export function canonicalPath(request: Request): string {
   const start = url.indexOf("/", url.indexOf("://") + 3);
   const queryAt = url.indexOf("?", start);
   const path = queryAt === -1 ? url.slice(start) : url.slice(start, queryAt);
+  // Most paths are lowercase already (a parsed URL holds no other letters than ASCII ones).
+  if (!/[A-Z]/.test(path)) return path;
   const segments = path.split("/");
   // An id is never itself a collection name: after /appusers/Keys comes a fixed segment again.
   let previousIsId = false;

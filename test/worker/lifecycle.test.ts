@@ -399,6 +399,26 @@ describe("DELETE /v1/apps/{appId}", () => {
     }
   });
 
+  it("never writes a user or a device of an app being deleted, whatever the isolate trusts (migrations/0008)", async () => {
+    const doomed = await createApp("doomed, with a device");
+    const user = await freshUser(doomed);
+    const signIn = (deviceId: string) =>
+      call("POST", "/v1/init", doomed.token, { body: { device: { id: deviceId, platform: "web" }, userId: user.userId } });
+    expect((await signIn("known")).status).toBe(200);
+    const rows = () =>
+      env.DB.prepare("SELECT (SELECT COUNT(*) FROM app_users WHERE app_id = ?1) AS users, (SELECT COUNT(*) FROM devices WHERE app_id = ?1) AS devices")
+        .bind(doomed.appId)
+        .first();
+    const before = await rows();
+    await env.DB.prepare("UPDATE apps SET deleted_at = ? WHERE id = ?").bind(Date.now(), doomed.appId).run();
+    // The app token and the user come from this isolate's caches: only D1 can refuse.
+    expectError(await signIn("known"), 404, "appId");
+    expectError(await signIn("new"), 404, "appId");
+    expectError(await call("POST", "/v1/init", doomed.token, { body: { device: { id: "anonymous", platform: "web" } } }), 404, "appId");
+    expect(await rows()).toEqual(before);
+    await env.DB.prepare("UPDATE apps SET deleted_at = NULL WHERE id = ?").bind(doomed.appId).run();
+  });
+
   it("refuses a stale credential of an app being deleted: app routes at once, app-user routes within the cache bound", async () => {
     const doomed = await createApp("doomed elsewhere");
     const user = await freshUser(doomed);
