@@ -6,7 +6,7 @@ import { pool } from "../support/pace.ts";
 import { SPREAD, writeFloorConfig } from "./config.ts";
 import type { Figures, LoadOptions } from "./load.ts";
 
-export type FloorLoad = "trivial" | "append" | "readAppend" | "limitedReadAppend" | "webhook" | "durableWebhook" | "read" | "oneConversation" | "init";
+export type FloorLoad = "trivial" | "append" | "readAppend" | "serverReadAppend" | "limitedReadAppend" | "webhook" | "durableWebhook" | "read" | "oneConversation" | "init";
 
 export interface Floor {
   measure(load: FloorLoad): Promise<Figures>;
@@ -46,6 +46,7 @@ export async function startFloor(dir: string, hookTarget: string, body: string, 
     trivial: () => load(baseUrl, { path: "/" }),
     append: () => spread("append", "c"),
     readAppend: () => spread("read-append", "u"),
+    serverReadAppend: () => spread("server-read-append", "u"),
     limitedReadAppend: () => spread("limited-read-append", "u"),
     webhook: () => spread("webhook-append", "u"),
     durableWebhook: () => spread("durable-webhook-append", "u"),

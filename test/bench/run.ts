@@ -225,7 +225,7 @@ async function main() {
     await touchConversations();
     await scenario("2", `post message, app token, ${SPREAD} users`, postToUsers);
     const appMakerBody = JSON.stringify({ role: "appMaker", text: "A business reply of ordinary length, about sixty characters." });
-    await measureFloor("readAppend");
+    await measureFloor("readAppend", "serverReadAppend");
     await settle();
     await touchConversations();
     await scenario("2j", `post message, app JWT (appMaker), ${SPREAD} users`, { ...postToUsers, headers: app.server, body: appMakerBody });
@@ -393,6 +393,7 @@ async function main() {
     const floorRatios = {
       append: floor.append.rps / baseline,
       readAppend: floor.readAppend.rps / baseline,
+      serverReadAppend: floor.serverReadAppend.rps / baseline,
       limitedReadAppend: floor.limitedReadAppend.rps / baseline,
       webhook: floor.webhook.rps / baseline,
       durableWebhook: floor.durableWebhook.rps / baseline,
@@ -423,6 +424,7 @@ async function main() {
         worker: "test/bench/floor/worker.ts",
         bareDurableObjectAppend: { ...floor.append, ratioToBaseline: floorRatios.append },
         d1ReadThenAppend: { ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
+        oneRateLimitThenD1ReadThenAppend: { ...floor.serverReadAppend, ratioToBaseline: floorRatios.serverReadAppend },
         twoRateLimitsThenD1ReadThenAppend: { ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
         thatThenQueueSendAndWebhookPost: { ...floor.webhook, ratioToBaseline: floorRatios.webhook },
         thatKeptDurableDeduplicatedAndSigned: { ...floor.durableWebhook, ratioToBaseline: floorRatios.durableWebhook },
@@ -450,6 +452,7 @@ async function main() {
         results[0],
         { id: "F1", name: "floor: bare Durable Object append", ...floor.append, ratioToBaseline: floorRatios.append },
         { id: "F2", name: "floor: D1 read + Durable Object append", ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
+        { id: "F2s", name: "floor: 1 rate limit + D1 read + DO append", ...floor.serverReadAppend, ratioToBaseline: floorRatios.serverReadAppend },
         { id: "F3", name: "floor: 2 rate limits + D1 read + DO append", ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
         { id: "F4", name: "floor: F3 + queue send + consumer POST to a webhook target", ...floor.webhook, ratioToBaseline: floorRatios.webhook },
         { id: "F4d", name: "floor: F4 durable (outbox, alarm), deduplicated, signed", ...floor.durableWebhook, ratioToBaseline: floorRatios.durableWebhook },

@@ -2,8 +2,8 @@
 // run on the same machine. F1, a bare Durable Object append (one SQLite insert, the stored message
 // back). Every other post answers as the contract's post does, with the message and its
 // conversation's newest messages (up to 100): F2, the append behind one D1 read by primary key;
-// F3, that behind the two rate-limit checks an app-token request must pass (the caller's budget,
-// then its app's); F3c, F3 to one busy conversation. No auth, no validation. The naive webhook
+// F2s, that behind the one rate-limit check a server credential's request must pass; F3, that
+// behind the two an app-token request must pass (the caller's budget, then its app's); F3c, F3 to one busy conversation. No auth, no validation. The naive webhook
 // (F4): F3 sending the message to a queue right after its insert (no outbox, no alarm), and a
 // consumer that POSTs each to the webhook target, as scenario 7 does. The durable webhook (F4d):
 // what a webhook must cost with the guarantees Parley keeps (no webhook lost once its message is
@@ -173,6 +173,8 @@ export default {
       const message = await env.LOG.get(env.LOG.idFromName(id)).append(await request.text());
       return Response.json({ message }, { status: 201 });
     }
+    // A server credential's post passes one check (its key's budget), not two.
+    if (route === "server-read-append") await env.CALLER_LIMIT.limit({ key: "server" });
     if (limited.includes(route)) {
       await env.CALLER_LIMIT.limit({ key: "caller" });
       await env.APP_LIMIT.limit({ key: "app" });
@@ -189,7 +191,7 @@ export default {
       const messages = await env.LOG.get(env.LOG.idFromName(user.conversation)).newest();
       return new Response(`{"conversation":{"messages":${messages}}}`, { headers: { "content-type": "application/json" } });
     }
-    if (route === "read-append" || route === "limited-read-append" || route in hookOf) {
+    if (route === "read-append" || route === "server-read-append" || route === "limited-read-append" || route in hookOf) {
       const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
       return user ? post(env, user.conversation, request, hookOf[route] ?? "none") : new Response("no such user", { status: 404 });
     }
