@@ -4,11 +4,9 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { ApiError, ErrorCode, notFound } from "./errors";
 import { publicAccess } from "./http/access";
-import { cors } from "./http/cors";
 import type { AppEnv } from "./http/context";
+import { edge } from "./http/edge";
 import { describe, openApiDocument } from "./http/openapi";
-import { requestId } from "./http/request-id";
-import { securityHeaders } from "./http/security-headers";
 import { canonicalPath } from "./lib/canonical-path";
 import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
@@ -40,10 +38,7 @@ const appLevel = new Hono<AppEnv>()
 
 export const app = new Hono<AppEnv>({ getPath: canonicalPath });
 
-app.use("*", requestId);
-app.use("*", securityHeaders);
-
-app.use("*", cors);
+app.use("*", edge);
 
 const jsonBodyLimit = bodyLimit({
   maxSize: JSON_BODY_LIMIT,

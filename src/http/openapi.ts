@@ -37,11 +37,11 @@ export function documented<F extends object>(middleware: F, doc: OperationDoc): 
   return middleware;
 }
 
-/** A route's summary and responses, as a middleware that does nothing at run time. */
-export const describe = (doc: OperationDoc) =>
-  documented(async (_c: unknown, next: () => Promise<void>) => {
-    await next();
-  }, doc);
+/**
+ * A route's summary and responses, as a middleware that does nothing at run time: it hands on
+ * the next one's promise rather than awaiting it, which would cost every request a tick.
+ */
+export const describe = (doc: OperationDoc) => documented((_c: unknown, next: () => Promise<void>) => next(), doc);
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Bad request: the description names the offending field.",
