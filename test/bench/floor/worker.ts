@@ -30,8 +30,12 @@ interface FloorEnv {
 /** The durable webhook's safety net fires this long after the append that armed it. */
 const SAFETY_NET_MS = 30_000;
 
+/** A stored message's JSON: its fields, then its `received` in seconds. */
+const withReceived = (fields: string, receivedMs: number) => `${fields},"received":${receivedMs / 1000}}`;
+
 interface Posted {
-  message: { _id: string; received: number };
+  /** The message, as JSON. */
+  message: string;
   /** The conversation's newest 100 messages, oldest first, as a JSON array. */
   messagesJson: string;
 }
@@ -47,21 +51,27 @@ export class Log extends DurableObject<FloorEnv> {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL)");
   }
 
-  append(body: string): { _id: string; received: number } {
+  /**
+   * Stores the posted message with the fields every message of the contract carries, so that
+   * the floor's answers weigh what Parley's do; returns it as JSON.
+   */
+  append(body: string): string {
     const receivedMs = Math.max(Date.now(), this.lastMs + 1);
     this.lastMs = receivedMs;
-    const id = crypto.randomUUID();
-    this.ctx.storage.sql.exec("INSERT INTO messages (received_ms, id, body) VALUES (?, ?, ?)", receivedMs, id, body);
-    return { _id: id, received: receivedMs / 1000 };
+    const id = crypto.randomUUID().replaceAll("-", "").slice(0, 24);
+    const { text, role } = JSON.parse(body) as { text: string; role: string };
+    const fields = `{"_id":"${id}","type":"text","text":${JSON.stringify(text)},"role":${JSON.stringify(role)},"authorId":"${this.ctx.id.toString().slice(0, 24)}","actions":[],"source":{"type":"api"}`;
+    this.ctx.storage.sql.exec("INSERT INTO messages (received_ms, id, body) VALUES (?, ?, ?)", receivedMs, id, fields);
+    return withReceived(fields, receivedMs);
   }
 
   /** The newest 100 messages, oldest first, as JSON text. */
   newest(): string {
     const rows = this.ctx.storage.sql
-      .exec<{ received_ms: number; id: string; body: string }>("SELECT received_ms, id, body FROM messages ORDER BY received_ms DESC LIMIT 100")
+      .exec<{ received_ms: number; body: string }>("SELECT received_ms, body FROM messages ORDER BY received_ms DESC LIMIT 100")
       .toArray()
       .reverse();
-    return `[${rows.map((row) => `{"_id":"${row.id}","received":${row.received_ms / 1000},"body":${JSON.stringify(row.body)}}`).join(",")}]`;
+    return `[${rows.map((row) => withReceived(row.body, row.received_ms)).join(",")}]`;
   }
 
   /** The append, then the newest 100 messages. */
@@ -74,7 +84,7 @@ export class Log extends DurableObject<FloorEnv> {
   async appendDurably(body: string): Promise<Posted> {
     const message = this.ctx.storage.transactionSync(() => {
       const stored = this.append(body);
-      const job = JSON.stringify({ deliveryId: crypto.randomUUID(), messages: [{ ...stored, body }] });
+      const job = `{"deliveryId":"${crypto.randomUUID()}","messages":[${stored}]}`;
       this.ctx.storage.sql.exec("INSERT INTO outbox (job) VALUES (?)", job);
       return stored;
     });
@@ -101,7 +111,7 @@ export class Log extends DurableObject<FloorEnv> {
   /** The append, then its message on the queue before the answer. */
   async appendAndSend(body: string): Promise<Posted> {
     const message = this.append(body);
-    await this.env.HOOKS.send(JSON.stringify({ messages: [{ ...message, body }] }), { contentType: "text" });
+    await this.env.HOOKS.send(`{"messages":[${message}]}`, { contentType: "text" });
     return { message, messagesJson: this.newest() };
   }
 }
@@ -110,7 +120,7 @@ type Hook = "none" | "naive" | "durable";
 
 /** The contract's answer to a post: the message, and its conversation's newest messages. */
 const answer = ({ message, messagesJson }: Posted) =>
-  new Response(`{"message":${JSON.stringify(message)},"conversation":{"messages":${messagesJson}}}`, {
+  new Response(`{"message":${message},"conversation":{"messages":${messagesJson}}}`, {
     status: 201,
     headers: { "content-type": "application/json" },
   });
@@ -171,7 +181,7 @@ export default {
     const [, route, id] = new URL(request.url).pathname.split("/");
     if (route === "append") {
       const message = await env.LOG.get(env.LOG.idFromName(id)).append(await request.text());
-      return Response.json({ message }, { status: 201 });
+      return new Response(`{"message":${message}}`, { status: 201, headers: { "content-type": "application/json" } });
     }
     // A server credential's post passes one check (its key's budget), not two.
     if (route === "server-read-append") await env.CALLER_LIMIT.limit({ key: "server" });
