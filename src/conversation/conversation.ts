@@ -149,6 +149,16 @@ export class Conversation extends DurableObject<Env> {
     }
   }
 
+  /** A storage transaction; the read markers kept in memory are forgotten when it rolls back. */
+  private transaction<T>(write: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(write);
+    } catch (error) {
+      this.reads.forget();
+      throw error;
+    }
+  }
+
   /** The tables and their keepers; again after `erase` emptied the storage. */
   private open(): void {
     // received_ms is the rowid: ordered, unique, and an index for paging at no extra cost.
@@ -185,7 +195,7 @@ export class Conversation extends DurableObject<Env> {
     if (this.handedOver) return this.forward(this.handedOver, messages, fanout, recipient);
     let queued = 0;
     const rendered: RenderedMessage[] = [];
-    const appended = this.ctx.storage.transactionSync(() => {
+    const appended = this.transaction(() => {
       const stored = messages.map((message) => {
         // Two messages in the same millisecond still get distinct, increasing timestamps.
         const receivedMs = Math.max(Date.now(), this.lastReceivedMs + 1);
@@ -263,7 +273,7 @@ export class Conversation extends DurableObject<Env> {
     }
     const [newest] = this.sql.exec<{ id: string }>("SELECT id FROM messages ORDER BY received_ms DESC LIMIT 1").toArray();
     if (!newest) return;
-    const queued = this.ctx.storage.transactionSync(() => {
+    const queued = this.transaction(() => {
       this.reads.markRead(read.role, this.lastReceivedMs);
       return this.outbox.add(readEvent(read, newest.id), fanout);
     });
@@ -285,7 +295,7 @@ export class Conversation extends DurableObject<Env> {
     const message = row && toMessage(row);
     const action = message?.actions.find((candidate) => candidate._id === actionId);
     if (!message || !action) return false;
-    const queued = this.ctx.storage.transactionSync(() => this.outbox.add(postbackEvent(message, action), fanout));
+    const queued = this.transaction(() => this.outbox.add(postbackEvent(message, action), fanout));
     if (queued > 0) await this.sendOn();
     return true;
   }
@@ -316,7 +326,7 @@ export class Conversation extends DurableObject<Env> {
    */
   async absorb(messages: ConversationMessage[], fromAuthorId: string, toAuthorId: string): Promise<void> {
     this.newestPage.forget();
-    this.ctx.storage.transactionSync(() => {
+    this.transaction(() => {
       for (const { received, ...message } of messages) {
         if (this.exists("SELECT 1 FROM messages WHERE id = ?", message._id)) continue;
         let receivedMs = Math.round(received * 1000);
@@ -331,7 +341,7 @@ export class Conversation extends DurableObject<Env> {
   /** Forgets every message, once a merge has moved them elsewhere (see handOver). */
   async clear(): Promise<void> {
     this.newestPage.forget();
-    this.ctx.storage.transactionSync(() => {
+    this.transaction(() => {
       this.sql.exec("DELETE FROM messages");
       this.sql.exec("DELETE FROM postbacks");
       this.reads.clear();
@@ -346,7 +356,7 @@ export class Conversation extends DurableObject<Env> {
    * Returns the ids of those recent enough to have deliveries still in the queue.
    */
   async eraseMessages(appId: string): Promise<string[]> {
-    const recent = this.ctx.storage.transactionSync(() => {
+    const recent = this.transaction(() => {
       const erased = this.eraseRows(ERASABLE, appId) ?? [];
       this.sql.exec("DELETE FROM messages");
       this.sql.exec("DELETE FROM postbacks");
@@ -359,7 +369,7 @@ export class Conversation extends DurableObject<Env> {
 
   /** Erases one message as `eraseMessages` does; null when this conversation has no such message. */
   async eraseMessage(appId: string, messageId: string): Promise<string[] | null> {
-    const recent = this.ctx.storage.transactionSync(() => {
+    const recent = this.transaction(() => {
       const erased = this.eraseRows(`${ERASABLE} WHERE id = ?`, appId, messageId);
       if (erased === null) return null;
       this.sql.exec("DELETE FROM postbacks WHERE received_ms IN (SELECT received_ms FROM messages WHERE id = ?)", messageId);
@@ -387,7 +397,7 @@ export class Conversation extends DurableObject<Env> {
    * lose their subscriptions here, and those left with none are disconnected.
    */
   async erase(appId: string): Promise<string[]> {
-    const recent = this.ctx.storage.transactionSync(() => this.eraseRows(ERASABLE, appId));
+    const recent = this.transaction(() => this.eraseRows(ERASABLE, appId));
     await this.purgeTrash();
     const subscribed = this.subscribers.byClient();
     await this.ctx.storage.deleteAll();

@@ -12,9 +12,9 @@ const NONE: Reads = { appUser: 0, appMaker: 0, unread: 0 };
 /**
  * The conversation's read markers, one row of its `meta` table. The app user's unread count is
  * kept as a counter, written with each appMaker message, so that every page read costs one row
- * whatever the conversation's length. Writes go to storage; memory keeps only what storage last
- * returned, forgotten by every write (in the transaction or not), so a transaction that fails
- * leaves nothing to undo, and a page read after one that succeeded reads the row once again.
+ * whatever the conversation's length. Memory keeps the row as last read or written, so that an
+ * appMaker post and the page it answers with read nothing; a transaction that wrote the row and
+ * then failed must call `forget`, as its write was rolled back.
  * No row means no appMaker message since the object last woke (`init` writes one for a
  * conversation that has messages).
  */
@@ -53,8 +53,13 @@ export class ReadMarkers {
   }
 
   clear(): void {
-    this.known = undefined;
     this.sql.exec("DELETE FROM meta WHERE key = 'reads'");
+    this.known = null;
+  }
+
+  /** After a transaction that may have written the row was rolled back. */
+  forget(): void {
+    this.known = undefined;
   }
 
   private countUnreadAfter(ms: number): number {
@@ -74,7 +79,7 @@ export class ReadMarkers {
   }
 
   private save(reads: Reads): void {
-    this.known = undefined;
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('reads', ?)", JSON.stringify(reads));
+    this.known = reads;
   }
 }

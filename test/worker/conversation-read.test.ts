@@ -79,6 +79,20 @@ describe("unreadCount", () => {
     expect(await unreadOf(id)).toBe(3);
   });
 
+  it("is kept as stored when a read's transaction fails after marking the read", async () => {
+    const { id } = await newUser();
+    await say(id, "appMaker", "one");
+    const stub = await conversationOf(id);
+    // A webhook listens, and its payload cannot be serialised: the outbox write, which comes
+    // after the read markers' in the same transaction, throws and rolls both back.
+    const fanout = { webhooks: [{ id: hexId(), triggers: ["conversation:read"] }], appUser: { unserialisable: 1n } };
+    await runInDurableObject(stub, async (instance) => {
+      await expect(instance.markRead({ role: "appUser", conversationId: "c" }, fanout as never)).rejects.toThrow(/BigInt/);
+      expect(instance.newest().unreadCount).toBe(1);
+    });
+    expect(await unreadOf(id)).toBe(1);
+  });
+
   it("is counted again when a merge brings in appMaker messages", async () => {
     const { id } = await newUser();
     await say(id, "appMaker", "one");
