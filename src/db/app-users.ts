@@ -55,6 +55,8 @@ const toAppUser = (row: AppUserRow): AppUser => ({
 
 const COLUMNS =
   "id, app_id, user_id, conversation_id, given_name, surname, email, signed_up_at, properties, conversation_started, credential_required";
+/** The same columns of `u`, the user a merge kept, in the queries that follow a merge. */
+const SURVIVOR_COLUMNS = COLUMNS.replace(/(\w+)/g, "u.$1");
 
 const insertValues = (user: AppUser) => [
   user.id,
@@ -98,7 +100,7 @@ export async function insertAppUser(db: D1Database, user: AppUser): Promise<bool
 export function anonymousUserOfDeviceStatement(db: D1Database, appId: string, deviceId: string) {
   return db
     .prepare(
-      `SELECT ${COLUMNS.replace(/(\w+)/g, "u.$1")} FROM devices d
+      `SELECT ${SURVIVOR_COLUMNS} FROM devices d
        JOIN app_users a ON a.id = d.anonymous_app_user_id
        JOIN app_users u ON u.id = COALESCE(a.merged_into, a.id)
        WHERE d.app_id = ? AND d.id = ?`,
@@ -118,7 +120,7 @@ export const readAppUser = (result: D1Result): AppUser | null => {
 export async function resolveAppUser(db: D1Database, appId: string, idOrUserId: string): Promise<AppUser | null> {
   const row = await db
     .prepare(
-      `SELECT ${COLUMNS.replace(/(\w+)/g, "u.$1")} FROM app_users a
+      `SELECT ${SURVIVOR_COLUMNS} FROM app_users a
        JOIN app_users u ON u.id = COALESCE(a.merged_into, a.id)
        JOIN apps ON apps.id = a.app_id AND apps.deleted_at IS NULL
        WHERE a.app_id = ?1 AND (a.id = ?2 OR a.user_id = ?2)

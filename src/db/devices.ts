@@ -62,9 +62,8 @@ export interface DeviceWriter {
 
 /**
  * Creates the device or updates what init reported about it (`info` keys are merged); a
- * protected device is left as it is unless the writer is trusted. It returns the device when it
- * wrote it; batch it with deviceStatement, and read the device from both results with
- * readUpsertedDevice, to have the device as stored either way.
+ * protected device is left as it is unless the writer is trusted. Batch deviceStatement after
+ * it to read the device as stored either way.
  */
 export function upsertDeviceStatement(
   db: D1Database,
@@ -85,8 +84,7 @@ export function upsertDeviceStatement(
          info = ${mergeInfo("excluded.info")},
          updated_at = excluded.updated_at,
          protected_at = COALESCE(protected_at, excluded.protected_at)
-       WHERE ?9 OR protected_at IS NULL
-       RETURNING ${COLUMNS}`,
+       WHERE ?9 OR protected_at IS NULL`,
     )
     .bind(
       appId,
@@ -105,9 +103,9 @@ export function deviceStatement(db: D1Database, appId: string, id: string): D1Pr
   return db.prepare(`SELECT ${COLUMNS} FROM devices WHERE app_id = ? AND id = ?`).bind(appId, id);
 }
 
-/** The device as stored, from the results of upsertDeviceStatement and deviceStatement. */
-export function readUpsertedDevice(id: string, [written, current]: D1Result[]): Device {
-  const row = (written.results[0] ?? current.results[0]) as DeviceRow | undefined;
+/** The device deviceStatement read right after it was written. */
+export function readWrittenDevice(id: string, result: D1Result): Device {
+  const row = result.results[0] as DeviceRow | undefined;
   if (!row) throw new Error(`device ${id} was not written`);
   return toDevice(row);
 }

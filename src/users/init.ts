@@ -16,7 +16,7 @@ import {
   claimAnonymousStatement,
   setActiveUserStatement,
   deviceStatement,
-  readUpsertedDevice,
+  readWrittenDevice,
   upsertDeviceStatement,
   type Device,
   type DeviceChanges,
@@ -93,8 +93,8 @@ async function signIn(env: Env, appId: string, credential: Credential, body: Sig
   const protects = identified?.credentialRequired === true;
   const deviceWrite = upsertDeviceStatement(env.DB, appId, deviceId, deviceFields, { trusted, protects });
   if (!identified) return signInAnonymously(env.DB, appId, deviceId, deviceWrite);
-  const written = await whileAppExists(env.DB.batch([deviceWrite, deviceStatement(env.DB, appId, deviceId)]));
-  const device = readUpsertedDevice(deviceId, written);
+  const [, written] = await whileAppExists(env.DB.batch([deviceWrite, deviceStatement(env.DB, appId, deviceId)]));
+  const device = readWrittenDevice(deviceId, written);
   if (!trusted && device.protectedAt !== null) return identified;
   const user = await mergeActiveAnonymous(env, device, identified);
   await env.DB.batch([
