@@ -74,6 +74,9 @@ const ASSETS: Asset[] = [
   { path: "_headers", content: () => Buffer.from(HEADERS) },
 ];
 
+/** The URL paths of the files the assets server serves. */
+export const SERVED_PATHS = ASSETS.filter((asset) => asset.path !== "_headers").map((asset) => `/${asset.path}`);
+
 function writeIfChanged(path: string, content: Buffer): boolean {
   if (existsSync(path) && readFileSync(path).equals(content)) return false;
   mkdirSync(dirname(path), { recursive: true });
