@@ -34,3 +34,16 @@ export async function enforceRateLimit(env: Env, credential: Credential, clientA
     }
   }
 }
+
+/**
+ * Realtime connections a caller opens (WebSockets at the upgrade, long-polling sessions at the
+ * handshake), per network address: each holds an object and its subscriptions for a while.
+ */
+export async function enforceRealtimeBudget(env: Env, kind: "socket" | "session", clientAddress: string): Promise<void> {
+  const { success } = await env.REALTIME_LIMITER.limit({ key: `${kind}:${callerNetwork(clientAddress)}` });
+  if (!success) {
+    throw new ApiError(ErrorCode.TooManyRequests, `rate limit: too many realtime ${kind}s from this caller, retry later`, {
+      "Retry-After": String(PERIOD_SECONDS),
+    });
+  }
+}
