@@ -22,8 +22,8 @@ export class Socket {
     });
   }
 
-  static async open(): Promise<Socket> {
-    const response = await exports.default.fetch(new Request(`${BASE}/faye`, { headers: { upgrade: "websocket" } }));
+  static async open(headers: Record<string, string> = {}): Promise<Socket> {
+    const response = await exports.default.fetch(new Request(`${BASE}/faye`, { headers: { ...headers, upgrade: "websocket" } }));
     if (response.status !== 101 || !response.webSocket) throw new Error(`no WebSocket: ${response.status}`);
     response.webSocket.accept();
     return new Socket(response.webSocket);
