@@ -1,26 +1,12 @@
 // Issue 21: the realtime channel's limits and revocation (findings 1, 2 and 5), each reproduced.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Conversation } from "../../src/conversation/conversation";
+import type { Subscribers } from "../../src/conversation/subscribers";
 import type { RealtimeClient } from "../../src/realtime/client";
-import { connectedSocket, connectNow, handshake, poll, Socket, subscribe, type Frame } from "./bayeux";
+import { connectedSocket, connectNow, handshake, poll, Socket, subscribe, type Frame, newUser, type User } from "./bayeux";
 import { sign } from "../support/jwt.ts";
 import { account, call, createApp, type TestApp } from "./helpers";
-
-interface User {
-  _id: string;
-  conversationId: string;
-  channel: string;
-}
-
-async function newUser(target: TestApp, userId?: string): Promise<User> {
-  const headers = userId ? await target.user(userId) : target.token;
-  const init = await call("POST", "/v1/init", headers, { body: { device: { id: crypto.randomUUID(), platform: "web" }, ...(userId && { userId }) } });
-  const id = init.json.appUser._id;
-  await call("POST", `/v1/appusers/${id}/messages`, headers, { body: { role: "appUser", text: "first" } });
-  const conversation = await call("GET", `/v1/appusers/${id}/conversation`, headers);
-  const conversationId = conversation.json.conversation._id;
-  return { _id: id, conversationId, channel: `/v1/conversations/${conversationId}` };
-}
 
 const reply = (target: TestApp, user: User, text: string) =>
   call("POST", `/v1/appusers/${user._id}/messages`, target.server, { body: { role: "appMaker", text } });
@@ -31,7 +17,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The socket's object, found as the conversation knows it: by the id it delivers to. */
 async function socketObject(conversationId: string): Promise<DurableObjectStub<RealtimeClient>> {
   const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(conversationId));
-  const clients = await runInDurableObject(stub, (instance: any) => [...instance.subscribers.byClient().keys()] as string[]);
+  const clients = await runInDurableObject(stub, (instance: Conversation) => [...(instance as unknown as { subscribers: Subscribers }).subscribers.byClient().keys()]);
   expect(clients).toHaveLength(1);
   return env.REALTIME.get(env.REALTIME.idFromString(clients[0]));
 }
