@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { enforceRealtimeBudget } from "../auth/rate-limit";
 import { config } from "../config";
 import type { RealtimeEvent } from "../conversation/subscribers";
 import { callerAddress } from "../lib/ip-address";
@@ -176,6 +177,7 @@ export class RealtimeClient extends DurableObject<Env> {
         return true;
       },
       begin: async (clientId) => {
+        await enforceRealtimeBudget(this.env, "handshake", state().caller);
         await dropSubscriptions(this.env, this.address, state().subscriptions);
         await this.named(clientId).open(clientId, this.address);
         save({ clientId, subscriptions: {}, grants: NO_GRANTS });

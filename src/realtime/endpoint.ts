@@ -16,15 +16,15 @@ const DEFAULT_CALLBACK = "jsonpcallback";
 
 /**
  * Answers handshakes, and refuses anything else: no client is held here. Each handshake spends
- * the caller's long-polling session budget and creates the session's object, the only one that
- * will accept the id.
+ * the caller's handshake budget and creates the session's object, the only one that will accept
+ * the id.
  */
 const handshakes = (env: Env, caller: string): Host => ({
   address: "",
   caller,
   holds: async () => false,
   begin: async (clientId) => {
-    await enforceRealtimeBudget(env, "session", caller);
+    await enforceRealtimeBudget(env, "handshake", caller);
     await env.REALTIME.get(env.REALTIME.idFromName(clientId)).open(clientId, null);
   },
   subscriptions: () => ({}),

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { poll, Socket } from "../worker/bayeux";
 import { call, createApp, device, expectError, type TestApp } from "../worker/helpers";
 
-// Issue 21, finding 1 and 5: /faye pays as REST does, from the same budgets (vitest.config.ts: 3
-// device requests, 20 failed authentications, 4 sockets and 4 long-polling sessions per address).
+// Issue 21, findings 1 and 5: /faye pays as REST does, from the same budgets (vitest.config.ts: 3
+// device requests, 20 failed authentications, 4 sockets and 4 handshakes per address).
 const FAILURES = 20;
 const DEVICE_LIMIT = 3;
 const REALTIME_LIMIT = 4;
@@ -67,12 +67,17 @@ describe("realtime budgets", () => {
     for (const socket of sockets) socket.close();
   });
 
-  it("limits the long-polling sessions an address opens: the handshake is refused with 429", async () => {
+  it("limits the handshakes an address makes, over HTTP and over its sockets: refused with 429", async () => {
     const from = address();
-    for (let i = 0; i < REALTIME_LIMIT; i++) await handshakeFrom(from);
-    const refused = await poll([{ channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["long-polling"], id: "h" }], from);
+    for (let i = 0; i < REALTIME_LIMIT - 1; i++) await handshakeFrom(from);
+    const socket = await Socket.open(from);
+    const handshake = { channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["websocket"] };
+    expect(await socket.request(handshake)).toMatchObject({ successful: true });
+    expect(await socket.request(handshake)).toMatchObject({ successful: false, error: expect.stringMatching(/^429:/) });
+    const refused = await poll([{ ...handshake, id: "h" }], from);
     expect(refused.json[0]).toMatchObject({ successful: false, error: expect.stringMatching(/^429:/) });
     expect(await handshakeFrom(address())).toEqual(expect.any(String));
+    socket.close();
   });
 });
 
