@@ -18,10 +18,10 @@ import {
 
 /** A client subscribes to its own channels: a widget needs three. */
 export const MAX_SUBSCRIPTIONS = 10;
-/** ... granted by at most this many distinct credentials (a widget uses one), which keeps a socket's state small. */
+/** A client's subscriptions come from at most this many distinct credentials (a widget uses one): a socket's state stays small. */
 const MAX_GRANTS = 3;
 /** A client's grants are checked again on every connect, and before a delivery once this old. */
-export const RECHECK_MS = 30_000;
+const RECHECK_MS = 30_000;
 
 /** What granted a client's subscriptions, and when that was last checked. */
 export interface Grants {
@@ -38,7 +38,7 @@ export interface Host {
   readonly address: string;
   /** The client's network address, taken at the upgrade or the HTTP request: its budgets' key. */
   readonly caller: string;
-  /** Whether the client is this object's, adopting an id handshaken moments ago. */
+  /** Whether the client is this object's (a socket takes an id its handshake made, or a long-polling client moving to it). */
   holds(clientId: string): Promise<boolean>;
   /** Takes a client that has just handshaken with this object. */
   begin(clientId: string): Promise<void>;
@@ -77,7 +77,7 @@ export async function process(env: Env, host: Host, messages: unknown[]): Promis
   return replies;
 }
 
-/** An ApiError (a budget spent) as the Bayeux error of the message that caused it. */
+/** An ApiError (a spent budget) as the message's Bayeux error, with its HTTP status as the code. */
 async function orFailure(message: BayeuxMessage, work: () => Promise<Reply[]>): Promise<Reply[]> {
   try {
     return await work();
