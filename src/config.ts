@@ -28,6 +28,10 @@ export interface Config {
   deliveryLogKeep: number;
   /** ... and none older than this many days. */
   deliveryLogDays: number;
+  /** A conversation takes at most this many realtime subscribers: every post fans out to each. */
+  realtimeMaxSubscribers: number;
+  /** A realtime WebSocket is closed after this many seconds, whatever it does (clients reconnect). */
+  realtimeSocketMaxSeconds: number;
   /** Where push notifications go (src/push/): Google's and Apple's hosts unless replaced, e.g. by tests' fakes. */
   push: {
     /** FCM HTTP v1's origin: messages go to `${fcmApiUrl}/v1/projects/{project_id}/messages:send`. */
@@ -90,6 +94,8 @@ const variables = z.object({
   DEMO_ENABLED: flag,
   DELIVERY_LOG_KEEP: integer(1000, 1),
   DELIVERY_LOG_DAYS: integer(30, 1),
+  REALTIME_MAX_SUBSCRIBERS: integer(100, 1),
+  REALTIME_SOCKET_MAX_SECONDS: integer(24 * 3600, 60),
   FCM_API_URL: endpoint("https://fcm.googleapis.com"),
   GOOGLE_TOKEN_URL: endpoint("https://oauth2.googleapis.com/token"),
   APNS_API_URL: origin,
@@ -116,6 +122,8 @@ function parse(env: Env): Config {
     demoEnabled: vars.DEMO_ENABLED,
     deliveryLogKeep: vars.DELIVERY_LOG_KEEP,
     deliveryLogDays: vars.DELIVERY_LOG_DAYS,
+    realtimeMaxSubscribers: vars.REALTIME_MAX_SUBSCRIBERS,
+    realtimeSocketMaxSeconds: vars.REALTIME_SOCKET_MAX_SECONDS,
     push: {
       fcmApiUrl: vars.FCM_API_URL,
       googleTokenUrl: vars.GOOGLE_TOKEN_URL,

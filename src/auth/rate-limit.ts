@@ -34,3 +34,17 @@ export async function enforceRateLimit(env: Env, credential: Credential, clientA
     }
   }
 }
+
+/**
+ * Realtime connections a caller opens, per network address: WebSockets at the upgrade, and
+ * handshakes (over HTTP, a long-polling session; over a socket, a client id it takes), each of
+ * which creates an object holding subscriptions for a while.
+ */
+export async function enforceRealtimeBudget(env: Env, kind: "socket" | "handshake", clientAddress: string): Promise<void> {
+  const { success } = await env.REALTIME_LIMITER.limit({ key: `${kind}:${callerNetwork(clientAddress)}` });
+  if (!success) {
+    throw new ApiError(ErrorCode.TooManyRequests, `rate limit: too many realtime ${kind}s from this caller, retry later`, {
+      "Retry-After": String(PERIOD_SECONDS),
+    });
+  }
+}

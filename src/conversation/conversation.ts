@@ -1,3 +1,4 @@
+import { config } from "../config";
 import { DurableObject } from "cloudflare:workers";
 import { TOMBSTONE_MS } from "../db/erased-messages";
 import { messageTrigger, type Role } from "../enums";
@@ -219,8 +220,9 @@ export class Conversation extends DurableObject<Env> {
   }
 
   /** A realtime client subscribes to one of this conversation's channels (or its user's). */
-  async subscribe(client: string, channel: string, kind: ChannelKind): Promise<void> {
-    if (!this.erased) this.subscribers.add(client, channel, kind);
+  async subscribe(client: string, channel: string, kind: ChannelKind): Promise<boolean> {
+    if (this.erased) return true;
+    return this.subscribers.add(client, channel, kind, config(this.env).realtimeMaxSubscribers);
   }
 
   /** A realtime client drops one subscription here, or all of them. */

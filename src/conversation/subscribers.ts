@@ -35,9 +35,13 @@ export class Subscribers {
     this.rows = sql.exec<Row>("SELECT client, channel, kind FROM subscribers").toArray();
   }
 
-  add(client: string, channel: string, kind: ChannelKind): void {
+  /** False, adding nothing, when the client would be one more than `maxClients`: every post fans out to each. */
+  add(client: string, channel: string, kind: ChannelKind, maxClients: number): boolean {
+    const clients = new Set(this.rows.map((row) => row.client));
+    if (!clients.has(client) && clients.size >= maxClients) return false;
     this.sql.exec("INSERT OR IGNORE INTO subscribers (client, channel, kind) VALUES (?, ?, ?)", client, channel, kind);
     if (!this.rows.some((row) => row.client === client && row.channel === channel)) this.rows.push({ client, channel, kind });
+    return true;
   }
 
   /** Drops one subscription of the client, or all of them. */

@@ -3,6 +3,7 @@ import { authenticateLimited } from "../auth/guessing";
 import { appInScope, appUserInScope, requireAccountScope, requireLiveApp, requireServerScope } from "../auth/authorize";
 import type { Credential } from "../auth/credential";
 import { enforceRateLimit } from "../auth/rate-limit";
+import { callerAddress } from "../lib/ip-address";
 import { settledTogether } from "../lib/settled";
 import type { AppEnv } from "./context";
 
@@ -10,7 +11,7 @@ type Context = Parameters<Parameters<typeof createMiddleware<AppEnv>>[0]>[0];
 
 /** Who is calling (keys and app tokens come from the isolate cache), and from where. */
 async function identify(c: Context): Promise<{ credential: Credential; address: string }> {
-  const address = c.req.raw.headers.get("cf-connecting-ip") ?? "unknown";
+  const address = callerAddress(c.req.raw);
   const credential = await authenticateLimited(
     c.env,
     { authorization: c.req.header("authorization"), appToken: c.req.header("app-token") },

@@ -45,3 +45,6 @@ export function callerNetwork(address: string): string {
   const words = Array.from({ length: 4 }, (_, i) => ((v6[2 * i] << 8) | v6[2 * i + 1]).toString(16));
   return `${words.join(":")}::/64`;
 }
+
+/** The client's address as Cloudflare reports it: the key of every per-caller budget, REST's and realtime's. */
+export const callerAddress = (request: Request) => request.headers.get("cf-connecting-ip") ?? "unknown";

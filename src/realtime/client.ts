@@ -1,7 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import { enforceRealtimeBudget } from "../auth/rate-limit";
+import { config } from "../config";
 import type { RealtimeEvent } from "../conversation/subscribers";
-import { ADOPT_WITHIN_MS, CONNECT_ADVICE, CONNECT_TIMEOUT_MS, issuedAt, type BayeuxMessage, type Reply } from "./protocol";
-import { addSubscriptions, dropSubscriptions, process, type Host } from "./session";
+import { callerAddress } from "../lib/ip-address";
+import { CONNECT_ADVICE, CONNECT_TIMEOUT_MS, MAX_BATCH, type BayeuxMessage, type Reply } from "./protocol";
+import { addSubscriptions, dropSubscriptions, endedConnect, process, recheckGrants, type Grants, type Host } from "./session";
 
 /** Larger frames are no Bayeux a widget sends: the socket is closed. */
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -12,13 +15,21 @@ const FLOOD_WINDOW_MS = 10_000;
 const MAX_QUEUED_EVENTS = 500;
 /** A long-polling session not heard from for this long after its last connect has gone. */
 const SESSION_GRACE_MS = 30_000;
-/** How long the record of a socket's claim, or of an ended client, is kept: far longer than an id stays adoptable. */
+/** How long the record of a socket's claim, or of an ended client, is kept: a client id is never taken twice. */
 const RECORD_TTL_MS = 24 * 3600_000;
+/** A socket that sends no connect for this long has gone quiet (its pings are answered without us): it is closed. */
+const IDLE_MS = 2 * CONNECT_TIMEOUT_MS;
+const NO_GRANTS: Grants = { list: [], checkedAt: 0 };
 
 interface SocketState {
   openedAt: number;
+  /** The client's address at the upgrade: the key of its budgets. */
+  caller: string;
+  /** The last connect (or the upgrade): the socket is closed once this is IDLE_MS old. */
+  lastConnect: number;
   clientId: string | null;
   subscriptions: Record<string, string>;
+  grants: Grants;
   /** The connect being held, answered when it falls due (the alarm) or a newer one arrives. */
   held?: { reply: Reply; due: number };
 }
@@ -26,13 +37,14 @@ interface SocketState {
 /** What a socket takes over with a client id. */
 interface Taken {
   subscriptions: Record<string, string>;
+  grants: Grants;
   queue: RealtimeEvent[];
 }
 
 /** What the object named after a client id remembers about it; an ended id is never taken again. */
 type ClientRecord =
   | { kind: "claimed"; socket: string }
-  | { kind: "session"; clientId: string; subscriptions: Record<string, string>; queue: RealtimeEvent[] }
+  | { kind: "session"; clientId: string; subscriptions: Record<string, string>; grants: Grants; queue: RealtimeEvent[] }
   | { kind: "ended" };
 
 function withSubscription(subscriptions: Record<string, string>, channel: string, conversationId: string | null) {
@@ -43,19 +55,16 @@ function withSubscription(subscriptions: Record<string, string>, channel: string
 /** faye sets `advice.timeout: 0` on a connect batched with other messages: answer it at once. */
 const asksNoWait = (message: BayeuxMessage) => (message.advice as { timeout?: unknown } | undefined)?.timeout === 0;
 
-const freshlyIssued = (clientId: string, now: number) => {
-  const issued = issuedAt(clientId);
-  return issued !== null && now - issued <= ADOPT_WITHIN_MS && issued <= now + ADOPT_WITHIN_MS;
-};
-
 /**
  * A realtime client's object, in one of two roles:
  * - a WebSocket's holder: the worker hands each upgrade to a new object, which accepts the socket
  *   with the Hibernation API (its state rides in the socket's attachment), so an idle socket
- *   costs nothing; the runtime wakes the object for a frame or a delivery;
- * - the object named after a client id: the session of a long-polling client (subscriptions and
- *   undelivered events in storage), and the record of which socket took a WebSocket client id,
- *   so that a second socket presenting the same id (a reconnect) is told to handshake again.
+ *   costs nothing; the runtime wakes the object for a frame, a delivery or its alarm (a held
+ *   connect falling due, a socket gone quiet or at the end of its lifetime);
+ * - the object named after a client id, created by its handshake (no other id is accepted): the
+ *   session of a long-polling client (subscriptions and undelivered events in storage), and the
+ *   record of which socket took a WebSocket client id, so that a second socket presenting the
+ *   same id (a reconnect) is told to handshake again.
  * Conversations deliver to either through `deliver`.
  */
 export class RealtimeClient extends DurableObject<Env> {
@@ -81,7 +90,10 @@ export class RealtimeClient extends DurableObject<Env> {
     }
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ openedAt: Date.now(), clientId: null, subscriptions: {} } satisfies SocketState);
+    const now = Date.now();
+    const state: SocketState = { openedAt: now, caller: callerAddress(request), lastConnect: now, clientId: null, subscriptions: {}, grants: NO_GRANTS };
+    server.serializeAttachment(state);
+    await this.scheduleSockets();
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -104,7 +116,9 @@ export class RealtimeClient extends DurableObject<Env> {
     } catch {
       return this.closeSocket(ws, 1007, "frames are JSON");
     }
-    const replies = await process(this.env, this.socketHost(ws), Array.isArray(messages) ? messages : [messages]);
+    const batch = Array.isArray(messages) ? messages : [messages];
+    if (batch.length > MAX_BATCH) return this.closeSocket(ws, 1009, `at most ${MAX_BATCH} messages per frame`);
+    const replies = await process(this.env, this.socketHost(ws), batch);
     if (replies.length > 0) ws.send(JSON.stringify(replies));
   }
 
@@ -148,40 +162,47 @@ export class RealtimeClient extends DurableObject<Env> {
     const save = (changes: Partial<SocketState>) => ws.serializeAttachment({ ...state(), ...changes });
     return {
       address: this.address,
+      caller: state().caller,
       holds: async (clientId) => {
         const current = state();
         if (current.clientId === clientId) return true;
         // A new id on this socket: one just handshaken, or a long-polling client moving here.
         // Cast: the RPC typings cannot map events' `unknown` payloads, which are plain JSON.
-        const taken = (await this.named(clientId).claim(clientId, this.address)) as Taken | null;
+        const taken = (await this.named(clientId).claim(this.address)) as Taken | null;
         if (!taken) return false;
         await dropSubscriptions(this.env, this.address, current.subscriptions);
         await addSubscriptions(this.env, this.address, taken.subscriptions);
-        save({ clientId, subscriptions: taken.subscriptions });
+        save({ clientId, subscriptions: taken.subscriptions, grants: taken.grants });
         if (taken.queue.length > 0) ws.send(JSON.stringify(taken.queue));
         return true;
       },
       begin: async (clientId) => {
+        await enforceRealtimeBudget(this.env, "handshake", state().caller);
         await dropSubscriptions(this.env, this.address, state().subscriptions);
-        await this.named(clientId).claim(clientId, this.address);
-        save({ clientId, subscriptions: {} });
+        await this.named(clientId).open(clientId, this.address);
+        save({ clientId, subscriptions: {}, grants: NO_GRANTS });
       },
       subscriptions: () => state().subscriptions,
       setSubscription: async (channel, conversationId) => save({ subscriptions: withSubscription(state().subscriptions, channel, conversationId) }),
+      grants: () => state().grants,
+      setGrants: async (grants) => save({ grants }),
       // Events are pushed as they come; the connect is held, so that a dropped socket fails it.
       connect: async (message, reply) => {
         const answer = { ...reply, advice: CONNECT_ADVICE };
         const previous = state().held;
-        if (asksNoWait(message)) return previous ? [previous.reply, answer] : [answer];
-        const due = Date.now() + CONNECT_TIMEOUT_MS;
-        save({ held: { reply: answer, due } });
-        const alarm = await this.ctx.storage.getAlarm();
-        if (alarm === null || alarm > due) await this.ctx.storage.setAlarm(due);
+        const now = Date.now();
+        if (asksNoWait(message)) {
+          save({ lastConnect: now, held: undefined });
+          await this.scheduleSockets();
+          return previous ? [previous.reply, answer] : [answer];
+        }
+        save({ lastConnect: now, held: { reply: answer, due: now + CONNECT_TIMEOUT_MS } });
+        await this.scheduleSockets();
         return previous ? [previous.reply] : [];
       },
       end: async () => {
         const { clientId } = state();
-        save({ clientId: null, subscriptions: {} });
+        save({ clientId: null, subscriptions: {}, grants: NO_GRANTS });
         if (clientId) await this.named(clientId).retire();
       },
     };
@@ -217,17 +238,21 @@ export class RealtimeClient extends DurableObject<Env> {
    * events go with it. Null for anything else: a second socket presenting the id (a reconnect)
    * must handshake again.
    */
-  async claim(clientId: string, socket: string): Promise<Taken | null> {
+  async claim(socket: string): Promise<Taken | null> {
     const record = await this.load();
-    if (record?.kind === "claimed") return record.socket === socket ? { subscriptions: {}, queue: [] } : null;
-    if (record?.kind === "session") {
-      this.wake();
-      await this.take(socket);
-      return { subscriptions: record.subscriptions, queue: record.queue };
-    }
-    if (record || !freshlyIssued(clientId, Date.now())) return null;
+    if (record?.kind === "claimed") return record.socket === socket ? { subscriptions: {}, grants: NO_GRANTS, queue: [] } : null;
+    if (record?.kind !== "session") return null;
+    this.wake();
     await this.take(socket);
-    return { subscriptions: {}, queue: [] };
+    return { subscriptions: record.subscriptions, grants: record.grants, queue: record.queue };
+  }
+
+  /** A handshake made this id: a socket's (which takes it), or an HTTP one's (a long-polling session, until a socket takes it). */
+  async open(clientId: string, socket: string | null): Promise<void> {
+    if (await this.load()) return;
+    if (socket) return this.take(socket);
+    await this.store({ kind: "session", clientId, subscriptions: {}, grants: NO_GRANTS, queue: [] });
+    await this.keepAlive();
   }
 
   private async take(socket: string): Promise<void> {
@@ -236,21 +261,15 @@ export class RealtimeClient extends DurableObject<Env> {
   }
 
   /** One HTTP request's messages (long-polling and callback-polling) for this object's client. */
-  async poll(messages: unknown[]): Promise<Reply[]> {
-    return process(this.env, this.sessionHost(), messages);
+  async poll(messages: unknown[], caller: string): Promise<Reply[]> {
+    return process(this.env, this.sessionHost(caller), messages);
   }
 
-  private sessionHost(): Host {
+  private sessionHost(caller: string): Host {
     return {
       address: this.address,
-      holds: async (clientId) => {
-        const record = await this.load();
-        if (record) return record.kind === "session" && record.clientId === clientId;
-        if (!freshlyIssued(clientId, Date.now())) return false;
-        await this.store({ kind: "session", clientId, subscriptions: {}, queue: [] });
-        await this.keepAlive();
-        return true;
-      },
+      caller,
+      holds: async (clientId) => (await this.session())?.clientId === clientId,
       // HTTP handshakes are answered by the worker: nothing to take here.
       begin: async () => {},
       subscriptions: () => (this.record?.kind === "session" ? this.record.subscriptions : {}),
@@ -258,9 +277,16 @@ export class RealtimeClient extends DurableObject<Env> {
         const session = await this.session();
         if (session) await this.store({ ...session, subscriptions: withSubscription(session.subscriptions, channel, conversationId) });
       },
+      grants: () => (this.record?.kind === "session" ? this.record.grants : NO_GRANTS),
+      setGrants: async (grants) => {
+        const session = await this.session();
+        if (session) await this.store({ ...session, grants });
+      },
       connect: async (message, reply) => {
         await this.keepAlive();
         const events = await this.collect(asksNoWait(message) ? 0 : CONNECT_TIMEOUT_MS);
+        // Ended while held (a revoked grant, a deleted user): told to handshake again.
+        if ((await this.load())?.kind === "ended") return [endedConnect(message)];
         return [{ ...reply, advice: CONNECT_ADVICE }, ...events];
       },
       end: () => this.retire(),
@@ -308,7 +334,7 @@ export class RealtimeClient extends DurableObject<Env> {
    * record has served its purpose.
    */
   async alarm(): Promise<void> {
-    if (this.ctx.getWebSockets().length > 0) return this.answerHeldConnects();
+    if (this.ctx.getWebSockets().length > 0) return this.tendSockets();
     const record = await this.load();
     if (record?.kind === "session") {
       if (this.waiting) return this.keepAlive();
@@ -319,19 +345,41 @@ export class RealtimeClient extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
   }
 
-  private async answerHeldConnects(): Promise<void> {
-    let next: number | null = null;
-    for (const ws of this.ctx.getWebSockets()) {
-      const state = ws.deserializeAttachment() as SocketState | null;
-      if (!state?.held) continue;
-      if (state.held.due <= Date.now() + 100) {
+  private socketStates(): Array<[WebSocket, SocketState]> {
+    return this.ctx
+      .getWebSockets()
+      .map((ws) => [ws, ws.deserializeAttachment() as SocketState | null] as const)
+      .filter((entry): entry is [WebSocket, SocketState] => entry[1] !== null);
+  }
+
+  /** When each socket next needs the object: its held connect's due time, the end of its quiet allowance or of its lifetime. */
+  private deadlines(state: SocketState): number[] {
+    const lifetime = config(this.env).realtimeSocketMaxSeconds * 1000;
+    return [state.lastConnect + IDLE_MS, state.openedAt + lifetime, ...(state.held ? [state.held.due] : [])];
+  }
+
+  private async scheduleSockets(): Promise<void> {
+    const next = Math.min(...this.socketStates().flatMap(([, state]) => this.deadlines(state)));
+    if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
+  }
+
+  /**
+   * Sockets past their lifetime, or quiet for IDLE_MS (hibernated sockets' pings are answered by
+   * the runtime, so a client that only pings looks alive to it), are closed; the clients
+   * reconnect. Held connects that fall due are answered.
+   */
+  private async tendSockets(): Promise<void> {
+    const soon = Date.now() + 100;
+    const lifetime = config(this.env).realtimeSocketMaxSeconds * 1000;
+    for (const [ws, state] of this.socketStates()) {
+      if (state.openedAt + lifetime <= soon) await this.closeSocket(ws, 1001, "socket lifetime reached, reconnect");
+      else if (state.lastConnect + IDLE_MS <= soon) await this.closeSocket(ws, 1001, "no /meta/connect, reconnect");
+      else if (state.held && state.held.due <= soon) {
         ws.send(JSON.stringify([state.held.reply]));
         ws.serializeAttachment({ ...state, held: undefined });
-      } else {
-        next = Math.min(next ?? Infinity, state.held.due);
       }
     }
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    await this.scheduleSockets();
   }
 
   // ---- both roles ----------------------------------------------------------------------------
@@ -362,13 +410,24 @@ export class RealtimeClient extends DurableObject<Env> {
 
   /** A conversation's events for this client; false when it has gone (the conversation forgets it). */
   async deliver(events: RealtimeEvent[]): Promise<boolean> {
-    const sockets = this.ctx.getWebSockets().filter((ws) => (ws.deserializeAttachment() as SocketState | null)?.clientId);
+    const sockets = this.socketStates().filter(([, state]) => state.clientId);
     if (sockets.length > 0) {
-      for (const ws of sockets) ws.send(JSON.stringify(events));
-      return true;
+      let delivered = false;
+      for (const [ws, { held }] of sockets) {
+        if (await recheckGrants(this.env, this.socketHost(ws), false)) {
+          ws.send(JSON.stringify(events));
+          delivered = true;
+        } else if (held) {
+          // Revoked: the held connect tells the client to handshake again.
+          ws.send(JSON.stringify([endedConnect({ ...held.reply })]));
+          ws.serializeAttachment({ ...(ws.deserializeAttachment() as SocketState), held: undefined });
+        }
+      }
+      return delivered;
     }
-    const session = await this.session();
-    if (!session) return false;
+    // The caller's address is for subscribing, which a delivery never does.
+    if (!(await this.session()) || !(await recheckGrants(this.env, this.sessionHost(""), false))) return false;
+    const session = (await this.session())!;
     await this.store({ ...session, queue: [...session.queue, ...events].slice(-MAX_QUEUED_EVENTS) });
     this.wake();
     return true;

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { enforceRealtimeBudget } from "../auth/rate-limit";
 import { ApiError, badRequest, ErrorCode } from "../errors";
+import { callerAddress } from "../lib/ip-address";
 import type { Reply } from "./protocol";
 import { process, type Host } from "./session";
 
@@ -12,16 +14,26 @@ export const bayeuxBatch = z
 const JSONP_CALLBACK = /^[a-z_$][a-z0-9_$]{0,63}(\.[a-z_$][a-z0-9_$]{0,63}){0,4}$/i;
 const DEFAULT_CALLBACK = "jsonpcallback";
 
-/** Answers handshakes (client ids need no state) and refuses anything else: no client is held here. */
-const stateless: Host = {
+/**
+ * Answers handshakes, and refuses anything else: no client is held here. Each handshake spends
+ * the caller's handshake budget and creates the session's object, the only one that will accept
+ * the id.
+ */
+const handshakes = (env: Env, caller: string): Host => ({
   address: "",
+  caller,
   holds: async () => false,
-  begin: async () => {},
+  begin: async (clientId) => {
+    await enforceRealtimeBudget(env, "handshake", caller);
+    await env.REALTIME.get(env.REALTIME.idFromName(clientId)).open(clientId, null);
+  },
   subscriptions: () => ({}),
   setSubscription: async () => {},
+  grants: () => ({ list: [], checkedAt: 0 }),
+  setGrants: async () => {},
   connect: async () => [],
   end: async () => {},
-};
+});
 
 function parseBatch(text: string | null | undefined): unknown[] {
   if (!text) throw badRequest("message: the Bayeux messages are required");
@@ -56,6 +68,7 @@ async function readRequest(request: Request): Promise<{ messages: unknown[]; jso
  */
 export async function handleFaye(env: Env, request: Request): Promise<Response> {
   if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+    await enforceRealtimeBudget(env, "socket", callerAddress(request));
     return env.REALTIME.get(env.REALTIME.newUniqueId()).fetch(request);
   }
   if (request.method === "GET" && !new URL(request.url).searchParams.has("message")) {
@@ -65,8 +78,8 @@ export async function handleFaye(env: Env, request: Request): Promise<Response> 
   const clientId = messages.map((m) => (m as { clientId?: unknown }).clientId).find((id) => typeof id === "string");
   const replies: Reply[] =
     typeof clientId === "string"
-      ? await env.REALTIME.get(env.REALTIME.idFromName(clientId)).poll(messages)
-      : await process(env, stateless, messages);
+      ? await env.REALTIME.get(env.REALTIME.idFromName(clientId)).poll(messages, callerAddress(request))
+      : await process(env, handshakes(env, callerAddress(request)), messages);
   const json = JSON.stringify(replies);
   const headers = { "cache-control": "no-cache, no-store", "x-content-type-options": "nosniff" };
   if (jsonp === null) return new Response(json, { headers: { ...headers, "content-type": "application/json; charset=utf-8" } });

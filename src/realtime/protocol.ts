@@ -65,7 +65,7 @@ export const errors = {
   channelUnknown: (channel: string) => bayeuxError(404, [channel], "Unknown channel"),
   channelInvalid: (channel: string) => bayeuxError(405, [channel], "Invalid channel"),
   conntypeMismatch: (types: string[]) => bayeuxError(301, types, "Connection types not supported"),
-  tooManyRequests: () => bayeuxError(429, [], "Too many messages, slow down"),
+  tooManyRequests: (text: string) => bayeuxError(429, [], text),
 };
 
 /** The reply skeleton for a message: its channel and id echoed, as faye does. */
@@ -102,24 +102,15 @@ export function subscriptions(message: BayeuxMessage): string[] | null {
   return null;
 }
 
+/** A batch (one request, one frame) of more messages than this is refused whole: a widget sends at most a few. */
+export const MAX_BATCH = 20;
+
 /**
- * Client ids carry their issue time: an object that has never seen a client adopts its id only
- * if it was issued moments ago (a handshake just made, whatever object answered it). An older id
- * that an object does not know belongs to a session it never held, and the client is told to
- * handshake again, which replays its subscriptions.
+ * Client ids are random and unguessable, and only the object a handshake created accepts one:
+ * an id the server never issued, or one that has ended, is told to handshake again.
  */
-export const ADOPT_WITHIN_MS = 60_000;
-
-export function newClientId(now = Date.now()): string {
-  return `${now.toString(36)}${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
-}
-
-/** When the id was issued, or null for an id Parley never made. */
-export function issuedAt(clientId: string): number | null {
-  const match = /^([0-9a-z]{8,9})[0-9a-f]{24}$/.exec(clientId);
-  if (!match) return null;
-  const ms = parseInt(match[1], 36);
-  return Number.isSafeInteger(ms) ? ms : null;
+export function newClientId(): string {
+  return toHex(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 export function handshakeReply(message: BayeuxMessage): Reply {

@@ -38,6 +38,26 @@ describe("guessing credentials", () => {
     expect((await call("GET", "/v1/webhooks", { ...app.server, "cf-connecting-ip": address() })).status).toBe(200);
   });
 
+  it("counts one stale credential repeated as one failure", async () => {
+    const app = await createApp("stale token");
+    const from = address();
+    for (let i = 0; i <= 2 * FAILURES; i++) expect((await init({ "app-token": "rotated-long-ago" }, from)).status, `retry ${i}`).toBe(401);
+    expect((await init(app.token, from)).status).toBe(200);
+  });
+
+  it("counts failures of a JWT naming an app's key against that app at the address, not the address's other apps", async () => {
+    const [stale, other] = await Promise.all([createApp("stale JWTs"), createApp("bystander")]);
+    const from = address();
+    for (let i = 0; i < FAILURES; i++) {
+      const forged = bearer(await sign({ scope: "app" }, stale.keyId, `old-secret-${i}`));
+      expect((await call("GET", "/v1/webhooks", { ...forged, "cf-connecting-ip": from })).status, `forgery ${i}`).toBe(401);
+    }
+    const forged = bearer(await sign({ scope: "app" }, stale.keyId, "old-secret-over"));
+    expectError(await call("GET", "/v1/webhooks", { ...forged, "cf-connecting-ip": from }), 429);
+    // The same address, another app: unaffected.
+    expect((await init(other.token, from)).status).toBe(200);
+  });
+
   it("does not count requests without any credential", async () => {
     const from = address();
     for (let i = 0; i <= FAILURES; i++) expect((await call("GET", "/v1/webhooks", { "cf-connecting-ip": from })).status).toBe(401);

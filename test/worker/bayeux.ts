@@ -1,6 +1,6 @@
 // Raw Bayeux for the realtime tests: a WebSocket to the worker, and HTTP long-polling calls.
 import { exports } from "cloudflare:workers";
-import { BASE, call } from "./helpers";
+import { BASE, call, type TestApp } from "./helpers";
 
 export type Frame = Record<string, any>;
 
@@ -22,8 +22,8 @@ export class Socket {
     });
   }
 
-  static async open(): Promise<Socket> {
-    const response = await exports.default.fetch(new Request(`${BASE}/faye`, { headers: { upgrade: "websocket" } }));
+  static async open(headers: Record<string, string> = {}): Promise<Socket> {
+    const response = await exports.default.fetch(new Request(`${BASE}/faye`, { headers: { ...headers, upgrade: "websocket" } }));
     if (response.status !== 101 || !response.webSocket) throw new Error(`no WebSocket: ${response.status}`);
     response.webSocket.accept();
     return new Socket(response.webSocket);
@@ -118,3 +118,21 @@ export async function connectedSocket(): Promise<{ socket: Socket; clientId: str
 
 export const subscribe = (socket: Socket, clientId: string, subscription: string | string[], ext: Record<string, unknown>) =>
   socket.request({ channel: "/meta/subscribe", clientId, subscription, ext });
+
+export interface User {
+  _id: string;
+  userId?: string;
+  conversationId: string;
+  channel: string;
+}
+
+/** A user of the app (signed in when `userId` is given) with a conversation, and its messages channel. */
+export async function newUser(target: TestApp, userId?: string): Promise<User> {
+  const headers = userId ? await target.user(userId) : target.token;
+  const init = await call("POST", "/v1/init", headers, { body: { device: { id: crypto.randomUUID(), platform: "web" }, ...(userId && { userId }) } });
+  const id = init.json.appUser._id;
+  await call("POST", `/v1/appusers/${id}/messages`, headers, { body: { role: "appUser", text: "first" } });
+  const conversation = await call("GET", `/v1/appusers/${id}/conversation`, headers);
+  const conversationId = conversation.json.conversation._id;
+  return { _id: id, userId, conversationId, channel: `/v1/conversations/${conversationId}` };
+}

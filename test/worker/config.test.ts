@@ -18,6 +18,8 @@ describe("config", () => {
       demoEnabled: false,
       deliveryLogKeep: 1000,
       deliveryLogDays: 30,
+      realtimeMaxSubscribers: 100,
+      realtimeSocketMaxSeconds: 86400,
       push: {
         fcmApiUrl: "https://fcm.googleapis.com",
         googleTokenUrl: "https://oauth2.googleapis.com/token",
@@ -29,8 +31,8 @@ describe("config", () => {
   });
 
   it("falls back to the documented defaults for empty variables", () => {
-    const parsed = config(withVars({ AUTH_CACHE_SECONDS: "", MEDIA_MAX_BYTES: "", WEBHOOK_RETRY_BASE_SECONDS: "", PUSH_RETRY_BASE_SECONDS: "", WEBHOOK_ALLOW_PRIVATE_TARGETS: "", DELIVERY_LOG_KEEP: "", DELIVERY_LOG_DAYS: "" }));
-    expect(parsed).toMatchObject({ authCacheSeconds: 5, mediaMaxBytes: 10485760, webhookRetryBaseSeconds: 10, pushRetryBaseSeconds: 10, webhookAllowPrivateTargets: false, deliveryLogKeep: 1000, deliveryLogDays: 30 });
+    const parsed = config(withVars({ AUTH_CACHE_SECONDS: "", MEDIA_MAX_BYTES: "", WEBHOOK_RETRY_BASE_SECONDS: "", PUSH_RETRY_BASE_SECONDS: "", WEBHOOK_ALLOW_PRIVATE_TARGETS: "", DELIVERY_LOG_KEEP: "", DELIVERY_LOG_DAYS: "", REALTIME_MAX_SUBSCRIBERS: "", REALTIME_SOCKET_MAX_SECONDS: "" }));
+    expect(parsed).toMatchObject({ authCacheSeconds: 5, mediaMaxBytes: 10485760, webhookRetryBaseSeconds: 10, pushRetryBaseSeconds: 10, webhookAllowPrivateTargets: false, deliveryLogKeep: 1000, deliveryLogDays: 30, realtimeMaxSubscribers: 100, realtimeSocketMaxSeconds: 86400 });
   });
 
   it("normalises PUBLIC_URL and treats a missing account key as no account API", () => {
@@ -71,6 +73,8 @@ describe("config", () => {
     ["GOOGLE_TOKEN_URL", "ftp://example.com/token"],
     ["APNS_API_URL", "api.push.apple.com"],
     ["VAPID_SUBJECT", "ops@example.com"],
+    ["REALTIME_MAX_SUBSCRIBERS", "0"],
+    ["REALTIME_SOCKET_MAX_SECONDS", "59"],
   ])("refuses %s=%j with an error naming the variable", (name, value) => {
     expect(() => config(withVars({ [name]: value }))).toThrow(ConfigError);
     expect(() => config(withVars({ [name]: value }))).toThrow(new RegExp(`^configuration: ${name} `));

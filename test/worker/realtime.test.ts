@@ -1,28 +1,11 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { connectedSocket, connectNow, handshake, poll, Socket, subscribe } from "./bayeux";
+import { connectedSocket, connectNow, handshake, poll, Socket, subscribe, newUser, type User } from "./bayeux";
 import { sign, unsignedJwt } from "../support/jwt.ts";
 import { call, conversationOf, createApp, type TestApp } from "./helpers";
 
-interface User {
-  _id: string;
-  userId?: string;
-  conversationId: string;
-  channel: string;
-}
-
 let app: TestApp;
 let other: TestApp;
-
-async function newUser(target: TestApp, userId?: string): Promise<User> {
-  const headers = userId ? await target.user(userId) : target.token;
-  const init = await call("POST", "/v1/init", headers, { body: { device: { id: crypto.randomUUID(), platform: "web" }, ...(userId && { userId }) } });
-  const id = init.json.appUser._id;
-  await call("POST", `/v1/appusers/${id}/messages`, headers, { body: { role: "appUser", text: "first" } });
-  const conversation = await call("GET", `/v1/appusers/${id}/conversation`, headers);
-  const conversationId = conversation.json.conversation._id;
-  return { _id: id, userId, conversationId, channel: `/v1/conversations/${conversationId}` };
-}
 
 const reply = (user: User, text: string, target = app) =>
   call("POST", `/v1/appusers/${user._id}/messages`, target.server, { body: { role: "appMaker", text } });
