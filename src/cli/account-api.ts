@@ -20,7 +20,7 @@ export function cliArgs<O extends Options>(usage: string, options: O) {
   try {
     const { values } = parseArgs({
       options: { ...options, url: { type: "string", default: DEFAULT_URL }, help: { type: "boolean", short: "h" } },
-    });
+    }) as { values: Record<string, unknown> };
     if (values.help) {
       console.log(usage);
       process.exit(0);

@@ -14,7 +14,7 @@ describe("GET /", () => {
 
   it("links the demo too in local development (a loopback host)", async () => {
     const response = await get("http://127.0.0.1:8787/");
-    expect((await response.json()).demo).toBe("/demo");
+    expect(((await response.json()) as { demo?: string }).demo).toBe("/demo");
   });
 
   it("answers a browser with a page of the same links", async () => {
