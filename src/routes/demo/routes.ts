@@ -57,6 +57,8 @@ body { font: 16px/1.5 system-ui, sans-serif; margin: 0; padding: 2rem; max-width
 textarea { display: block; width: 100%; min-height: 5rem; font: inherit; margin: .5rem 0; }
 code { font-size: .9em; }
 main { display: flex; flex-direction: column; }
+/* Wider, the open messenger (370 px, 20 px from the right) sits beside the page: keep clear of it. */
+@media (min-width: 601px) { body { max-width: min(40rem, calc(100vw - 4rem - 400px)); } }
 /* Below 600 px the messenger fills its containing block: here the top half of the screen (a
    transformed host contains its fixed panel), with the reply box right under it, so both stay usable. */
 @media (max-width: 600px) {
@@ -80,7 +82,7 @@ function demoPage(appToken: string, origin: string, nonce: string): string {
 <body>
 <main data-app-token="${escapeHtml(appToken)}">
 <h1>Parley Messenger demo</h1>
-<p>The visitor's side is the messenger, bottom right: write in it. Answer here as the business of
+<p>The visitor's side is the messenger (bottom right; on a phone, above): write in it. Answer here as the business of
 the <strong>Demo</strong> app; your replies reach the messenger in real time.</p>
 <form id="reply">
 <label for="reply-text">Reply as the business</label>
