@@ -1,10 +1,12 @@
 // The CLIs a newcomer runs first: app:create and app:jwt against the suite's `wrangler dev`, and
 // the banner npm run dev ends with.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { devBanner, devOrigin } from "../../src/cli/dev-banner.ts";
-import { freePorts } from "../support/dev-server.ts";
+import { freePorts, signalGroup } from "../support/dev-server.ts";
 import { ROOT } from "../support/config-copy.ts";
 import { baseUrl } from "./client.ts";
 
@@ -99,5 +101,37 @@ describe("npm run dev's banner", () => {
     expect(text).toContain("npm run app:create -- --name 'My app' --url http://127.0.0.1:8790");
     expect(text).toContain("npm run app:jwt -- --app APP_ID --key KEY_ID --url http://127.0.0.1:8790");
     expect(devOrigin(["--ip", "::1", "--port=9000"])).toBe("http://[::1]:9000");
+  });
+});
+
+describe("npm run dev", () => {
+  // Runs the real thing (migrations on this checkout's local state, .dev.vars made if missing, as
+  // npm run dev does) on a port of its own, with its state in a scratch directory.
+  it("prints under 30 lines in all until it is ready, and the banner with the next command last", { timeout: 90_000 }, async () => {
+    const [port, inspector] = await freePorts(2);
+    const state = mkdtempSync(join(tmpdir(), "parley-npm-run-dev-"));
+    const child = spawn(
+      process.execPath,
+      ["src/cli/dev.ts", "--port", String(port), "--inspector-port", String(inspector), "--persist-to", state, "--show-interactive-dev-session=false"],
+      { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    for (const stream of [child.stdout, child.stderr]) stream.on("data", (chunk: Buffer) => (output += chunk));
+    try {
+      const deadline = Date.now() + 80_000;
+      while (!/npm run app:jwt .*\n\n$/.test(output) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const lines = output.trimEnd().split("\n");
+      expect(lines.length, output).toBeLessThan(30);
+      expect(output).toContain(`API reference   http://127.0.0.1:${port}/docs`);
+      expect(output).toMatch(/ACCOUNT_KEY_ID=\S+/);
+      expect(lines.at(-1)).toContain(`npm run app:jwt -- --app APP_ID --key KEY_ID --url http://127.0.0.1:${port}`);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    } finally {
+      signalGroup(child.pid!, "SIGINT");
+      const lingering = setTimeout(() => signalGroup(child.pid!, "SIGKILL"), 10_000);
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
+      clearTimeout(lingering);
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 });
