@@ -51,7 +51,7 @@ describe("the documented request examples", () => {
         if (!op.requestBody) continue;
         const path = op.parameters
           .filter((p) => p.in === "path")
-          .reduce((path, p) => path.replace(`{${p.name}}`, encodeURIComponent(p.example ?? ids[p.name])), template);
+          .reduce((path, p) => path.replace(`{${p.name}}`, p.example ?? ids[p.name]), template);
         const schemes = op.security.flatMap((requirement) => Object.keys(requirement));
         const scheme = ["appJwt", "accountJwt", "appToken"].find((name) => schemes.includes(name));
         const [[type, { example }]] = Object.entries(op.requestBody.content);
