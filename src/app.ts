@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { z } from "zod";
 import { ApiError, ErrorCode, notFound } from "./errors";
 import { publicAccess } from "./http/access";
 import type { AppEnv } from "./http/context";
@@ -16,6 +15,7 @@ import { conversationRoutes } from "./routes/conversation/routes";
 import { demoRoutes } from "./routes/demo/routes";
 import { docsRoutes } from "./routes/docs/routes";
 import { fayeRoutes } from "./routes/faye/routes";
+import { homeRoutes } from "./routes/home/routes";
 import { imagesRoutes } from "./routes/images/routes";
 import { initRoutes } from "./routes/init/routes";
 import { integrationsRoutes } from "./routes/integrations/routes";
@@ -51,17 +51,7 @@ app.use("*", (c, next) =>
   c.req.header("content-type")?.toLowerCase().startsWith("multipart/") ? next() : jsonBodyLimit(c, next),
 );
 
-app.get(
-  "/",
-  describe({
-    summary: "Service information",
-    tags: ["Meta"],
-    responses: { 200: { description: "The service's name and API root.", schema: z.object({ name: z.string(), api: z.string() }) } },
-  }),
-  publicAccess,
-  (c) => c.json({ name: "parley", api: "/v1" }),
-);
-
+app.route("/", homeRoutes);
 app.route("/v1", mediaRoutes);
 app.route("/v1", appsRoutes);
 app.route("/v1", keysRoutes);
@@ -92,7 +82,8 @@ app.get(
         "The Smooch v1 conversation API on Cloudflare Workers. Path segments match without regard to case; " +
         "every `{appUserId}` also accepts the user's `userId`.",
     });
-    return c.json(document);
+    // The request's own origin, so that requests copied from the reference are absolute URLs.
+    return c.json({ ...document, servers: [{ url: new URL(c.req.url).origin }] });
   },
 );
 

@@ -1,26 +1,34 @@
 // npm run dev: local D1 migrations, .dev.vars with random account credentials, then wrangler dev.
+// wrangler's start-up output (the build, the bindings table) is held back and shown only if it
+// fails to start; once it is ready, the banner comes last, then wrangler's request log.
+import { devBanner, devOrigin } from "./dev-banner.ts";
 import { ensureDevVars } from "./dev-vars.ts";
 import { migrateLocal, wrangler } from "./wrangler.ts";
 
 const { vars, created } = ensureDevVars();
-console.log(created ? "Created .dev.vars with new account credentials:" : "Account credentials from .dev.vars:");
-console.log(`  ACCOUNT_KEY_ID=${vars.ACCOUNT_KEY_ID}\n  ACCOUNT_SECRET=${vars.ACCOUNT_SECRET}`);
-console.log("Create an app with: npm run app:create -- --name 'My app'");
-
-/** The value of `--name V` or `--name=V` among the arguments passed on to wrangler. */
-const option = (args: string[], name: string) => {
-  const at = args.findLastIndex((arg) => arg === name || arg.startsWith(`${name}=`));
-  return at === -1 ? undefined : args[at] === name ? args[at + 1] : args[at].slice(name.length + 1);
-};
 const args = process.argv.slice(2);
-const ip = option(args, "--ip");
-const host = !ip || ip === "0.0.0.0" || ip === "::" || ip === "*" ? "127.0.0.1" : ip.includes(":") ? `[${ip}]` : ip;
-const origin = `${option(args, "--local-protocol") ?? "http"}://${host}:${option(args, "--port") ?? "8787"}`;
-console.log(`API reference: ${origin}/docs`);
-console.log(`Messenger demo (both sides of a chat in one window): ${origin}/demo\n`);
+const origin = devOrigin(args);
 
-await migrateLocal();
+console.log("Parley: applying the local D1 migrations and starting wrangler dev…");
+await migrateLocal({ stdio: ["ignore", "pipe", "pipe"] });
+
 // Local webhook targets (a server on this machine) are allowed in development only.
-const child = wrangler(["dev", "--var", "WEBHOOK_ALLOW_PRIVATE_TARGETS:true", ...args]);
+const child = wrangler(["dev", "--var", "WEBHOOK_ALLOW_PRIVATE_TARGETS:true", ...args], { stdio: ["inherit", "pipe", "pipe"] });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
-child.on("exit", (code) => process.exit(code ?? 0));
+
+// Until wrangler says it is ready, its output is held; if it exits first, that output is the explanation.
+let held: Buffer[] | null = [];
+const relay = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
+  if (!held) return stream.write(chunk);
+  held.push(chunk);
+  if (/Ready on /.test(chunk.toString())) {
+    held = null;
+    console.log(devBanner({ origin, vars, created }).join("\n"));
+  }
+};
+child.stdout!.on("data", relay(process.stdout));
+child.stderr!.on("data", relay(process.stderr));
+child.on("exit", (code) => {
+  for (const chunk of held ?? []) process.stderr.write(chunk);
+  process.exit(code ?? 0);
+});

@@ -25,8 +25,13 @@ export function isLoopbackHost(hostname: string): boolean {
  * dev`), or anywhere when DEMO_ENABLED says so. The host is the request URL's, which on
  * Cloudflare is the hostname the worker is routed on, never a loopback name.
  */
+export function demoAvailable(env: Env, url: string): boolean {
+  return config(env).demoEnabled || isLoopbackHost(new URL(url).hostname);
+}
+
+/** A 404, as for any unknown path, where the demo is not served. */
 export function assertDemoAllowed(env: Env, url: string): void {
-  if (!config(env).demoEnabled && !isLoopbackHost(new URL(url).hostname)) {
+  if (!demoAvailable(env, url)) {
     throw notFound(`path: no route for ${new URL(url).pathname}`);
   }
 }

@@ -27,6 +27,13 @@ export interface OperationDoc {
   responses?: Record<number, { description: string; schema?: z.ZodType | null; contentType?: string }>;
   /** Error statuses beyond those the operation's access and inputs imply. */
   errors?: number[];
+  /**
+   * A request body that succeeds as sent (credentials aside): the API console's default. For a
+   * form, its text fields. Every operation with a body has one (test/e2e/openapi.test.ts sends them).
+   */
+  example?: unknown;
+  /** The path (in OpenAPI form) this one is another spelling of, as both revisions of v1 named it. */
+  aliasOf?: string;
 }
 
 const docs = new WeakMap<object, OperationDoc>();
@@ -86,6 +93,53 @@ const SECURITY_SCHEMES = {
 type Scheme = keyof typeof SECURITY_SCHEMES;
 
 const ACCOUNT_PREFIX = "/v1/apps/{appId}/";
+
+/** The group of the app-level operations as an account reaches them, under /v1/apps/{appId}. */
+const ACCOUNT_FORMS_TAG = "Account forms";
+
+/**
+ * The groups in the order a reader needs them: a device's calls, the business's, the operator's,
+ * then the account forms of the first two, and last the pages about this document and the demo.
+ */
+const TAGS = [
+  { name: "Init", description: "A device starts: it gets (or creates) its app user." },
+  { name: "App users", description: "The people who talk to the business, and their devices." },
+  { name: "Conversations", description: "Each app user's one conversation with the business: messages, images, read marks, buttons." },
+  { name: "Webhooks", description: "Where the app's events are posted, and the record of each delivery." },
+  { name: "Whispers", description: "Messages the business sends to users who did something." },
+  { name: "Apps", description: "The account API: apps and their settings." },
+  { name: "Keys", description: "The account API: an app's secret keys, which sign its JWTs." },
+  { name: "Integrations", description: "The account API: an app's push channels." },
+  { name: "Media", description: "Uploaded images." },
+  { name: "Realtime", description: "Bayeux (Faye) channels: what the web messengers listen on." },
+  { name: "Messenger", description: "Parley Messenger, the web chat script." },
+  {
+    name: ACCOUNT_FORMS_TAG,
+    description:
+      "Every app-level operation again under `/v1/apps/{appId}/...`, for an account JWT, which names no app itself. " +
+      "Each is the same as the operation without that prefix.",
+  },
+  { name: "Demo", description: "The messenger demo of local development." },
+  { name: "Meta", description: "This document, its reference page and the service root." },
+];
+
+/** Values the API console starts with for path parameters: those of the README's walk-through. */
+const PATH_EXAMPLES: Record<string, string> = { appUserId: "bob@example.com", deviceId: "device-1" };
+
+/** The sidebar title and group of an operation; the account and alias forms are named as such. */
+function titled(doc: OperationDoc, path: string): Pick<OperationDoc, "summary" | "description" | "tags"> {
+  const accountForm = path.startsWith(ACCOUNT_PREFIX) && doc.access !== "account";
+  const marks = [accountForm && "account form", doc.aliasOf && "alias path"].filter(Boolean);
+  const notes = [
+    doc.aliasOf && `Another path for \`${doc.aliasOf}\`, the same operation.`,
+    accountForm && `The account form of \`${path.replace(ACCOUNT_PREFIX, "/v1/")}\`: the same operation for an account JWT.`,
+  ].filter(Boolean);
+  return {
+    summary: doc.summary && (marks.length ? `${doc.summary} (${marks.join(", ")})` : doc.summary),
+    description: [...notes, doc.description].filter(Boolean).join(" ") || undefined,
+    tags: accountForm ? [ACCOUNT_FORMS_TAG] : doc.tags,
+  };
+}
 
 /** The schemes an operation accepts; an account reaches app-level routes through /v1/apps/{appId}. */
 function schemesFor(access: Access, path: string): Scheme[] {
@@ -153,6 +207,8 @@ function errorStatuses(doc: OperationDoc, params: string[]): number[] {
 
 function operation(doc: OperationDoc, method: string, path: string, params: string[], schemas: SchemaSet) {
   const access = doc.access ?? "public";
+  const { summary, description, tags } = titled(doc, path);
+  const example = doc.example === undefined ? {} : { example: doc.example };
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(doc.responses ?? {})) {
     const contentType = response.contentType ?? "application/json";
@@ -171,18 +227,24 @@ function operation(doc: OperationDoc, method: string, path: string, params: stri
     responses[String(status)] = { $ref: `#/components/responses/Error${status}` };
   }
   const requestBody = doc.body
-    ? { required: !optionalBody(doc.body), content: { "application/json": { schema: schemas.convert(doc.body, "input") } } }
+    ? { required: !optionalBody(doc.body), content: { "application/json": { schema: schemas.convert(doc.body, "input"), ...example } } }
     : doc.form
-      ? { required: true, content: { "multipart/form-data": { schema: formSchema(doc.form, schemas) } } }
+      ? { required: true, content: { "multipart/form-data": { schema: formSchema(doc.form, schemas), ...example } } }
       : undefined;
   const security = schemesFor(access, path).map((scheme) => ({ [scheme]: [] }));
   return {
     operationId: `${method}${path.replace(/[{}]/g, "").replace(/(^|\/|-)(\w)/g, (_m, _s, c: string) => c.toUpperCase())}`,
-    ...(doc.summary && { summary: doc.summary }),
-    ...(doc.description && { description: doc.description }),
-    ...(doc.tags && { tags: doc.tags }),
+    ...(summary && { summary }),
+    ...(description && { description }),
+    ...(tags && { tags }),
     parameters: [
-      ...params.map((name) => ({ name, in: "path", required: true, schema: { type: "string" } })),
+      ...params.map((name) => ({
+        name,
+        in: "path",
+        required: true,
+        schema: { type: "string" },
+        ...(PATH_EXAMPLES[name] && { example: PATH_EXAMPLES[name] }),
+      })),
       ...(doc.query ? schemas.parameters(doc.query) : []),
     ],
     ...(requestBody && { requestBody }),
@@ -225,7 +287,10 @@ function groupRoutes(routes: RouterRoute[]): Map<string, OperationDoc | null> {
   return groups;
 }
 
-/** The OpenAPI 3.1 document of every documented route the app registers. */
+/**
+ * The OpenAPI 3.1 document of every documented route the app registers. It names no server: the
+ * route that serves it adds the request's own origin, so that copied requests are absolute.
+ */
 export function openApiDocument(routes: RouterRoute[], info: DocumentInfo) {
   const schemas = new SchemaSet();
   const paths: Record<string, Record<string, unknown>> = {};
@@ -236,11 +301,13 @@ export function openApiDocument(routes: RouterRoute[], info: DocumentInfo) {
     paths[path] ??= {};
     paths[path][method.toLowerCase()] = operation(doc, method.toLowerCase(), path, params, schemas);
   }
+  const usedTags = new Set(Object.values(paths).flatMap((methods) => Object.values(methods).flatMap((op) => (op as { tags?: string[] }).tags ?? [])));
   // Named, so it lands among the components, which every error response refers to.
   schemas.convert(errorSchema, "output");
   return {
     openapi: "3.1.0",
     info,
+    tags: TAGS.filter((tag) => usedTags.has(tag.name)),
     paths,
     components: {
       schemas: schemas.components,

@@ -1,11 +1,12 @@
 import { BayeuxClient } from "./bayeux.ts";
+import { locationMessage } from "./content.ts";
 import { ConversationState } from "./conversation-state.ts";
 import { deviceId } from "./device.ts";
 import type { Emitter } from "./emitter.ts";
 import { Rest, type MessagesPage } from "./rest.ts";
 import { textsWith, type Texts } from "./texts.ts";
 import { themeOf } from "./theme.ts";
-import type { Action, AppUser, Connection, InitOptions, Message } from "./types.ts";
+import type { Action, AppUser, Connection, InitOptions, Message, Pending } from "./types.ts";
 import { VERSION } from "./version.ts";
 import { View } from "./view.ts";
 
@@ -57,7 +58,9 @@ export class Messenger {
       sendImage: (file) => void this.sendImage(file),
       retry: (localId) => void this.retry(localId),
       postback: (action) => void this.postback(action),
-      reply: (action) => void this.sendMessage(action.text ?? "", action.payload).catch(() => undefined),
+      reply: (action) => void this.sendMessage(action.text ?? "", { payload: action.payload }).catch(() => undefined),
+      locationRequest: () => this.sendLocation(),
+      share: (message, action) => void this.share(message, action),
       loadOlder: () => void this.loadOlder(),
     });
   }
@@ -97,10 +100,11 @@ export class Messenger {
     this.view.setOpen(false, focus);
   }
 
-  async sendMessage(text: string, payload?: string): Promise<Message> {
+  async sendMessage(text: string, fields?: Pending["fields"]): Promise<Message> {
     const pending = this.state.addPending(text);
+    pending.fields = fields;
     this.render();
-    return this.post(pending.localId, payload);
+    return this.post(pending.localId);
   }
 
   async track(name: string, userProps?: Record<string, unknown>): Promise<unknown> {
@@ -125,7 +129,7 @@ export class Messenger {
     this.view.remove();
   }
 
-  private async post(localId: string, payload?: string): Promise<Message> {
+  private async post(localId: string): Promise<Message> {
     const pending = this.state.findPending(localId)!;
     try {
       const { message } = await this.rest.call<{ message: Message }>("POST", this.rest.user(this.appUser._id, "/messages"), {
@@ -133,7 +137,8 @@ export class Messenger {
         type: "text",
         text: pending.text,
         deviceId: this.device,
-        ...(payload !== undefined && { payload }),
+        ...(pending.fields?.payload !== undefined && { payload: pending.fields.payload }),
+        ...(pending.fields?.metadata && { metadata: pending.fields.metadata }),
       });
       this.sent(localId, message);
       return message;
@@ -188,9 +193,44 @@ export class Messenger {
     try {
       await this.rest.call("POST", this.rest.user(this.appUser._id, "/conversation/postback"), { actionId: action._id });
     } catch {
-      this.view.showNotice(this.texts.actionPostbackError);
-      clearTimeout(this.noticeTimer);
-      this.noticeTimer = setTimeout(() => this.view.setConnection(this.connection), NOTICE_MS);
+      this.notice(this.texts.actionPostbackError);
+    }
+  }
+
+  /** Shows a passing notice where the connection status goes. */
+  private notice(text: string): void {
+    this.view.showNotice(text);
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => this.view.setConnection(this.connection), NOTICE_MS);
+  }
+
+  /**
+   * A location request: the browser asks the visitor's consent, and their position is sent as a
+   * text message with the coordinates (the API has no location message type) and as metadata.
+   */
+  private sendLocation(): void {
+    if (!navigator.geolocation) return this.notice(this.texts.locationError);
+    navigator.geolocation.getCurrentPosition(
+      ({ coords }) => {
+        const { text, metadata } = locationMessage(coords, this.texts.locationSentText);
+        void this.sendMessage(text, { metadata }).catch(() => undefined);
+      },
+      () => this.notice(this.texts.locationError),
+      { enableHighAccuracy: false, timeout: 30_000, maximumAge: 60_000 },
+    );
+  }
+
+  /** A share action: the system's share sheet with the message (and the action's http(s) uri, if any), else the clipboard. */
+  private async share(message: Message, action: Action): Promise<void> {
+    const url = action.uri && /^https?:\/\//i.test(action.uri) ? action.uri : undefined;
+    const data = { text: message.text, ...(url && { url }) };
+    try {
+      if (typeof navigator.share === "function") return await navigator.share(data);
+      await navigator.clipboard.writeText([message.text, url].filter(Boolean).join(" "));
+      this.notice(this.texts.sharedText);
+    } catch (error) {
+      // The visitor closing the share sheet is no failure.
+      if ((error as Error).name !== "AbortError") this.notice(this.texts.actionPostbackError);
     }
   }
 

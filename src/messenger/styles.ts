@@ -57,6 +57,11 @@ svg { width: 22px; height: 22px; fill: currentColor; }
 .meta button { border: 0; background: none; color: inherit; text-decoration: underline; padding: 0 0 0 4px; }
 progress { width: 120px; height: 6px; accent-color: var(--accent); }
 .actions { display: flex; flex-direction: column; gap: 4px; margin-top: 4px; width: 100%; }
+.bubble a { color: inherit; text-decoration: underline; }
+.time { font-size: 12px; color: var(--muted); margin: 2px 4px; }
+.msg:not(:hover):not(:focus-within) .time { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.msg:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-radius: 8px; }
+.offer { background: transparent; color: var(--fg); border: 1px dashed var(--line); }
 .action { display: block; text-align: center; text-decoration: none; border: 0; border-radius: 10px; padding: 7px 12px; background: var(--accent); color: var(--on-accent); font-size: 14px; }
 .replies { display: flex; flex-wrap: wrap; gap: 6px; justify-content: flex-end; padding: 0 14px 8px; }
 .chip { border: 2px solid var(--accent); background: var(--bg); color: var(--fg); border-radius: 16px; padding: 4px 12px; font-size: 14px; }

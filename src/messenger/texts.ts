@@ -20,6 +20,13 @@ export const DEFAULT_TEXTS = {
   unreadLabel: "{count} unread",
   imageLabel: "Image",
   actionPostbackError: "That did not go through. Please try again.",
+  locationButtonText: "Send my location",
+  locationSentText: "My location: {latitude}, {longitude}",
+  locationError: "Your location was not shared.",
+  shareButtonText: "Share",
+  sharedText: "Copied to the clipboard.",
+  offerNote: "Payment is not available in this chat.",
+  linkOpensText: "(opens in a new tab)",
 } as const;
 
 export type Texts = Record<keyof typeof DEFAULT_TEXTS, string>;

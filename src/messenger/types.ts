@@ -7,6 +7,9 @@ export interface Action {
   uri?: string;
   payload?: string;
   iconUrl?: string;
+  /** A buy action's price, in cents of `currency`. */
+  amount?: number;
+  currency?: string;
 }
 
 export interface Message {
@@ -29,6 +32,8 @@ export interface Pending {
   text: string;
   /** An image being uploaded: its preview (an object URL) and progress from 0 to 1. */
   image?: { file: Blob; previewUrl: string; progress: number };
+  /** What the message carries besides its text (a quick reply's payload, a location's metadata), kept for a retry. */
+  fields?: { payload?: string; metadata?: Record<string, string | number | boolean> };
   status: "sending" | "failed";
 }
 

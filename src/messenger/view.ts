@@ -1,3 +1,4 @@
+import { actionControl, linkParts, messageTime } from "./content.ts";
 import { append, h, icon, ICONS } from "./dom.ts";
 import { STYLES } from "./styles.ts";
 import { fill, type Texts } from "./texts.ts";
@@ -12,6 +13,10 @@ export interface ViewActions {
   retry: (localId: string) => void;
   postback: (action: Action) => void;
   reply: (action: Action) => void;
+  /** Asks the browser for the visitor's position (the browser asks their consent) and sends it. */
+  locationRequest: () => void;
+  /** Shares the message (the system's share sheet, else the clipboard). */
+  share: (message: Message, action: Action) => void;
   loadOlder: () => void;
 }
 
@@ -227,25 +232,45 @@ export class View {
 
   private stored(message: Message, previous: Message | undefined): HTMLLIElement {
     const mine = message.role === "appUser";
-    const links = (message.actions ?? []).filter((action) => action.type !== "reply");
+    const buttons = (message.actions ?? []).filter((action) => action.type !== "reply");
+    const time = messageTime(message.received);
+    // Focusable, so that the time shows from the keyboard as it does on hover.
     return h(
       "li",
-      { class: `msg ${mine ? "mine" : "theirs"}` },
+      { class: `msg ${mine ? "mine" : "theirs"}`, tabindex: 0 },
       this.showsAuthor(message, previous) && h("span", { class: "author" }, message.name || this.businessName),
       message.type === "image" && message.mediaUrl
         ? h("div", { class: "bubble picture" }, h("img", { src: message.mediaUrl, alt: this.texts.imageLabel }))
-        : h("div", { class: "bubble" }, message.text),
-      links.length > 0 && h("div", { class: "actions" }, ...links.map((action) => this.action(action))),
+        : h("div", { class: "bubble" }, ...this.linked(message.text)),
+      buttons.length > 0 && h("div", { class: "actions" }, ...buttons.map((action) => this.action(message, action))),
+      h("time", { class: "time", datetime: time.iso }, time.label),
     );
   }
 
-  private action(action: Action): HTMLElement | null {
-    const label = action.text ?? action.type;
-    if ((action.type === "link" || action.type === "webview") && action.uri && /^https?:/i.test(action.uri)) {
-      return h("a", { class: "action", href: action.uri, target: "_blank", rel: "noopener noreferrer" }, label);
+  /** The text with its http(s) URLs as links that open in a new tab, built as nodes (never as HTML). */
+  private linked(text: string): (Node | string)[] {
+    return linkParts(text ?? "").map((part) =>
+      "href" in part ? h("a", { href: part.href, target: "_blank", rel: "noopener noreferrer" }, part.text) : part.text,
+    );
+  }
+
+  private action(message: Message, action: Action): HTMLElement | null {
+    const control = actionControl(action, this.texts);
+    if (!control) return null;
+    const button = (onclick: () => void) => h("button", { type: "button", class: "action", onclick }, control.label);
+    switch (control.kind) {
+      case "link":
+        return h("a", { class: "action", href: control.href, target: "_blank", rel: "noopener noreferrer" }, control.label);
+      case "postback":
+        return button(() => this.actions.postback(action));
+      case "locationRequest":
+        return button(() => this.actions.locationRequest());
+      case "share":
+        return button(() => this.actions.share(message, action));
+      case "offer":
+        // Parley takes no payments: the offer is shown, and says it cannot be bought here.
+        return h("div", { class: "action offer", title: this.texts.offerNote }, control.label, h("span", { class: "sr-only" }, ` ${this.texts.offerNote}`));
     }
-    if (action.type === "postback") return h("button", { type: "button", class: "action", onclick: () => this.actions.postback(action) }, label);
-    return null;
   }
 
   private pending(pending: Pending): HTMLLIElement {

@@ -1,12 +1,13 @@
 // Parley Messenger (src/messenger/, served by the worker as /messenger.js) on a page of another
 // origin under a strict Content-Security-Policy, against `wrangler dev`: what a visitor and a
 // business do, keyboard-only use, an accessibility audit, and screenshots in light and dark.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { describe, expect, it, type TestContext } from "vitest";
 import type { App } from "../support/apps.ts";
 import { baseUrl, businessSays, businessTyping, conversationOf, createWebhook, newApp, pageOrigin } from "./api.ts";
-import type { WidgetPage, WidgetPageOptions } from "./browser.ts";
+import { ARTIFACTS, type WidgetPage, type WidgetPageOptions } from "./browser.ts";
 import { browserSuite } from "./suite.ts";
 
 /** What a business reply may take from the REST call to the visitor's screen. */
@@ -196,6 +197,59 @@ describe("Parley Messenger against wrangler dev", () => {
     await expectClean(visitor);
   });
 
+  it("location, share and buy actions; links in the text (http(s) only, never HTML); each message's time on focus", async (ctx) => {
+    const app = await newApp("Messenger more actions");
+    const { visitor, appUser } = await openMessenger(ctx, app);
+    await visitor.type("Where do I start?");
+    await visitor.subscribed();
+
+    await businessSays(app, appUser._id, { text: 'Read https://example.com/help, or <img src=x onerror="window.injected=1"> javascript:alert(1)' });
+    const link = visitor.host.getByRole("link", { name: "https://example.com/help" });
+    await link.waitFor();
+    expect(await link.getAttribute("href")).toBe("https://example.com/help");
+    expect(await link.getAttribute("target")).toBe("_blank");
+    expect(await link.getAttribute("rel")).toBe("noopener noreferrer");
+    expect(await visitor.log.locator(".bubble img").count()).toBe(0);
+    expect(await visitor.log.getByRole("link").count()).toBe(1);
+    expect(await visitor.page.evaluate(() => (window as any).injected)).toBeUndefined();
+
+    // The time shows when the message has focus (and on hover), as its received time.
+    const message = visitor.log.locator("li.msg", { hasText: "Where do I start?" });
+    const time = message.locator("time");
+    expect((await time.boundingBox())!.width).toBeLessThanOrEqual(1);
+    await message.focus();
+    expect((await time.boundingBox())!.width).toBeGreaterThan(20);
+    expect(await time.getAttribute("datetime")).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    await visitor.widget.context.grantPermissions(["geolocation", "clipboard-read", "clipboard-write"], { origin: pageOrigin });
+    await visitor.widget.context.setGeolocation({ latitude: 48.8583701, longitude: 2.2944813, accuracy: 10 });
+    // Chromium on Linux has no share sheet; the clipboard is the fallback there, and it is what this checks.
+    await visitor.page.evaluate(() => delete (Navigator.prototype as { share?: unknown }).share);
+    await businessSays(app, appUser._id, {
+      text: "Our shop",
+      actions: [
+        { type: "locationRequest", text: "Share your location" },
+        { type: "share" },
+        { type: "buy", text: "T-shirt", amount: 1250, currency: "usd" },
+      ],
+    });
+    await visitor.host.getByText("T-shirt · $12.50").waitFor();
+    expect(await visitor.host.getByRole("button", { name: /T-shirt/ }).count()).toBe(0);
+
+    await visitor.host.getByRole("button", { name: "Share", exact: true }).click();
+    await visitor.host.getByText("Copied to the clipboard.").waitFor();
+    expect(await visitor.page.evaluate(() => navigator.clipboard.readText())).toBe("Our shop");
+
+    await visitor.host.getByRole("button", { name: "Share your location" }).click();
+    await visitor.text("My location: 48.85837, 2.294481").waitFor({ timeout: 5_000 });
+    await expect.poll(async () => (await conversationOf(app, appUser._id)).conversation.messages.at(-1)).toMatchObject({
+      role: "appUser",
+      text: "My location: 48.85837, 2.294481",
+      metadata: { latitude: 48.85837, longitude: 2.294481, accuracy: 10 },
+    });
+    await expectClean(visitor);
+  });
+
   it("uploads an image with a preview and progress; the stored image replaces it", async (ctx) => {
     const app = await newApp("Messenger image");
     const { visitor, appUser } = await openMessenger(ctx, app);
@@ -375,14 +429,17 @@ describe("Parley Messenger against wrangler dev", () => {
     await expectClean(visitor);
   });
 
-  it("the /demo page: the visitor writes in the messenger, the reply box answers as the business", async (ctx) => {
-    const context = await suite.chromium.browser.newContext({ viewport: { width: 1024, height: 768 } });
+  it.for([
+    { width: 1024, height: 768 },
+    { width: 360, height: 740 },
+  ])("the /demo page at $width×$height: the visitor writes in the messenger, the reply box answers as the business", async (viewport, ctx) => {
+    const context = await suite.chromium.browser.newContext({ viewport });
     ctx.onTestFinished(() => context.close());
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(String(error)));
-    // The browser's own favicon request is the only thing allowed to miss.
-    page.on("response", (response) => response.status() >= 400 && !response.url().endsWith("/favicon.ico") && errors.push(`${response.status()} ${response.url()}`));
+    // Nothing misses, the browser's own favicon request included.
+    page.on("response", (response) => response.status() >= 400 && errors.push(`${response.status()} ${response.url()}`));
     await page.goto(`${baseUrl}/demo`);
     const messenger = page.locator("parley-messenger");
     await page.getByText(/The visitor is app user/).waitFor({ timeout: 10_000 });
@@ -394,6 +451,20 @@ describe("Parley Messenger against wrangler dev", () => {
     await page.getByRole("button", { name: "Send as the business" }).click();
     await messenger.getByRole("log").getByText("Hello, visitor", { exact: true }).waitFor({ timeout: 5_000 });
     await page.getByText("Sent as the business.").waitFor();
+    // The reply box and the open messenger share the screen: neither covers the other.
+    const panel = (await messenger.getByRole("dialog").boundingBox())!;
+    const reply = (await page.getByLabel("Reply as the business").boundingBox())!;
+    const send = (await page.getByRole("button", { name: "Send as the business" }).boundingBox())!;
+    for (const box of [reply, send]) {
+      expect(box.y >= panel.y + panel.height || box.y + box.height <= panel.y || box.x >= panel.x + panel.width || box.x + box.width <= panel.x).toBe(true);
+      expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
+    }
+    if (viewport.width < 600) {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const path = join(ARTIFACTS, `parley-demo-${viewport.width}x${viewport.height}.png`);
+      await page.screenshot({ path });
+      console.log(`parley demo: screenshot ${path}`);
+    }
     expect(errors).toEqual([]);
   });
 

@@ -104,4 +104,46 @@ describe("the OpenAPI document", () => {
       "query:after",
     ]);
   });
+
+  it("names this server by the request's origin, so that copied requests are absolute", async () => {
+    const { json } = await call("GET", "/v1/openapi.json");
+    expect(json.servers).toEqual([{ url: "https://parley.test" }]);
+  });
+
+  it("gives every operation a title of its own, marking the account and alias forms", async () => {
+    const { json } = await call("GET", "/v1/openapi.json");
+    const operations = Object.entries(json.paths as Record<string, Record<string, { summary: string; tags: string[] }>>).flatMap(
+      ([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, ...op })),
+    );
+    const summaries = operations.map((op) => op.summary);
+    expect(summaries.filter((summary, at) => summaries.indexOf(summary) !== at)).toEqual([]);
+    const summaryOf = (method: string, path: string) => operations.find((op) => op.method === method && op.path === path)!.summary;
+    expect(summaryOf("post", "/v1/appusers/{appUserId}/conversation/messages")).toBe("Post a message");
+    expect(summaryOf("post", "/v1/appusers/{appUserId}/messages")).toBe("Post a message (alias path)");
+    expect(summaryOf("post", "/v1/apps/{appId}/appusers/{appUserId}/conversation/messages")).toBe("Post a message (account form)");
+    expect(summaryOf("post", "/v1/apps/{appId}/appusers/{appUserId}/messages")).toBe("Post a message (account form, alias path)");
+    expect(summaryOf("post", "/v1/apps/{appId}/keys")).toBe("Create a secret key");
+    const tagsOf = (method: string, path: string) => operations.find((op) => op.method === method && op.path === path)!.tags;
+    expect(tagsOf("post", "/v1/apps/{appId}/init")).toEqual(["Account forms"]);
+    expect(tagsOf("post", "/v1/apps/{appId}/keys")).toEqual(["Keys"]);
+  });
+
+  it("lists the API's groups first and the document's own pages last, every used group named", async () => {
+    const { json } = await call("GET", "/v1/openapi.json");
+    const names = (json.tags as { name: string }[]).map((tag) => tag.name);
+    expect(names.slice(0, 3)).toEqual(["Init", "App users", "Conversations"]);
+    expect(names.at(-1)).toBe("Meta");
+    const used = new Set(Object.values(json.paths as Record<string, Record<string, { tags: string[] }>>).flatMap((item) => Object.values(item).flatMap((op) => op.tags)));
+    expect([...used].sort()).toEqual([...names].sort());
+  });
+
+  it("gives every request body an example (test/e2e/openapi.test.ts sends each)", async () => {
+    const { json } = await call("GET", "/v1/openapi.json");
+    for (const [path, item] of Object.entries(json.paths as Record<string, Record<string, { requestBody?: { content: Record<string, { example?: unknown }> } }>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!op.requestBody) continue;
+        for (const [type, media] of Object.entries(op.requestBody.content)) expect(media.example, `${method} ${path} ${type}`).toBeDefined();
+      }
+    }
+  });
 });

@@ -19,7 +19,7 @@ const empty = { 200: { description: "Done." } };
 
 appsRoutes.post(
   "/apps",
-  describe({ summary: "Create an app", tags, responses: { 201: { description: "The new app.", schema: oneApp } } }),
+  describe({ summary: "Create an app", tags, example: { name: "My app" }, responses: { 201: { description: "The new app.", schema: oneApp } } }),
   ...accountAccess,
   jsonBody(createAppBody),
   async (c) => c.json({ app: presentApp(await createApp(c.env, c.req.valid("json"))) }, 201),
@@ -48,6 +48,7 @@ appsRoutes.put(
   "/apps/:appId",
   describe({
     summary: "Update an app",
+    example: { name: "My renamed app" },
     description: "Renames the app and merges `settings` additively.",
     tags,
     responses: { 200: { description: "The app as it now reads.", schema: oneApp } },

@@ -16,7 +16,7 @@ const oneKey = z.object({ key: keySchema });
 
 keysRoutes.post(
   "/apps/:appId/keys",
-  describe({ summary: "Create a secret key", tags, responses: { 201: { description: "The new key, with its secret.", schema: oneKey } } }),
+  describe({ summary: "Create a secret key", tags, example: { name: "server" }, responses: { 201: { description: "The new key, with its secret.", schema: oneKey } } }),
   ...accountAccess,
   jsonBody(createKeyBody),
   async (c) => c.json({ key: presentKey(await createKey(c.env, c.req.param("appId"), c.req.valid("json").name)) }, 201),

@@ -23,6 +23,7 @@ appUsersRoutes.post(
   "/appusers",
   describe({
     summary: "Pre-create an app user",
+    example: { userId: "alice@example.com", givenName: "Alice" },
     description: "Creates a user for a `userId` before that user first runs the app; 409 when the userId exists.",
     tags,
     errors: [409],
@@ -49,6 +50,7 @@ appUsersRoutes.put(
   "/appusers/:appUserId",
   describe({
     summary: "Update an app user",
+    example: { givenName: "Bob", properties: { plan: "pro" } },
     description: "Additive: only the fields given, and only the keys of `properties` given, change.",
     tags,
     responses: { 200: { description: "The app user as it now reads.", schema: oneUser } },
@@ -62,6 +64,7 @@ appUsersRoutes.post(
   "/appusers/:appUserId/events",
   describe({
     summary: "Track an event",
+    example: { name: "completed_sale" },
     description: "Posts every whisper listening to the event; `appUser` attributes sent along update the user first.",
     tags,
     responses: {
@@ -78,7 +81,7 @@ appUsersRoutes.post(
 
 appUsersRoutes.put(
   "/appusers/:appUserId/devices/:deviceId",
-  describe({ summary: "Update one of the user's devices", tags, responses: { 200: { description: "The device.", schema: oneDevice } } }),
+  describe({ summary: "Update one of the user's devices", tags, example: { appVersion: "1.2.0" }, responses: { 200: { description: "The device.", schema: oneDevice } } }),
   ...appUserAccess,
   jsonBody(updateDeviceBody),
   async (c) =>
@@ -87,7 +90,7 @@ appUsersRoutes.put(
 
 appUsersRoutes.post(
   "/appusers/:appUserId/pushtoken",
-  describe({ summary: "Set a device's push token", tags, responses: { 200: { description: "The device.", schema: oneDevice } } }),
+  describe({ summary: "Set a device's push token", tags, example: { deviceId: "device-1", token: "the device's push token" }, responses: { 200: { description: "The device.", schema: oneDevice } } }),
   ...appUserAccess,
   jsonBody(pushTokenBody),
   async (c) => {

@@ -18,6 +18,7 @@ conversationEventRoutes.post(
   "/appusers/:appUserId/conversation/read",
   describe({
     summary: "Mark the conversation read",
+    example: { role: "appUser" },
     description:
       "Marks the conversation read up to its newest message by the app user (the default: their `unreadCount`, the " +
       "appMaker messages since their last read, drops to 0) or, with `role: appMaker` and an app-scope credential, by " +
@@ -38,6 +39,7 @@ conversationEventRoutes.post(
   "/appusers/:appUserId/conversation/postback",
   describe({
     summary: "Press a postback button",
+    example: { actionId: "the _id of a postback action" },
     description:
       "Fires the `postback` webhooks: `{trigger: \"postback\", postbacks: [{message, action}], appUser}`, with the " +
       "appMaker message that carries the action. 404 when the conversation has no postback action with this `_id`.",
@@ -56,6 +58,7 @@ conversationEventRoutes.post(
   "/appusers/:appUserId/conversation/activity",
   describe({
     summary: "Show the business typing",
+    example: { role: "appMaker", type: "typing:start" },
     description:
       "`typing:start` or `typing:stop` as `appMaker` (smooch-core's `typingActivity`): shown live to the app user's " +
       "web messenger as `{activity, role: \"appMaker\", data: {name, avatarUrl}}`, by default the app's name and " +

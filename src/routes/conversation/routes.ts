@@ -48,10 +48,17 @@ function pageLinks(requestUrl: string, page: MessagePage) {
   };
 }
 
-for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:appUserId/messages"]) {
+// The contract's path, and the shorter one later revisions of v1 used.
+const MESSAGES_PATHS = ["/appusers/:appUserId/conversation/messages", "/appusers/:appUserId/messages"];
+
+for (const path of MESSAGES_PATHS) {
+  /** The second spelling is documented as an alias of the first (in OpenAPI form, without /v1). */
+  const alias = (suffix = "") =>
+    path === MESSAGES_PATHS[0] ? {} : { aliasOf: `/v1${MESSAGES_PATHS[0].replace(":appUserId", "{appUserId}")}${suffix}` };
   conversationRoutes.post(
     path,
     describe({
+      ...alias(),
       summary: "Post a message",
       description:
         "As `appUser` with any credential of the user, or as `appMaker` with an app-scope JWT. Only appMaker messages " +
@@ -59,6 +66,7 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
         "`mediaUrl`, else `text`; its `source` names the `deviceId` it was sent with (type: that device's platform) " +
         "or is `{type: api}`. `_clientId` and `_clientSent` (sent by the web messengers) are accepted and not stored.",
       tags,
+      example: { text: "Hello!", role: "appUser" },
       responses: { 201: { description: "The message, and the conversation's newest page.", schema: postedSchema } },
     }),
     ...appUserAccess,
@@ -73,6 +81,7 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
   conversationRoutes.get(
     path,
     describe({
+      ...alias(),
       summary: "Page through messages",
       description:
         "Up to 100 messages before or after a `received` time (bound excluded), oldest first; the newest without either. " +
@@ -103,6 +112,7 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
   conversationRoutes.delete(
     path,
     describe({
+      ...alias(),
       summary: "Delete every message",
       description:
         "App scope only. Deletes every message of the conversation, their images and their pending webhook deliveries; " +
@@ -120,6 +130,7 @@ for (const path of ["/appusers/:appUserId/conversation/messages", "/appusers/:ap
   conversationRoutes.delete(
     `${path}/:messageId`,
     describe({
+      ...alias("/{messageId}"),
       summary: "Delete a message",
       description: "App scope only. Deletes one message, its image and its pending webhook deliveries; 404 when the conversation has no such message.",
       tags,

@@ -56,6 +56,18 @@ body { font: 16px/1.5 system-ui, sans-serif; margin: 0; padding: 2rem; max-width
 @media (prefers-color-scheme: dark) { body { color: #eee; background: #111; } textarea { color: inherit; background: #222; } }
 textarea { display: block; width: 100%; min-height: 5rem; font: inherit; margin: .5rem 0; }
 code { font-size: .9em; }
+main { display: flex; flex-direction: column; }
+/* Wider, the open messenger (370 px, 20 px from the right) sits beside the page: keep clear of it. */
+@media (min-width: 601px) { body { max-width: min(40rem, calc(100vw - 4rem - 400px)); } }
+/* Below 600 px the messenger fills its containing block: here the top half of the screen (a
+   transformed host contains its fixed panel), with the reply box right under it, so both stay usable. */
+@media (max-width: 600px) {
+  body { padding: calc(50vh + .5rem) 1rem 1rem; }
+  h1 { font-size: 1.25rem; margin: 0; }
+  #reply, #reply-status { order: -1; }
+  textarea { min-height: 3rem; }
+  parley-messenger { display: block; position: fixed; top: 0; left: 0; right: 0; height: 50vh; transform: translateZ(0); }
+}
 `;
 
 function demoPage(appToken: string, origin: string, nonce: string): string {
@@ -70,7 +82,7 @@ function demoPage(appToken: string, origin: string, nonce: string): string {
 <body>
 <main data-app-token="${escapeHtml(appToken)}">
 <h1>Parley Messenger demo</h1>
-<p>The visitor's side is the messenger, bottom right: write in it. Answer here as the business of
+<p>The visitor's side is the messenger (bottom right; on a phone, above): write in it. Answer here as the business of
 the <strong>Demo</strong> app; your replies reach the messenger in real time.</p>
 <form id="reply">
 <label for="reply-text">Reply as the business</label>
@@ -133,6 +145,7 @@ demoRoutes.post(
   "/demo/reply",
   describe({
     summary: "Answer the demo's visitor as the business (local development)",
+    example: { appUserId: "the visitor's appUser _id", text: "Hello from the business" },
     description:
       `Posts \`text\` as the Demo app's business (role appMaker) to the visitor, with the server's own authority; ` +
       `a request from another page (its \`Origin\`) is refused with 403. ${DEMO_NOTE}`,

@@ -37,6 +37,7 @@ fayeRoutes.post(
   "/faye",
   describe({
     summary: "Bayeux: long-polling",
+    example: [{ channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["long-polling"] }],
     description:
       "A batch of Bayeux messages as a JSON body, or as `message=<JSON>` in a form body (cross-origin long-polling). " +
       "A `/meta/connect` is held until there are events for the client or the advised timeout passes.",

@@ -38,16 +38,20 @@ async function readForm(request: Request): Promise<FormData> {
   }
 }
 
-for (const path of ["/appusers/:appUserId/conversation/images", "/appusers/:appUserId/images"]) {
+const IMAGES_PATHS = ["/appusers/:appUserId/conversation/images", "/appusers/:appUserId/images"];
+
+for (const path of IMAGES_PATHS) {
   imagesRoutes.post(
     path,
     describe({
+      ...(path !== IMAGES_PATHS[0] && { aliasOf: "/v1/appusers/{appUserId}/conversation/images" }),
       summary: "Upload an image",
       description:
         "Stores a JPEG, PNG, GIF or WebP image (recognised by its bytes) and posts it as a message; the other form " +
         "fields are those of a posted message, with `metadata` as JSON text.",
       tags: ["Conversations"],
       form: { fields: imageFormFields, files: ["source"] },
+      example: { role: "appUser" },
       responses: { 201: { description: "The image message, and the conversation's newest page.", schema: postedSchema } },
     }),
     ...appUserAccess,

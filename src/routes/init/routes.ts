@@ -15,6 +15,7 @@ initRoutes.post(
   "/init",
   describe({
     summary: "Initialise a device",
+    example: { device: { id: "device-1", platform: "web" }, userId: "bob@example.com" },
     description:
       "Called by a device or browser when the app loads: registers the device, creates or finds its app user " +
       "(by `userId` when given, merging the device's anonymous user into it), and returns the user now active " +

@@ -18,6 +18,7 @@ integrationsRoutes.post(
   "/apps/:appId/integrations",
   describe({
     summary: "Configure a push channel",
+    example: { type: "webpush" },
     description:
       "`fcm` takes the service account key file's JSON (`serviceAccount`); `apn` a token-based .p8 key (`keyId`, " +
       "`teamId`, `bundleId`, `key`, `production`); `webpush` nothing: Parley generates its VAPID key pair and " +

@@ -33,6 +33,7 @@ webhooksRoutes.post(
   "/webhooks",
   describe({
     summary: "Create a webhook",
+    example: { target: "https://example.com/parley-webhook", triggers: ["message:appUser", "postback"] },
     description:
       "`triggers` defaults to `[\"message\"]` (every message); `postback` and `conversation:read` are heard only when " +
       "named. `events` is the earlier revision's name for `triggers`. At most 10 per app. The response carries " +
@@ -62,7 +63,7 @@ webhooksRoutes.get(
 
 webhooksRoutes.put(
   "/webhooks/:webhookId",
-  describe({ summary: "Update a webhook", tags, responses: { 200: { description: "The webhook as it now reads.", schema: oneWebhook } } }),
+  describe({ summary: "Update a webhook", tags, example: { triggers: ["message"] }, responses: { 200: { description: "The webhook as it now reads.", schema: oneWebhook } } }),
   ...serverAccess,
   jsonBody(updateWebhookBody),
   async (c) =>

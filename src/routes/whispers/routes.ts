@@ -16,7 +16,7 @@ const oneWhisper = z.object({ whisper: whisperSchema });
 
 whispersRoutes.post(
   "/whispers",
-  describe({ summary: "Create a whisper", tags, responses: { 201: { description: "The new whisper.", schema: oneWhisper } } }),
+  describe({ summary: "Create a whisper", tags, example: { event: "completed_sale", text: "Thanks for your order! Any questions?" }, responses: { 201: { description: "The new whisper.", schema: oneWhisper } } }),
   ...serverAccess,
   jsonBody(createWhisperBody),
   async (c) => c.json({ whisper: presentWhisper(await createWhisper(c.env, c.get("appId"), c.req.valid("json"))) }, 201),
