@@ -1,4 +1,6 @@
 // npm run dev: local D1 migrations, .dev.vars with random account credentials, then wrangler dev.
+import { randomBytes } from "node:crypto";
+import { isLoopbackHost } from "../lib/loopback.ts";
 import { ensureDevVars } from "./dev-vars.ts";
 import { migrateLocal, wrangler } from "./wrangler.ts";
 
@@ -16,11 +18,15 @@ const args = process.argv.slice(2);
 const ip = option(args, "--ip");
 const host = !ip || ip === "0.0.0.0" || ip === "::" || ip === "*" ? "127.0.0.1" : ip.includes(":") ? `[${ip}]` : ip;
 const origin = `${option(args, "--local-protocol") ?? "http"}://${host}:${option(args, "--port") ?? "8787"}`;
+// Listening beyond loopback, the demo takes a secret, new each run: a peer on the network could
+// otherwise open it (a Host header saying localhost is all the worker sees) and post as its business.
+const demoSecret = ip === undefined || isLoopbackHost(ip) ? null : randomBytes(18).toString("base64url");
 console.log(`API reference: ${origin}/docs`);
-console.log(`Messenger demo (both sides of a chat in one window): ${origin}/demo\n`);
+console.log(`Messenger demo (both sides of a chat in one window): ${origin}/demo${demoSecret ? `?secret=${demoSecret}` : ""}\n`);
 
 await migrateLocal();
 // Local webhook targets (a server on this machine) are allowed in development only.
-const child = wrangler(["dev", "--var", "WEBHOOK_ALLOW_PRIVATE_TARGETS:true", ...args]);
+const vars = ["WEBHOOK_ALLOW_PRIVATE_TARGETS:true", ...(demoSecret ? [`DEMO_SECRET:${demoSecret}`] : [])];
+const child = wrangler(["dev", ...vars.flatMap((value) => ["--var", value]), ...args]);
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));
