@@ -26,7 +26,7 @@ console.log(`Messenger demo (both sides of a chat in one window): ${origin}/demo
 
 await migrateLocal();
 // Local webhook targets (a server on this machine) are allowed in development only.
-const vars = ["WEBHOOK_ALLOW_PRIVATE_TARGETS:true", ...(demoSecret ? [`DEMO_SECRET:${demoSecret}`] : [])];
-const child = wrangler(["dev", ...vars.flatMap((value) => ["--var", value]), ...args]);
+const devOnly = ["WEBHOOK_ALLOW_PRIVATE_TARGETS:true", ...(demoSecret ? [`DEMO_SECRET:${demoSecret}`] : [])];
+const child = wrangler(["dev", ...devOnly.flatMap((value) => ["--var", value]), ...args]);
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));
