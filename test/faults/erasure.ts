@@ -202,7 +202,7 @@ export async function erasureRace(): Promise<string[]> {
       ["users deleted while posting", RACE_USERS],
       ["requests answered 201 (then erased)", statuses.get(201) ?? 0],
       ["requests answered 404", statuses.get(404) ?? 0],
-      ["webhook deliveries (all before the deletions answered)", target.delivered.length],
+      ["webhook deliveries (none more than 2 s after its deletion answered)", target.delivered.length],
       ["messages, jobs, images, D1 rows left", survivors.length + images.length + d1RowsOf(persistTo, ids)],
     ]);
     await server.stop();
