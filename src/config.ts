@@ -24,6 +24,8 @@ export interface Config {
   webhookAllowPrivateTargets: boolean;
   /** Whether /demo answers on any host, not only on loopback ones (local development). */
   demoEnabled: boolean;
+  /** What /demo asks for (`?secret=`) when set: `npm run dev` sets it when it listens beyond loopback. */
+  demoSecret: string | null;
   /** The delivery log keeps at most this many records per webhook, the newest. */
   deliveryLogKeep: number;
   /** ... and none older than this many days. */
@@ -92,6 +94,10 @@ const variables = z.object({
   WEBHOOK_ALLOW_PRIVATE_TARGETS: flag,
   PUSH_RETRY_BASE_SECONDS: integer(10, 1),
   DEMO_ENABLED: flag,
+  DEMO_SECRET: z
+    .string()
+    .optional()
+    .transform((value) => (blank(value) ? null : value!)),
   DELIVERY_LOG_KEEP: integer(1000, 1),
   DELIVERY_LOG_DAYS: integer(30, 1),
   REALTIME_MAX_SUBSCRIBERS: integer(100, 1),
@@ -120,6 +126,7 @@ function parse(env: Env): Config {
     webhookAllowPrivateTargets: vars.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     pushRetryBaseSeconds: vars.PUSH_RETRY_BASE_SECONDS,
     demoEnabled: vars.DEMO_ENABLED,
+    demoSecret: vars.DEMO_SECRET,
     deliveryLogKeep: vars.DELIVERY_LOG_KEEP,
     deliveryLogDays: vars.DELIVERY_LOG_DAYS,
     realtimeMaxSubscribers: vars.REALTIME_MAX_SUBSCRIBERS,

@@ -19,10 +19,12 @@ export interface BannerInput {
   vars: Record<string, string>;
   /** Whether .dev.vars was made by this run. */
   created: boolean;
+  /** The demo's secret, when it listens beyond loopback. */
+  demoSecret?: string | null;
 }
 
 /** The banner's lines. The suggested commands name the server with --url unless it is the default. */
-export function devBanner({ origin, vars, created }: BannerInput): string[] {
+export function devBanner({ origin, vars, created, demoSecret }: BannerInput): string[] {
   const url = origin === DEFAULT_URL ? "" : ` --url ${origin}`;
   return [
     "",
@@ -30,7 +32,7 @@ export function devBanner({ origin, vars, created }: BannerInput): string[] {
     "",
     `  API             ${origin}/v1`,
     `  API reference   ${origin}/docs`,
-    `  Messenger demo  ${origin}/demo   (both sides of a chat in one window)`,
+    `  Messenger demo  ${origin}/demo${demoSecret ? `?secret=${demoSecret}` : ""}   (both sides of a chat in one window)`,
     "",
     `Account credentials (${created ? "new, written to" : "from"} .dev.vars):`,
     `  ACCOUNT_KEY_ID=${vars.ACCOUNT_KEY_ID}`,

@@ -1,13 +1,13 @@
 import { config } from "../config";
 import { DurableObject } from "cloudflare:workers";
-import { TOMBSTONE_MS } from "../db/erased-messages";
+import { TOMBSTONE_MS, tombstoneStatements } from "../db/erased-messages";
 import { messageTrigger, type Role } from "../enums";
 import type { ConversationActivity } from "../presenters/activity";
 import { withMessageDefaults, type ConversationMessage, type MessageAction, type NewMessage } from "../presenters/message";
 import { messagePushJob, type PushJob, type PushRecipient } from "../push/jobs";
 import type { Fanout } from "../webhooks/delivery";
 import { JobOutbox, OutboxAlarm } from "./job-outbox";
-import { MediaTrash } from "./media-trash";
+import { MediaTrash, type Uploaders } from "./media-trash";
 import { NewestPage, type RenderedMessage } from "./newest-page";
 import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
@@ -353,13 +353,13 @@ export class Conversation extends DurableObject<Env> {
   // ---- erasure (src/lifecycle/) ------------------------------------------------------------
 
   /**
-   * Erases every message, with their postback buttons, read markers, images (of `appId` only)
-   * and the outbox jobs about them, in one transaction; `received` keeps increasing after them.
-   * Returns the ids of those recent enough to have deliveries still in the queue.
+   * Erases every message, with their postback buttons, read markers, images (those `owners`
+   * uploaded to `appId`) and the outbox jobs about them, in one transaction; `received` keeps
+   * increasing after them. Returns the ids of those recent enough to have deliveries still in the queue.
    */
-  async eraseMessages(appId: string): Promise<string[]> {
+  async eraseMessages(appId: string, owners: Uploaders): Promise<string[]> {
     const recent = this.transaction(() => {
-      const erased = this.eraseRows(ERASABLE, appId) ?? [];
+      const erased = this.eraseRows(ERASABLE, appId, owners) ?? [];
       this.sql.exec("DELETE FROM messages");
       this.sql.exec("DELETE FROM postbacks");
       this.reads.clear();
@@ -370,9 +370,9 @@ export class Conversation extends DurableObject<Env> {
   }
 
   /** Erases one message as `eraseMessages` does; null when this conversation has no such message. */
-  async eraseMessage(appId: string, messageId: string): Promise<string[] | null> {
+  async eraseMessage(appId: string, owners: Uploaders, messageId: string): Promise<string[] | null> {
     const recent = this.transaction(() => {
-      const erased = this.eraseRows(`${ERASABLE} WHERE id = ?`, appId, messageId);
+      const erased = this.eraseRows(`${ERASABLE} WHERE id = ?`, appId, owners, messageId);
       if (erased === null) return null;
       this.sql.exec("DELETE FROM postbacks WHERE received_ms IN (SELECT received_ms FROM messages WHERE id = ?)", messageId);
       this.sql.exec("DELETE FROM messages WHERE id = ?", messageId);
@@ -394,34 +394,66 @@ export class Conversation extends DurableObject<Env> {
   }
 
   /**
-   * The user is deleted: images first (a crash before the rest leaves them to the alarm), then
-   * the whole storage, leaving only the mark that refuses any later append; the realtime clients
-   * lose their subscriptions here, and those left with none are disconnected.
+   * The user (and `owners`, the users merged into it) is deleted. Before the first await, in one
+   * transaction: the mark that refuses every later append, and every message gone with its
+   * postbacks, read markers and outbox jobs, its images trashed and its id kept for a tombstone.
+   * An append is either wholly before that (and erased with the rest) or refused. Then, awaiting:
+   * the tombstones in D1 (for jobs already handed to the queues), the images deleted from R2, and
+   * the storage emptied but for the mark; the realtime clients lose their subscriptions here, and
+   * those left with none are disconnected. Should any step fail, calling it again finishes the
+   * job (the object's alarm keeps retrying the images meanwhile).
    */
-  async erase(appId: string): Promise<string[]> {
-    const recent = this.transaction(() => this.eraseRows(ERASABLE, appId));
+  async erase(appId: string, owners: Uploaders): Promise<void> {
+    if (!this.erased) this.markErased(appId, owners);
+    // A drain that read jobs before the mark sends them before the tombstones that drop them are written.
+    await this.draining;
+    const tombstones = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tombstones'").toArray();
+    if (tombstones.length > 0) await this.env.DB.batch(tombstoneStatements(this.env.DB, JSON.parse(tombstones[0].value), Date.now()));
     await this.purgeTrash();
     const subscribed = this.subscribers.byClient();
-    await this.ctx.storage.deleteAll();
-    await this.ctx.storage.put("erased", true);
-    this.erased = true;
-    this.handedOver = null;
+    this.transaction(() => this.emptyStorage());
     this.open();
     await Promise.all([...subscribed].map(([client, channels]) => this.subscribers.revoke(client, channels)));
-    return recent ?? [];
+  }
+
+  /** The synchronous first half of `erase`, durable once it returns. */
+  private markErased(appId: string, owners: Uploaders): void {
+    this.transaction(() => {
+      const recent = this.eraseRows(ERASABLE, appId, owners) ?? [];
+      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('tombstones', ?)", JSON.stringify(recent));
+      this.sql.exec("DELETE FROM messages");
+      this.sql.exec("DELETE FROM postbacks");
+      this.outbox.dropAll();
+      this.pushes.dropAll();
+      this.reads.clear();
+      this.ctx.storage.kv.put("erased", true);
+    });
+    this.erased = true;
+    this.handedOver = null;
+  }
+
+  /**
+   * Drops every table, in one transaction with nothing awaited: unlike `deleteAll`, no crash can
+   * leave the storage empty without the erase mark, which the synchronous KV API keeps apart.
+   */
+  private emptyStorage(): void {
+    const tables = this.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) <> '_cf_' AND substr(name, 1, 7) <> 'sqlite_'")
+      .toArray();
+    for (const { name } of tables) this.sql.exec(`DROP TABLE "${name}"`);
   }
 
   /**
    * Inside an erasing transaction: trashes the images of the rows the query selects, drops the
    * outbox jobs about them and keeps `received`'s high-water mark. Null when it selects none.
    */
-  private eraseRows(query: string, appId: string, ...bindings: SqlStorageValue[]): string[] | null {
+  private eraseRows(query: string, appId: string, owners: Uploaders, ...bindings: SqlStorageValue[]): string[] | null {
     this.newestPage.forget();
     const rows = this.sql
       .exec<{ id: string; received_ms: number; media_url: string | null }>(query, ...bindings)
       .toArray();
     if (rows.length === 0) return null;
-    this.trash.add(appId, rows.map((row) => row.media_url ?? undefined));
+    this.trash.add(appId, owners, rows.map((row) => row.media_url ?? undefined));
     this.outbox.dropFor(rows.map((row) => row.id));
     this.pushes.dropFor(rows.map((row) => row.id));
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('lastReceived', ?)", String(this.lastReceivedMs));
@@ -434,7 +466,7 @@ export class Conversation extends DurableObject<Env> {
     try {
       await this.trash.purge();
     } catch (error) {
-      await this.outbox.wake();
+      await this.outboxAlarm.schedule(Date.now() + this.trash.retryInMs);
       throw error;
     }
   }
@@ -442,7 +474,9 @@ export class Conversation extends DurableObject<Env> {
   /** Sends the outboxes to the WEBHOOKS and PUSH queues in order, and deletes trashed images, until all are done. */
   async alarm(): Promise<void> {
     this.outboxAlarm.started();
-    await this.trash.purge();
+    // Retried by the object itself, with a backoff: the runtime gives up on a failing alarm,
+    // and an erased user's object may never wake again.
+    await this.purgeTrash().catch((error: unknown) => console.error("media trash: R2 failed, retrying", error));
     await this.drainOutboxes();
   }
 

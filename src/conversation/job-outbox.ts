@@ -78,6 +78,11 @@ export class JobOutbox<Job extends { messageId: string }> {
     );
   }
 
+  /** Drops every job: call inside the transaction that erases the whole conversation. */
+  dropAll(): void {
+    this.sql.exec(`DELETE FROM ${this.table}`);
+  }
+
   get pending(): boolean {
     return this.sql.exec(`SELECT 1 FROM ${this.table} LIMIT 1`).toArray().length > 0;
   }

@@ -59,10 +59,24 @@ export async function findAppByToken(db: D1Database, token: string): Promise<App
   return row && toApp(row);
 }
 
-/** The oldest app of that name. */
-export async function findAppByName(db: D1Database, name: string): Promise<App | null> {
-  const row = await db.prepare(`SELECT ${COLUMNS} FROM apps WHERE name = ? ORDER BY created_at, id LIMIT 1`).bind(name).first<AppRow>();
+/** The app the demo made and marked (migrations/0009), unless it is deleted or being deleted. */
+export async function findDemoApp(db: D1Database): Promise<App | null> {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM apps WHERE id = (SELECT app_id FROM demo_app) AND deleted_at IS NULL`)
+    .first<AppRow>();
   return row && toApp(row);
+}
+
+/** Marks the app as the demo's, unless a live one already is (a concurrent first visit made it). */
+export async function markDemoApp(db: D1Database, appId: string): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO demo_app (singleton, app_id) VALUES (1, ?1)
+       ON CONFLICT (singleton) DO UPDATE SET app_id = excluded.app_id
+       WHERE NOT EXISTS (SELECT 1 FROM apps WHERE id = demo_app.app_id AND deleted_at IS NULL)`,
+    )
+    .bind(appId)
+    .run();
 }
 
 export async function listApps(db: D1Database, limit: number, offset: number): Promise<App[]> {

@@ -144,6 +144,18 @@ export async function updateUserDevice(
   return row && toDevice(row);
 }
 
+/**
+ * A protected device whose anonymous user this is: an app-token init there made the user, which
+ * is never linked to the device (see claimAnonymousStatement). Null for any other device.
+ */
+export async function protectedDeviceOfAnonymous(db: D1Database, appId: string, appUserId: string, id: string): Promise<Device | null> {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM devices WHERE app_id = ? AND id = ? AND anonymous_app_user_id = ? AND protected_at IS NOT NULL`)
+    .bind(appId, id, appUserId)
+    .first<DeviceRow>();
+  return row && toDevice(row);
+}
+
 /** The platform of a device the user has used; null for any other device. */
 export async function userDevicePlatform(db: D1Database, appId: string, appUserId: string, id: string): Promise<Platform | null> {
   const row = await db

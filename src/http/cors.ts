@@ -29,3 +29,9 @@ export const PREFLIGHT_HEADERS: [string, string][] = [
   ["access-control-allow-methods", "GET,POST,PUT,DELETE,OPTIONS"],
   ["access-control-allow-headers", ALLOWED_HEADERS],
 ];
+
+/**
+ * The demo (src/demo/) is for its own page only: any other page open in a developer's browser
+ * could otherwise read the demo app's token from their local worker.
+ */
+export const sendsCors = (path: string) => path !== "/demo" && !path.startsWith("/demo/");

@@ -24,7 +24,7 @@ export async function eraseAppStep(env: Env, appId: string): Promise<Step> {
   const rows = await someUserRowsOfApp(env.DB, appId, USERS_PER_STEP);
   if (rows.length === 0) return { erased: 0, done: await deleteErasedApp(env.DB, appId) };
   for (let i = 0; i < rows.length; i += USERS_AT_ONCE) {
-    await eraseRows(env, { appId, rows: rows.slice(i, i + USERS_AT_ONCE) });
+    await eraseRows(env, { appId, rows: rows.slice(i, i + USERS_AT_ONCE), wholeApp: true });
   }
   return { erased: rows.length, done: false };
 }

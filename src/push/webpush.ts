@@ -27,19 +27,38 @@ const decode = (value: unknown): Uint8Array | null => {
   }
 };
 
-/** The subscription a token holds, or null when it holds none (then it is not a Web Push token). */
-export function subscriptionOf(token: string): Subscription | null {
+type SubscriptionJson = { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } };
+
+/** A token's JSON when it is a JSON object, as a PushSubscription's is; null for any other token. */
+function jsonOf(token: string): SubscriptionJson | null {
   if (!token.trimStart().startsWith("{")) return null;
-  let parsed: { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } };
   try {
-    parsed = JSON.parse(token);
+    return JSON.parse(token);
   } catch {
     return null;
   }
-  const endpoint = typeof parsed?.endpoint === "string" && URL.canParse(parsed.endpoint) ? new URL(parsed.endpoint) : null;
+}
+
+const endpointOf = (parsed: SubscriptionJson | null) =>
+  typeof parsed?.endpoint === "string" && URL.canParse(parsed.endpoint) ? new URL(parsed.endpoint) : null;
+
+/**
+ * Whether a token is a PushSubscription whose endpoint is not `https:`: refused at registration,
+ * since a push service is reached over HTTPS only (RFC 8030 §5) and the message would otherwise
+ * cross the network readable in its headers and open to tampering.
+ */
+export function isInsecureSubscription(token: string): boolean {
+  const endpoint = endpointOf(jsonOf(token));
+  return endpoint !== null && endpoint.protocol !== "https:";
+}
+
+/** The subscription a token holds, or null when it holds none (then it is not a Web Push token). */
+export function subscriptionOf(token: string): Subscription | null {
+  const parsed = jsonOf(token);
+  const endpoint = endpointOf(parsed);
   const p256dh = decode(parsed?.keys?.p256dh);
   const auth = decode(parsed?.keys?.auth);
-  if (!endpoint || !/^https?:$/.test(endpoint.protocol) || p256dh?.length !== 65 || p256dh[0] !== 4 || auth?.length !== 16) return null;
+  if (endpoint?.protocol !== "https:" || p256dh?.length !== 65 || p256dh[0] !== 4 || auth?.length !== 16) return null;
   return { endpoint: endpoint.href, p256dh, auth };
 }
 

@@ -16,6 +16,7 @@ describe("config", () => {
       webhookBatchBudgetSeconds: 30,
       webhookAllowPrivateTargets: false,
       demoEnabled: false,
+      demoSecret: null,
       deliveryLogKeep: 1000,
       deliveryLogDays: 30,
       realtimeMaxSubscribers: 100,

@@ -1,8 +1,10 @@
 // The demo for local development: GET /demo and POST /demo/reply, on loopback hosts only.
-import { env } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { assertDemoAllowed, isLoopbackHost } from "../../src/demo/demo";
+import { assertDemoAllowed } from "../../src/demo/demo";
+import worker from "../../src/index";
+import { isLoopbackHost } from "../../src/lib/loopback";
 import { ApiError } from "../../src/errors";
 import { parseBody } from "../support/http.ts";
 import { call, createApp, device, expectError, freshUser, hexId } from "./helpers";
@@ -97,3 +99,61 @@ describe("POST /demo/reply", () => {
     expectError(await call("POST", "/demo/reply", {}, { body: { appUserId, text: "hi" } }), 404, "path");
   });
 });
+
+describe("the demo's own page only (issue 21, finding 6)", () => {
+  it("sends no CORS headers: neither the page, nor the reply, nor a preflight", async () => {
+    const page = await at(LOCAL, "GET", "/demo", undefined, { origin: "https://evil.example" });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("access-control-allow-origin")).toBeNull();
+    const { appUserId } = await demoVisitor();
+    const reply = await at(LOCAL, "POST", "/demo/reply", { appUserId, text: "hi" });
+    expect(reply.headers.get("access-control-allow-origin")).toBeNull();
+    const preflight = await at(LOCAL, "OPTIONS", "/demo/reply", undefined, { origin: "https://evil.example", "access-control-request-method": "POST" });
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+    expect(preflight.headers.get("access-control-allow-methods")).toBeNull();
+    // The API keeps its CORS.
+    expect((await at(LOCAL, "GET", "/v1/apps")).headers.get("access-control-allow-origin")).toBe("*");
+  });
+
+  it("finds its app by the stored mark, not by the name Demo, and makes a new one once it is deleted", async () => {
+    const impostor = await createApp("Demo");
+    const { appToken } = await demoVisitor();
+    expect(appToken).not.toBe(impostor.appToken);
+    const marked = await env.DB.prepare("SELECT app_id FROM demo_app").first<{ app_id: string }>();
+    expect(marked?.app_id).toBeDefined();
+    expect(marked?.app_id).not.toBe(impostor.appId);
+    // Being deleted, as DELETE /v1/apps/{appId} leaves it until its eraser is done.
+    await env.DB.prepare("UPDATE apps SET deleted_at = ? WHERE id = ?").bind(Date.now(), marked!.app_id).run();
+    const after = await demoVisitor();
+    expect(after.appToken).not.toBe(appToken);
+    expect(after.appToken).not.toBe(impostor.appToken);
+  });
+
+  it("asks for DEMO_SECRET when it is set: 403 without it or with another, the page and its replies with it", async () => {
+    const secured = { ...env, DEMO_SECRET: "s3cret-for-the-lan" } as Env;
+    const fetchAt = async (path: string, init: RequestInit = {}) => {
+      const ctx = createExecutionContext();
+      const response = await worker.fetch!(new Request(`${LOCAL}${path}`, init) as never, secured, ctx);
+      await waitOnExecutionContext(ctx);
+      return response;
+    };
+    expectError(await asCall(await fetchAt("/demo")), 403, "secret");
+    expectError(await asCall(await fetchAt("/demo?secret=guess")), 403, "secret");
+    const page = await fetchAt("/demo?secret=s3cret-for-the-lan");
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('data-demo-secret="s3cret-for-the-lan"');
+    const appToken = /data-app-token="([^"]+)"/.exec(html)![1];
+    const visitor = await call("POST", "/v1/init", { "app-token": appToken }, { body: { device: device(`demo-${hexId()}`, "web") } });
+    const body = JSON.stringify({ appUserId: visitor.json.appUser._id, text: "hi" });
+    const json = { "content-type": "application/json" };
+    expectError(await asCall(await fetchAt("/demo/reply", { method: "POST", headers: json, body })), 403, "secret");
+    const sent = await fetchAt("/demo/reply", { method: "POST", headers: { ...json, "x-demo-secret": "s3cret-for-the-lan" }, body });
+    expect(sent.status).toBe(201);
+  });
+});
+
+async function asCall(response: Response) {
+  const text = await response.text();
+  return { status: response.status, json: text ? parseBody(text) : undefined };
+}

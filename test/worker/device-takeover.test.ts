@@ -79,6 +79,23 @@ describe("an app token on a device a credentialRequired user has claimed", () =>
     expect(resolved.json.appUser._id).toBe(mallory._id);
   });
 
+  it("answers the fresh anonymous user's device update as for its own device, changing nothing of the protected one (issue 22)", async () => {
+    const app = await createApp("takeover device update");
+    await protectedUserOn(app, "pat-laptop");
+    const deviceBefore = await deviceRow(app, "pat-laptop");
+    const visitor = (await init(app.token, { device: { id: "pat-laptop", platform: "web" } })).json.appUser;
+    // What the official web messenger sends after init.
+    const updated = await call("PUT", `/v1/appusers/${visitor._id}/devices/pat-laptop`, app.token, {
+      body: { platform: "web", appVersion: "3.9.3", info: { browserName: "Chrome" } },
+    });
+    expect(updated.status, JSON.stringify(updated.json)).toBe(200);
+    expect(updated.json.device).toEqual({ id: "pat-laptop", platform: "web", appVersion: "3.9.3", info: { browserName: "Chrome" } });
+    expect(await deviceRow(app, "pat-laptop")).toEqual(deviceBefore);
+    // Another user, and a device that has no anonymous user of its own, are still 404.
+    const stranger = (await init(app.token, { device: { id: `other-${hexId()}`, platform: "web" } })).json.appUser;
+    expect((await call("PUT", `/v1/appusers/${stranger._id}/devices/pat-laptop`, app.token, { body: { appVersion: "1" } })).status).toBe(404);
+  });
+
   it("does not touch the device when the app token signs in another (unprotected) userId there", async () => {
     const app = await createApp("takeover by userId");
     const pat = await protectedUserOn(app, "pat-tablet");

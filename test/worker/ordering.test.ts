@@ -248,7 +248,7 @@ describe("the Conversation Durable Object", () => {
     expect(ids(storedMessages(full))).toEqual(ids(storedMessages(await stub.newest(350)).slice(-PAGE)));
 
     await stub.newest();
-    await stub.eraseMessage("app", appended[44]._id);
+    await stub.eraseMessage("app", [author], appended[44]._id);
     expect(ids(storedMessages(await expectSame()))).not.toContain(appended[44]._id);
 
     expect(storedMessages(await stub.newest()).some((m) => m.name === "Ann")).toBe(true);

@@ -255,7 +255,7 @@ describe("Web Push (VAPID, aes128gcm)", () => {
 
   it("refuses an endpoint on a private network, as it refuses such webhook targets", async () => {
     const before = fakes.sent.length;
-    for (const endpoint of ["http://127.0.0.1:8080/push", "https://metadata.google.internal/x", "https://[::1]/p"]) {
+    for (const endpoint of ["https://127.0.0.1:8080/push", "https://metadata.google.internal/x", "https://[::1]/p"]) {
       const browser = await pushSubscription(endpoint);
       expect(await push(browser.token, "web")).toMatchObject({ outcome: "failed", status: null });
     }
@@ -263,7 +263,7 @@ describe("Web Push (VAPID, aes128gcm)", () => {
   });
 
   it("allows one where WEBHOOK_ALLOW_PRIVATE_TARGETS allows webhooks there (local development)", async () => {
-    const browser = await pushSubscription("http://127.0.0.1:8080/push");
+    const browser = await pushSubscription("https://127.0.0.1:8080/push");
     const local = { ...pushEnv, WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" } as Env;
     expect((await sendPush(local, { platform: "web", token: browser.token }, message())).outcome).toBe("sent");
   });
@@ -298,5 +298,21 @@ describe("the privacy setting and the channel choice", () => {
     expect(await hasPushChannel(pushEnv, fcmOnly.appId, "ios", FCM_TOKEN)).toBe(true);
     const none = await sendPush(pushEnv, { platform: "ios", token: APNS_TOKEN }, message({ appId: fcmOnly.appId }));
     expect(none).toEqual({ outcome: "failed", status: null, reason: "the app has no push channel for this ios device's token" });
+  });
+});
+
+describe("registering a Web Push subscription", () => {
+  it("refuses an http: endpoint with a 400 naming the field, at init, device update and pushtoken (RFC 8030)", async () => {
+    const { expectError, hexId } = await import("./helpers");
+    const owner = await createApp("Web Push https only");
+    const insecure = (await pushSubscription("http://push.example.net/wpush/v2/s")).token;
+    const deviceId = `web-${hexId()}`;
+    const refused = await call("POST", "/v1/init", owner.token, { body: { device: { id: deviceId, platform: "web", pushNotificationToken: insecure } } });
+    expectError(refused, 400, "device.pushNotificationToken");
+    const user = (await call("POST", "/v1/init", owner.token, { body: { device: { id: deviceId, platform: "web" } } })).json.appUser;
+    expectError(await call("PUT", `/v1/appusers/${user._id}/devices/${deviceId}`, owner.token, { body: { pushNotificationToken: insecure } }), 400, "pushNotificationToken");
+    expectError(await call("POST", `/v1/appusers/${user._id}/pushtoken`, owner.token, { body: { deviceId, token: insecure } }), 400, "token");
+    const secure = (await pushSubscription(PUSH_ENDPOINT)).token;
+    expect((await call("POST", `/v1/appusers/${user._id}/pushtoken`, owner.token, { body: { deviceId, token: secure } })).status).toBe(200);
   });
 });

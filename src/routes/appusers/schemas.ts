@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { flatObject, nonEmptyString, profileFields } from "../../lib/schemas";
-import { platform } from "../init/schemas";
+import { platform, pushToken } from "../init/schemas";
 
 export const updateAppUserBody = z.object(profileFields);
 
@@ -19,11 +19,11 @@ export const trackEventBody = z.object({
 export const updateDeviceBody = z.object({
   platform: platform.optional(),
   appVersion: z.string().max(256).optional(),
-  pushNotificationToken: z.string().max(4096).optional(),
+  pushNotificationToken: pushToken.optional(),
   info: flatObject.optional(),
 });
 
 export const pushTokenBody = z.object({
   deviceId: nonEmptyString(256),
-  token: nonEmptyString(4096),
+  token: pushToken.pipe(nonEmptyString(4096)),
 });

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
-import { assertDemoAllowed, assertFromDemoPage, demoApp, replyAsDemoBusiness } from "../../demo/demo";
+import { assertDemoAllowed, assertDemoSecret, assertFromDemoPage, demoApp, replyAsDemoBusiness } from "../../demo/demo";
 import { publicAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
@@ -11,7 +11,9 @@ import { demoReplyBody } from "./schemas";
 
 /**
  * The demo for local development (src/demo/): Parley Messenger for the "Demo" app beside a reply
- * box that answers as its business. Answered on loopback hosts only, unless DEMO_ENABLED.
+ * box that answers as its business. Answered on loopback hosts only, unless DEMO_ENABLED; with
+ * the secret only, when DEMO_SECRET is set. No CORS headers (src/http/edge.ts): no other page
+ * may read the demo app's token or the answers.
  */
 export const demoRoutes = new Hono<AppEnv>();
 
@@ -21,7 +23,11 @@ const demoOnly = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 const tags = ["Demo"];
-const DEMO_NOTE = "Only on a loopback host (`npm run dev`), or anywhere when `DEMO_ENABLED` is `true`; otherwise 404.";
+const DEMO_NOTE =
+  "Only on a loopback host (`npm run dev`), or anywhere when `DEMO_ENABLED` is `true`; otherwise 404. " +
+  "When `DEMO_SECRET` is set (`npm run dev` sets it under a non-loopback `--ip`, and prints it), only with that secret; otherwise 403.";
+/** How the page hands the secret it was opened with to its reply box. */
+const SECRET_HEADER = "x-demo-secret";
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -29,6 +35,7 @@ const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.ch
 // the business to whoever the visitor is now (login and logout change that).
 const PAGE_SCRIPT = `
 const main = document.querySelector("main");
+const secret = main.dataset.demoSecret;
 const form = document.getElementById("reply");
 const input = document.getElementById("reply-text");
 const status = document.getElementById("reply-status");
@@ -43,7 +50,7 @@ form.addEventListener("submit", async (event) => {
   if (!text || !appUser) return;
   const response = await fetch("/demo/reply", {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(secret && { "${SECRET_HEADER}": secret }) },
     body: JSON.stringify({ appUserId: appUser._id, text }),
   });
   if (response.ok) input.value = "";
@@ -70,7 +77,7 @@ main { display: flex; flex-direction: column; }
 }
 `;
 
-function demoPage(appToken: string, origin: string, nonce: string): string {
+function demoPage(appToken: string, secret: string | undefined, origin: string, nonce: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -80,7 +87,7 @@ function demoPage(appToken: string, origin: string, nonce: string): string {
 <style nonce="${nonce}">${PAGE_STYLE}</style>
 </head>
 <body>
-<main data-app-token="${escapeHtml(appToken)}">
+<main data-app-token="${escapeHtml(appToken)}"${secret === undefined ? "" : ` data-demo-secret="${escapeHtml(secret)}"`}>
 <h1>Parley Messenger demo</h1>
 <p>The visitor's side is the messenger (bottom right; on a phone, above): write in it. Answer here as the business of
 the <strong>Demo</strong> app; your replies reach the messenger in real time.</p>
@@ -120,16 +127,18 @@ demoRoutes.get(
     summary: "The messenger demo page (local development)",
     description: `Parley Messenger for an app named "Demo" (made on first use), beside a reply box that answers as its business. ${DEMO_NOTE}`,
     tags,
-    errors: [404],
+    errors: [403, 404],
     responses: { 200: { description: "The page.", contentType: "text/html", schema: null } },
   }),
   publicAccess,
   demoOnly,
   async (c) => {
+    const secret = c.req.query("secret");
+    await assertDemoSecret(c.env, secret);
     const app = await demoApp(c.env);
     const url = new URL(c.req.url);
     const nonce = crypto.randomUUID().replace(/-/g, "");
-    return new Response(demoPage(app.appToken, url.origin, nonce), {
+    return new Response(demoPage(app.appToken, secret, url.origin, nonce), {
       headers: {
         "content-type": "text/html; charset=utf-8",
         "content-security-policy": contentSecurityPolicy(url, nonce),
@@ -158,6 +167,7 @@ demoRoutes.post(
   jsonBody(demoReplyBody),
   async (c) => {
     assertFromDemoPage(c.req.header("origin"), c.req.url);
+    await assertDemoSecret(c.env, c.req.header(SECRET_HEADER));
     const { appUserId, text } = c.req.valid("json");
     return c.json({ message: await replyAsDemoBusiness(c.env, appUserId, text) }, 201);
   },
