@@ -1,3 +1,6 @@
+/** The trash's table, for the Conversation's schema (schema.ts). */
+export const MEDIA_TRASH_TABLE = "CREATE TABLE IF NOT EXISTS media_trash (key TEXT PRIMARY KEY, app_id TEXT NOT NULL)";
+
 /**
  * Images of erased messages, still to be deleted from R2. Written in the transaction that erases
  * the messages, deleted from R2 before the erasing call returns (a deleted image answers 404 at
@@ -7,9 +10,7 @@ export class MediaTrash {
   constructor(
     private readonly sql: SqlStorage,
     private readonly bucket: R2Bucket,
-  ) {
-    sql.exec("CREATE TABLE IF NOT EXISTS media_trash (key TEXT PRIMARY KEY, app_id TEXT NOT NULL)");
-  }
+  ) {}
 
   /** Call inside the erasing transaction, with the erased messages' `mediaUrl`s. */
   add(appId: string, mediaUrls: Array<string | undefined>): void {
