@@ -4,7 +4,7 @@ import { SUBSCRIBERS_TABLE } from "./subscribers";
 
 /**
  * The version of the Conversation object's tables this code expects. Raise it with a new step
- * in `migrate`; objects stored before versions (none stored) count as version 0.
+ * in `migrate`; an object stored before versions existed counts as version 0.
  */
 export const SCHEMA_VERSION = 1;
 

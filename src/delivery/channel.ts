@@ -32,7 +32,7 @@ export interface Job {
   priorAttempts?: number;
 }
 
-/** A job as it travels on a queue: with the kind of channel that sends it. */
+/** A job as it travels on a queue: naming its channel when another channel owns that queue (ChannelRegistry.queued). */
 export type QueuedJob = Job & { channel?: string };
 
 /** Which attempt of its job this queue message is: the backoff and the records count it. */

@@ -79,7 +79,7 @@ export async function handleDeliveryBatch(batch: MessageBatch<QueuedJob>, env: E
   }
   const channelOf = (job: QueuedJob) => channels.channelOf(batch.queue, job);
   const { erased, states } = await readBatch(env, groups);
-  const records = new GroupCommit<D1PreparedStatement[]>((groups) => env.DB.batch(groups.flat()));
+  const records = new GroupCommit<D1PreparedStatement[]>((finished) => env.DB.batch(finished.flat()));
   const record = async (statements: D1PreparedStatement[] | undefined) => {
     if (statements && statements.length > 0) await records.add(statements);
   };
