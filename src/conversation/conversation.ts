@@ -1,17 +1,18 @@
 import { config } from "../config";
 import { DurableObject } from "cloudflare:workers";
+import { CHANNELS } from "../channels/registry";
 import { TOMBSTONE_MS, tombstoneStatements } from "../db/erased-messages";
-import { messageTrigger, type Role } from "../enums";
+import type { Destinations } from "../delivery/channel";
+import { handedOver } from "../delivery/destinations";
+import { Outbox, OutboxAlarm } from "../delivery/outbox";
+import type { Role } from "../enums";
 import type { ConversationActivity } from "../presenters/activity";
-import { withMessageDefaults, type ConversationMessage, type MessageAction, type NewMessage } from "../presenters/message";
-import { messagePushJob, type PushJob, type PushRecipient } from "../push/jobs";
-import type { Fanout } from "../webhooks/delivery";
-import { JobOutbox, OutboxAlarm } from "./job-outbox";
+import { withMessageDefaults, type ConversationMessage, type NewMessage } from "../presenters/message";
 import { MediaTrash, type Uploaders } from "./media-trash";
 import { NewestPage, type RenderedMessage } from "./newest-page";
-import { Outbox, type WebhookEvent } from "./outbox";
 import { PAGE_SIZE, type MessagePage } from "./page";
 import { ReadMarkers } from "./read-markers";
+import { forgetSchema, migrate } from "./schema";
 import { Subscribers, type ChannelKind } from "./subscribers";
 
 /** A side of the conversation marking it read; `conversationId` is the conversation's `_id`. */
@@ -70,50 +71,16 @@ function pageOf(messages: RenderedMessage[], rest: Pick<MessagePage, "hasOlder" 
   };
 }
 
-/** A stored message, as the webhooks listening to its role's messages hear it. */
-function messageEvent(message: ConversationMessage): WebhookEvent {
-  const trigger = messageTrigger(message.role);
-  return { trigger, messageId: message._id, payload: (appUser) => ({ trigger, messages: [message], appUser }) };
-}
-
-/** A read, as the webhooks listening to `conversation:read` hear it; it concerns the newest message. */
-function readEvent(read: Read, newestMessageId: string): WebhookEvent {
-  const trigger = "conversation:read";
-  return {
-    trigger,
-    messageId: newestMessageId,
-    payload: (appUser) => ({
-      trigger,
-      appUser,
-      conversation: { _id: read.conversationId },
-      role: read.role,
-      timestamp: Date.now() / 1000,
-    }),
-  };
-}
-
-/** An app user pressed a postback button of an appMaker message. */
-function postbackEvent(message: ConversationMessage, action: MessageAction): WebhookEvent {
-  const trigger = "postback";
-  const { _id, type, text, payload } = action;
-  return {
-    trigger,
-    messageId: message._id,
-    payload: (appUser) => ({ trigger, postbacks: [{ message, action: { _id, type, text, payload } }], appUser }),
-  };
-}
-
 /**
  * One app user's conversation. It alone writes its messages, so appends are serialised and
  * `received` can be made unique and strictly increasing without any coordination.
  */
 export class Conversation extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  /** The alarm that drains the outboxes (and the media trash). */
+  /** The alarm that drains the outbox (and the media trash). */
   private outboxAlarm!: OutboxAlarm;
+  /** Every channel's delivery jobs (src/delivery/). */
   private outbox!: Outbox;
-  /** Push jobs, one per appMaker message, for the PUSH queue (src/push/). */
-  private pushes!: JobOutbox<PushJob>;
   private reads!: ReadMarkers;
   private trash!: MediaTrash;
   private subscribers!: Subscribers;
@@ -141,7 +108,7 @@ export class Conversation extends DurableObject<Env> {
     const handOver = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'handOver'").toArray();
     this.handedOver = handOver.length > 0 ? JSON.parse(handOver[0].value) : null;
     // An outbox (or media trash) whose alarm the runtime gave up on is picked up again when the object wakes.
-    if (this.outbox.pending || this.pushes.pending || this.trash.pending) {
+    if (this.outbox.pending || this.trash.pending) {
       ctx.blockConcurrencyWhile(async () => {
         const alarmAt = await ctx.storage.getAlarm();
         this.outboxAlarm.know(alarmAt);
@@ -160,20 +127,11 @@ export class Conversation extends DurableObject<Env> {
     }
   }
 
-  /** The tables and their keepers; again after `erase` emptied the storage. */
+  /** The tables (created or migrated only when older than the code's, schema.ts) and their keepers; again after `erase` emptied the storage. */
   private open(): void {
-    // received_ms is the rowid: ordered, unique, and an index for paging at no extra cost.
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS messages (
-      received_ms INTEGER PRIMARY KEY,
-      id TEXT NOT NULL UNIQUE,
-      body TEXT NOT NULL
-    )`);
-    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    // The postback buttons of appMaker messages, by their _id, for POST .../conversation/postback.
-    this.sql.exec("CREATE TABLE IF NOT EXISTS postbacks (action_id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)");
+    migrate(this.ctx.storage);
     this.outboxAlarm = new OutboxAlarm(this.ctx.storage);
-    this.outbox = new Outbox(this.ctx, this.outboxAlarm, this.env.WEBHOOKS);
-    this.pushes = new JobOutbox<PushJob>(this.ctx, this.outboxAlarm, this.env.PUSH, "push_outbox", "push");
+    this.outbox = new Outbox(this.ctx, this.outboxAlarm, CHANNELS, this.env);
     this.reads = new ReadMarkers(this.sql);
     this.trash = new MediaTrash(this.sql, this.env.MEDIA);
     this.subscribers = new Subscribers(this.sql, this.env);
@@ -182,18 +140,16 @@ export class Conversation extends DurableObject<Env> {
 
   /**
    * Appends messages in order and returns them with the newest page of the conversation.
-   * Each message's webhook deliveries, and an appMaker message's push job for `recipient`, are
-   * written in the same transaction and sent on right after it; the alarm that would send them
-   * should the object die first is set before the call returns: a stored message always gets its
-   * deliveries and its push.
+   * Each message's delivery jobs, for every channel with a destination, are written in the same
+   * transaction and sent on right after it; the alarm that would send them should the object die
+   * first is set before the call returns: a stored message always gets its deliveries.
    */
   async append(
     messages: NewMessage[],
-    fanout?: Fanout,
-    recipient?: PushRecipient,
+    destinations?: Destinations,
   ): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
     if (this.erased) throw new Error(ERASED);
-    if (this.handedOver) return this.forward(this.handedOver, messages, fanout, recipient);
+    if (this.handedOver) return this.forward(this.handedOver, messages, destinations);
     let queued = 0;
     const rendered: RenderedMessage[] = [];
     const appended = this.transaction(() => {
@@ -202,14 +158,10 @@ export class Conversation extends DurableObject<Env> {
         const receivedMs = Math.max(Date.now(), this.lastReceivedMs + 1);
         rendered.push(renderMessage(this.insert(message, receivedMs)));
         const stored = { ...message, received: receivedMs / 1000 };
-        queued += this.outbox.add(messageEvent(stored), fanout);
-        const push = recipient && messagePushJob(recipient, stored);
-        if (push) this.pushes.put(push);
+        queued += this.outbox.add({ kind: "message", message: stored }, destinations);
         return stored;
       });
-      const fromBusiness = stored.filter((message) => message.role === "appMaker").length;
-      this.reads.addUnread(fromBusiness);
-      if (recipient) queued += fromBusiness;
+      this.reads.addUnread(stored.filter((message) => message.role === "appMaker").length);
       return stored;
     });
     this.newestPage.appended(rendered);
@@ -269,15 +221,15 @@ export class Conversation extends DurableObject<Env> {
    * `conversation:read` deliveries in the same transaction. A conversation without messages has
    * nothing to read: nothing is stored or sent.
    */
-  async markRead(read: Read, fanout?: Fanout): Promise<void> {
+  async markRead(read: Read, destinations?: Destinations): Promise<void> {
     if (this.handedOver) {
-      return this.survivor(this.handedOver).markRead({ ...read, conversationId: this.handedOver.conversationId }, fanout);
+      return this.survivor(this.handedOver).markRead({ ...read, conversationId: this.handedOver.conversationId }, destinations);
     }
     const [newest] = this.sql.exec<{ id: string }>("SELECT id FROM messages ORDER BY received_ms DESC LIMIT 1").toArray();
     if (!newest) return;
     const queued = this.transaction(() => {
       this.reads.markRead(read.role, this.lastReceivedMs);
-      return this.outbox.add(readEvent(read, newest.id), fanout);
+      return this.outbox.add({ kind: "read", read, newestMessageId: newest.id }, destinations);
     });
     if (queued > 0) await this.sendOn();
   }
@@ -286,8 +238,8 @@ export class Conversation extends DurableObject<Env> {
    * Fires the `postback` webhooks for a postback button of one of this conversation's appMaker
    * messages, its deliveries written in one transaction; false when there is no such button.
    */
-  async postback(actionId: string, fanout?: Fanout): Promise<boolean> {
-    if (this.handedOver) return this.survivor(this.handedOver).postback(actionId, fanout);
+  async postback(actionId: string, destinations?: Destinations): Promise<boolean> {
+    if (this.handedOver) return this.survivor(this.handedOver).postback(actionId, destinations);
     const [row] = this.sql
       .exec<MessageRow>(
         "SELECT m.received_ms, m.body FROM postbacks p JOIN messages m ON m.received_ms = p.received_ms WHERE p.action_id = ?",
@@ -297,7 +249,7 @@ export class Conversation extends DurableObject<Env> {
     const message = row && toMessage(row);
     const action = message?.actions.find((candidate) => candidate._id === actionId);
     if (!message || !action) return false;
-    const queued = this.transaction(() => this.outbox.add(postbackEvent(message, action), fanout));
+    const queued = this.transaction(() => this.outbox.add({ kind: "postback", message, action }, destinations));
     if (queued > 0) await this.sendOn();
     return true;
   }
@@ -424,7 +376,6 @@ export class Conversation extends DurableObject<Env> {
       this.sql.exec("DELETE FROM messages");
       this.sql.exec("DELETE FROM postbacks");
       this.outbox.dropAll();
-      this.pushes.dropAll();
       this.reads.clear();
       this.ctx.storage.kv.put("erased", true);
     });
@@ -441,6 +392,7 @@ export class Conversation extends DurableObject<Env> {
       .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) <> '_cf_' AND substr(name, 1, 7) <> 'sqlite_'")
       .toArray();
     for (const { name } of tables) this.sql.exec(`DROP TABLE "${name}"`);
+    forgetSchema(this.ctx.storage);
   }
 
   /**
@@ -455,7 +407,6 @@ export class Conversation extends DurableObject<Env> {
     if (rows.length === 0) return null;
     this.trash.add(appId, owners, rows.map((row) => row.media_url ?? undefined));
     this.outbox.dropFor(rows.map((row) => row.id));
-    this.pushes.dropFor(rows.map((row) => row.id));
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('lastReceived', ?)", String(this.lastReceivedMs));
     const since = Date.now() - TOMBSTONE_MS;
     return rows.filter((row) => row.received_ms >= since).map((row) => row.id);
@@ -471,7 +422,7 @@ export class Conversation extends DurableObject<Env> {
     }
   }
 
-  /** Sends the outboxes to the WEBHOOKS and PUSH queues in order, and deletes trashed images, until all are done. */
+  /** Sends the outbox to the channels' queues in order, and deletes trashed images, until all are done. */
   async alarm(): Promise<void> {
     this.outboxAlarm.started();
     // Retried by the object itself, with a backoff: the runtime gives up on a failing alarm,
@@ -482,7 +433,7 @@ export class Conversation extends DurableObject<Env> {
 
   /**
    * Jobs were just written: the safety-net alarm is set (unless one already is) before the
-   * caller answers, and the outboxes are drained now, beside the answer, rather than by an alarm
+   * caller answers, and the outbox is drained now, beside the answer, rather than by an alarm
    * invocation per write.
    */
   private async sendOn(): Promise<void> {
@@ -491,9 +442,9 @@ export class Conversation extends DurableObject<Env> {
   }
 
   /**
-   * Drains both outboxes, one drain at a time: jobs written while a drain runs are left to it (it
+   * Drains the outbox, one drain at a time: jobs written while a drain runs are left to it (it
    * goes round again) rather than read and sent a second time by another. What a drain could not
-   * send stays for the alarm, which JobOutbox sets.
+   * send stays for the alarm, which the outbox sets.
    */
   private drainOutboxes(): Promise<void> {
     if (this.draining) {
@@ -505,7 +456,6 @@ export class Conversation extends DurableObject<Env> {
         do {
           this.drainAgain = false;
           await this.outbox.drain();
-          await this.pushes.drain();
         } while (this.drainAgain);
       } finally {
         this.draining = null;
@@ -518,10 +468,9 @@ export class Conversation extends DurableObject<Env> {
     return this.env.CONVERSATIONS.get(this.env.CONVERSATIONS.idFromName(to.conversationId));
   }
 
-  private forward(to: HandOver, messages: NewMessage[], fanout?: Fanout, recipient?: PushRecipient) {
+  private forward(to: HandOver, messages: NewMessage[], destinations?: Destinations) {
     const authored = messages.map((m) => (m.authorId === to.fromAuthorId ? { ...m, authorId: to.toAuthorId } : m));
-    const survivor = recipient && { ...recipient, appUserId: to.toAuthorId, conversationId: to.conversationId };
-    return this.survivor(to).append(authored, fanout, survivor);
+    return this.survivor(to).append(authored, handedOver(CHANNELS, destinations, to));
   }
 
   /** Stores a message; returns its row. */

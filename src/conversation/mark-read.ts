@@ -1,7 +1,8 @@
 import type { Credential } from "../auth/credential";
 import type { AppUser } from "../db/app-users";
 import type { Role } from "../enums";
-import { fanoutFor } from "../webhooks/fanout";
+import { CHANNELS } from "../channels/registry";
+import { destinationsFor } from "../delivery/destinations";
 import { assertMayActAs } from "./role";
 import { conversationStub } from "./stub";
 
@@ -12,6 +13,6 @@ import { conversationStub } from "./stub";
  */
 export async function markRead(env: Env, credential: Credential, user: AppUser, role: Role): Promise<void> {
   assertMayActAs(credential, role, "reading");
-  const fanout = await fanoutFor(env, user);
-  await conversationStub(env, user.conversationId).markRead({ role, conversationId: user.conversationId }, fanout);
+  const destinations = await destinationsFor(env, CHANNELS, user, { kind: "read" });
+  await conversationStub(env, user.conversationId).markRead({ role, conversationId: user.conversationId }, destinations);
 }

@@ -6,6 +6,17 @@ const MAX_RETRY_MS = 60_000;
 const FIRST_RETRY_MS = 1000;
 
 /**
+ * The trash's table, for the Conversation's schema (schema.ts). `owners`: the users whose uploads
+ * may go, as a JSON array; rows trashed before it was recorded keep their image.
+ */
+export function migrateMediaTrash(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS media_trash (key TEXT PRIMARY KEY, app_id TEXT NOT NULL, owners TEXT NOT NULL DEFAULT '[]')");
+  if (!sql.exec("SELECT 1 FROM pragma_table_info('media_trash') WHERE name = 'owners'").toArray().length) {
+    sql.exec("ALTER TABLE media_trash ADD COLUMN owners TEXT NOT NULL DEFAULT '[]'");
+  }
+}
+
+/**
  * Images of erased messages, still to be deleted from R2. Written in the transaction that erases
  * the messages, deleted from R2 before the erasing call returns (a deleted image answers 404 at
  * once), and by the object's alarm should R2 fail: no crash and no R2 error leaves an image behind.
@@ -22,13 +33,7 @@ export class MediaTrash {
   constructor(
     private readonly sql: SqlStorage,
     private readonly bucket: R2Bucket,
-  ) {
-    sql.exec("CREATE TABLE IF NOT EXISTS media_trash (key TEXT PRIMARY KEY, app_id TEXT NOT NULL)");
-    // The users whose uploads may go, as a JSON array; rows trashed before it was recorded keep their image.
-    if (!sql.exec("SELECT 1 FROM pragma_table_info('media_trash') WHERE name = 'owners'").toArray().length) {
-      sql.exec("ALTER TABLE media_trash ADD COLUMN owners TEXT NOT NULL DEFAULT '[]'");
-    }
-  }
+  ) {}
 
   /** Call inside the erasing transaction, with the erased messages' `mediaUrl`s and the users whose uploads they may be. */
   add(appId: string, owners: Uploaders, mediaUrls: Array<string | undefined>): void {

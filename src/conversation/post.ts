@@ -4,9 +4,8 @@ import { markConversationStarted, type AppUser } from "../db/app-users";
 import { userDevicePlatform } from "../db/devices";
 import { notFound } from "../errors";
 import { API_SOURCE, type ConversationMessage, type MessageSource, type NewMessage } from "../presenters/message";
-import { settledTogether } from "../lib/settled";
-import { pushRecipientFor } from "../push/recipient";
-import { fanoutFor } from "../webhooks/fanout";
+import { CHANNELS } from "../channels/registry";
+import { destinationsFor } from "../delivery/destinations";
 import { composeMessage, type MessageInput } from "./compose";
 import { ERASED } from "./conversation";
 import type { MessagePage } from "./page";
@@ -14,23 +13,20 @@ import { assertMayActAs } from "./role";
 import { conversationStub } from "./stub";
 
 /**
- * Appends messages to the user's conversation, with their webhook deliveries and the pushes of
- * appMaker messages to the user's devices: one Durable Object call, the app's webhook list (and,
- * for appMaker messages, its push channels) from the isolate cache, and the one-time
- * `conversationStarted` flip in D1 for the user's first message.
+ * Appends messages to the user's conversation, with their deliveries (webhooks, and the pushes
+ * of appMaker messages to the user's devices): one Durable Object call, each channel's
+ * destinations from the isolate cache, and the one-time `conversationStarted` flip in D1 for
+ * the user's first message.
  */
 export async function postMessages(
   env: Env,
   user: AppUser,
   messages: NewMessage[],
 ): Promise<{ appended: ConversationMessage[]; page: MessagePage }> {
-  const fromBusiness = messages.some((message) => message.role === "appMaker");
-  const [fanout, recipient] = await settledTogether(
-    fanoutFor(env, user),
-    fromBusiness ? pushRecipientFor(env, user) : Promise.resolve(undefined),
-  );
+  const roles = [...new Set(messages.map((message) => message.role))];
+  const destinations = await destinationsFor(env, CHANNELS, user, { kind: "messages", roles });
   const result = await conversationStub(env, user.conversationId)
-    .append(messages, fanout, recipient)
+    .append(messages, destinations)
     .catch((error: unknown) => {
       // The user was deleted after this request found it: nothing was stored.
       if (error instanceof Error && error.message.includes(ERASED)) throw notFound(`appUserId: app user '${user.id}' was deleted`);

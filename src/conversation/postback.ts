@@ -1,6 +1,7 @@
 import type { AppUser } from "../db/app-users";
 import { notFound } from "../errors";
-import { fanoutFor } from "../webhooks/fanout";
+import { CHANNELS } from "../channels/registry";
+import { destinationsFor } from "../delivery/destinations";
 import { conversationStub } from "./stub";
 
 /**
@@ -8,6 +9,7 @@ import { conversationStub } from "./stub";
  * message that carried the button, through the conversation's outbox.
  */
 export async function postBack(env: Env, user: AppUser, actionId: string): Promise<void> {
-  const found = await conversationStub(env, user.conversationId).postback(actionId, await fanoutFor(env, user));
+  const destinations = await destinationsFor(env, CHANNELS, user, { kind: "postback" });
+  const found = await conversationStub(env, user.conversationId).postback(actionId, destinations);
   if (!found) throw notFound(`actionId: no postback action '${actionId}' in this app user's conversation`);
 }

@@ -13,6 +13,14 @@ interface Row extends Record<string, SqlStorageValue> {
   kind: ChannelKind;
 }
 
+/** The subscribers' table, for the Conversation's schema (schema.ts). */
+export const SUBSCRIBERS_TABLE = `CREATE TABLE IF NOT EXISTS subscribers (
+  client TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  PRIMARY KEY (client, channel)
+)`;
+
 /**
  * The realtime clients subscribed to one conversation's channels, kept in the Conversation
  * object's storage so that they outlive its eviction. Each client gets its events in the order
@@ -26,12 +34,6 @@ export class Subscribers {
     private readonly sql: SqlStorage,
     private readonly env: Env,
   ) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS subscribers (
-      client TEXT NOT NULL,
-      channel TEXT NOT NULL,
-      kind TEXT NOT NULL,
-      PRIMARY KEY (client, channel)
-    )`);
     this.rows = sql.exec<Row>("SELECT client, channel, kind FROM subscribers").toArray();
   }
 

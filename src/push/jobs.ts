@@ -1,3 +1,4 @@
+import type { Job } from "../delivery/channel";
 import type { PushMessage } from "./send";
 
 /** Whom a conversation's appMaker messages are pushed to: its app user (after a merge, the survivor's). */
@@ -13,14 +14,8 @@ export interface PushRecipient {
  * that should get it, each sent and settled on its own. Flat, so that `messageId` sits where the
  * outbox and the erasure checks look for it.
  */
-export type PushJob = PushMessage & { priorAttempts?: number } & ({ kind: "message" } | { kind: "device"; deviceId: string });
+export type PushJob = PushMessage & Job & ({ kind: "message" } | { kind: "device"; deviceId: string });
 export type DevicePushJob = Extract<PushJob, { kind: "device" }>;
-
-/**
- * This attempt's number, counting those made before the job went back to the queue untried (a
- * batch's time budget ran out): the backoff and the record go on from there.
- */
-export const attemptOf = (job: PushJob, queueAttempts: number) => (job.priorAttempts ?? 0) + queueAttempts;
 
 /** The most text a job carries: a notification shows a few lines, and providers cap payloads at 4 KB. */
 export const PUSH_TEXT_MAX = 1000;

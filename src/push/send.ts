@@ -7,7 +7,7 @@ import { cachedApp } from "../auth/lookup";
 import { appIntegrations } from "../integrations/cache";
 import { isRefusedTarget } from "../lib/private-host";
 import { sendApns } from "./apns";
-import { channelFor } from "./channel";
+import { channelFor } from "./provider";
 import { sendFcm } from "./fcm";
 import { failed, type PushOutcome } from "./outcome";
 import { notificationOf, type PushMessage } from "./payload";

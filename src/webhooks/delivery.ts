@@ -1,7 +1,8 @@
+import type { Job } from "../delivery/channel";
 import type { EventTrigger, Trigger } from "../enums";
 
 /** What the Conversation's outbox puts on the WEBHOOKS queue: one event, one webhook. */
-export interface DeliveryJob {
+export interface DeliveryJob extends Job {
   /** The conversation's object id: deliveries with the same one are made in enqueue order. */
   conversation: string;
   /** Stays the same across every retry of this delivery (the X-Parley-Delivery header). */
@@ -15,15 +16,7 @@ export interface DeliveryJob {
   trigger: EventTrigger;
   /** The exact JSON body to post, built once so every attempt sends the same bytes. */
   body: string;
-  /**
-   * Attempts made under earlier queue messages: a job a batch's time budget did not reach is
-   * put back as a new message (Queues would charge a retry() an attempt), carrying its count.
-   */
-  priorAttempts?: number;
 }
-
-/** Which attempt of its delivery this queue message is: the backoff and the log count it. */
-export const attemptOf = (job: DeliveryJob, queueAttempts: number) => (job.priorAttempts ?? 0) + queueAttempts;
 
 /** The most deliveries one event fans out to: an app's webhooks are capped at this too. */
 export const MAX_JOBS_PER_EVENT = 10;

@@ -134,7 +134,7 @@ export function readConversations(persistTo: string): { messageIds: Set<string>;
       for (const row of db.prepare("SELECT id FROM messages").all()) messageIds.add(String(row.id));
     }
     if (hasTable(db, "outbox")) {
-      for (const row of db.prepare("SELECT job FROM outbox").all()) {
+      for (const row of db.prepare("SELECT job FROM outbox WHERE channel = 'webhook'").all()) {
         const job = JSON.parse(String(row.job));
         outboxByMessage.set(job.messageId, [...(outboxByMessage.get(job.messageId) ?? []), job.deliveryId]);
       }

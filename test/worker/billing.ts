@@ -157,7 +157,7 @@ export async function countInside(stub: DurableObjectStub<Conversation>, tally: 
       tally.durableObjectRequests++;
       return alarm();
     };
-    (instance as unknown as { outbox: { queue: { sendBatch: (messages: Iterable<MessageSendRequest<DeliveryJob>>) => Promise<unknown> } } }).outbox.queue = {
+    const queue = {
       sendBatch: async (messages: Iterable<MessageSendRequest<DeliveryJob>>) => {
         for (const { body } of messages) {
           tally.queueOperations++;
@@ -165,5 +165,6 @@ export async function countInside(stub: DurableObjectStub<Conversation>, tally: 
         }
       },
     };
+    (instance as unknown as { outbox: { queueOf: () => typeof queue } }).outbox.queueOf = () => queue;
   });
 }

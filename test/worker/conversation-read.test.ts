@@ -87,7 +87,7 @@ describe("unreadCount", () => {
     // after the read markers' in the same transaction, throws and rolls both back.
     const fanout = { webhooks: [{ id: hexId(), triggers: ["conversation:read"] }], appUser: { unserialisable: 1n } };
     await runInDurableObject(stub, async (instance) => {
-      await expect(instance.markRead({ role: "appUser", conversationId: "c" }, fanout as never)).rejects.toThrow(/BigInt/);
+      await expect(instance.markRead({ role: "appUser", conversationId: "c" }, { webhook: fanout } as never)).rejects.toThrow(/BigInt/);
       expect(instance.newest().unreadCount).toBe(1);
     });
     expect(await unreadOf(id)).toBe(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GroupCommit } from "../../src/lib/group-commit";
+import { GroupCommit } from "../../src/delivery/group-commit";
 
 /** A write that records its groups and finishes when `release` is called. */
 function heldWrites(fail?: (items: number[]) => boolean) {

@@ -162,7 +162,7 @@ export function holdOutboxAlarms() {
 export async function outboxJobs(stub: DurableObjectStub<Conversation>): Promise<DeliveryJob[]> {
   return runInDurableObject(stub, (_instance, state) =>
     state.storage.sql
-      .exec<{ job: string }>("SELECT job FROM outbox ORDER BY seq")
+      .exec<{ job: string }>("SELECT job FROM outbox WHERE channel = 'webhook' ORDER BY seq")
       .toArray()
       .map((row) => JSON.parse(row.job) as DeliveryJob),
   );

@@ -470,14 +470,15 @@ describe("bounds", () => {
     const webhooks = Array.from({ length: 15 }, () => ({ id: hexId(), triggers: ["message" as const] }));
     await stub.append(
       [{ _id: hexId(), type: "text", authorId: user.id, role: "appUser", text: "fan", actions: [], source: { type: "api" } }],
-      { webhooks, appUser: {} },
+      { webhook: { webhooks, appUser: {} } },
     );
     expect(await outboxJobs(stub)).toHaveLength(10);
   });
 
   it("prunes the delivery log to the newest DELIVERY_LOG_KEEP per webhook, none older than DELIVERY_LOG_DAYS", async () => {
     const { createMessageBatch, createExecutionContext, getQueueResult } = await import("cloudflare:test");
-    const { handleWebhookBatch } = await import("../../src/webhooks/consumer");
+    const { handleDeliveryBatch } = await import("../../src/delivery/consumer");
+    const { CHANNELS } = await import("../../src/channels/registry");
     const owner = await createApp("retention");
     const hook = (await call("POST", "/v1/webhooks", owner.server, { body: { target: "https://hooks.example.com/r" } })).json.webhook;
     const now = Date.now();
@@ -494,7 +495,7 @@ describe("bounds", () => {
     const job = { conversation: "c", deliveryId: "newest", webhookId: hook._id, messageId: hexId(), trigger: "message:appUser" as const, body: "{}" };
     const batch = createMessageBatch("parley-webhooks", [{ id: "1", timestamp: new Date(), attempts: 1, body: job }]);
     const ctx = createExecutionContext();
-    await handleWebhookBatch(batch, { ...env, DELIVERY_LOG_KEEP: "3", DELIVERY_LOG_DAYS: "1" } as Env);
+    await handleDeliveryBatch(batch, { ...env, DELIVERY_LOG_KEEP: "3", DELIVERY_LOG_DAYS: "1" } as Env, CHANNELS);
     await getQueueResult(batch, ctx);
     const { results } = await env.DB.prepare("SELECT id FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC").bind(hook._id).all();
     expect(results.map((r: any) => r.id)).toEqual(["newest", "recent-4", "recent-3"]);

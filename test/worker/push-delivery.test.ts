@@ -4,7 +4,9 @@
 // and the end-to-end suite run the real FCM client against a fake.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { handlePushBatch, type PushChannels } from "../../src/push/consumer";
+import { handleDeliveryBatch } from "../../src/delivery/consumer";
+import { ChannelRegistry } from "../../src/delivery/registry";
+import { makePushChannel, type PushChannels } from "../../src/push/channel";
 import type { PushJob } from "../../src/push/jobs";
 import type { PushMessage, PushOutcome, PushTarget } from "../../src/push/send";
 import { account, call, conversationOf, createApp, freshUser, hexId, holdOutboxAlarms, runQueue, type TestApp } from "./helpers";
@@ -20,9 +22,12 @@ const channels: PushChannels = {
   hasPushChannel: async (_env, _appId, platform, token) => scripted.reachable(platform, token),
 };
 
+/** The pipeline with the push channel alone, through the scripted providers. */
+const scriptedPipeline = new ChannelRegistry([makePushChannel(channels)]);
+
 /** Runs the push consumer on one batch, through the scripted channels. */
 const runPush = <Body extends PushJob>(queue: string, messages: Array<{ body: Body; attempts?: number }>) =>
-  runQueue<PushJob>(queue, messages, env, (batch, environment) => handlePushBatch(batch, environment, channels));
+  runQueue<PushJob>(queue, messages, env, (batch, environment) => handleDeliveryBatch(batch, environment, scriptedPipeline));
 
 const QUEUE = "parley-push";
 const DLQ = "parley-push-dlq";
@@ -100,7 +105,7 @@ const deviceJob = (user: { id: string }, deviceId: string, overrides: Partial<Pu
 async function pushOutbox(appUserId: string): Promise<PushJob[]> {
   return runInDurableObject(await conversationOf(appUserId), (_instance, state) =>
     state.storage.sql
-      .exec<{ job: string }>("SELECT job FROM push_outbox ORDER BY seq")
+      .exec<{ job: string }>("SELECT job FROM outbox WHERE channel = 'push' ORDER BY seq")
       .toArray()
       .map((row) => JSON.parse(row.job) as PushJob),
   );

@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ACK, retryAfter, settleEach, type Verdict } from "../../src/lib/queue-settlement";
+import { ACK, retryAfter, settleEach, type Verdict } from "../../src/delivery/queue-settlement";
 
 interface Job {
   lane: string;
