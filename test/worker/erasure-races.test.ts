@@ -45,7 +45,8 @@ const imageMessage = (authorId: string, mediaUrl: string): NewMessage => ({
 const tableCounts = (stub: DurableObjectStub<Conversation>) =>
   runInDurableObject(stub, (_instance, state) => {
     const count = (table: string) => state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
-    return { messages: count("messages"), outbox: count("outbox"), pushes: count("push_outbox"), trash: count("media_trash") };
+    const pushes = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE channel = 'push'").one().n;
+    return { messages: count("messages"), outbox: count("outbox"), pushes, trash: count("media_trash") };
   });
 
 describe("an erase racing appends (finding 3)", () => {
@@ -107,14 +108,17 @@ describe("an erase racing appends (finding 3)", () => {
     const order = await runInDurableObject(stub, async (instance) => {
       const order: string[] = [];
       const sent = Promise.withResolvers<void>();
-      const queue = (instance as unknown as { outbox: { queue: Queue } }).outbox.queue;
-      vi.spyOn(queue, "sendBatch").mockImplementation(async () => {
-        await sent.promise;
-        order.push("enqueued");
-        return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
-      });
+      const outbox = (instance as unknown as { outbox: { queueOf: (channel: unknown) => Queue } }).outbox;
+      const queue = {
+        sendBatch: async () => {
+          await sent.promise;
+          order.push("enqueued");
+          return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
+        },
+      } as unknown as Queue;
+      vi.spyOn(outbox, "queueOf").mockReturnValue(queue);
       const fanout = { appUser: { _id: user.id }, webhooks: [{ id: "hook", triggers: ["message:appUser" as const] }] };
-      await instance.append(textMessages(user.id, 1), fanout);
+      await instance.append(textMessages(user.id, 1), { webhook: fanout });
       const erasing = instance.erase(app.appId, [user.id]).then(() => order.push("erased"));
       await new Promise((resolve) => setTimeout(resolve, 20));
       order.push("released");
