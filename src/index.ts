@@ -5,7 +5,7 @@ import { handleDeliveryBatch } from "./delivery/consumer";
 
 export { Conversation } from "./conversation/conversation";
 export { RealtimeClient } from "./realtime/client";
-export { AppEraser } from "./lifecycle/app-eraser";
+export { AppEraser } from "./erasure/app-eraser";
 
 export default {
   fetch: app.fetch,

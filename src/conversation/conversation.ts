@@ -302,7 +302,7 @@ export class Conversation extends DurableObject<Env> {
     });
   }
 
-  // ---- erasure (src/lifecycle/) ------------------------------------------------------------
+  // ---- erasure (src/erasure/) ------------------------------------------------------------
 
   /**
    * Erases every message, with their postback buttons, read markers, images (those `owners`

@@ -3,7 +3,7 @@
 // SQLite cursors (rowsRead, rowsWritten) and alarms tallied inside it.
 import { runInDurableObject } from "cloudflare:test";
 import type { Conversation } from "../../src/conversation/conversation";
-import type { DeliveryJob } from "../../src/webhooks/delivery";
+import type { DeliveryJob } from "../../src/channels/webhooks/delivery";
 
 export interface Tally {
   workerRequests: number;

@@ -4,7 +4,7 @@
 import { createExecutionContext, env, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import type { DeliveryJob } from "../../src/webhooks/delivery";
+import type { DeliveryJob } from "../../src/channels/webhooks/delivery";
 import { countInside, countingEnv, emptyTally, type Tally } from "./billing";
 import { BASE, call, conversationOf, createApp, freshUser, hexId, interceptFetch, outboxJobs, runQueue, type TestApp } from "./helpers";
 

@@ -4,7 +4,7 @@ import { exports } from "cloudflare:workers";
 import { Conversation } from "../../src/conversation/conversation";
 import type { ConversationMessage } from "../../src/presenters/message";
 import worker from "../../src/index";
-import type { DeliveryJob } from "../../src/webhooks/delivery";
+import type { DeliveryJob } from "../../src/channels/webhooks/delivery";
 import { createApp as createAppVia, type App } from "../support/apps.ts";
 import { parseBody, type Send } from "../support/http.ts";
 import { accountJwt, bearer, sign, unsignedJwt } from "../support/jwt.ts";

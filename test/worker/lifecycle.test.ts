@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { config } from "../../src/config";
-import type { AppEraser } from "../../src/lifecycle/app-eraser";
+import type { AppEraser } from "../../src/erasure/app-eraser";
 import {
   account,
   BASE,

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { hasPushChannel, sendPush, type PushMessage, type PushOutcome } from "../../src/push/send";
+import { hasPushChannel, sendPush, type PushMessage, type PushOutcome } from "../../src/channels/push/send";
 import { account, call, createApp, type TestApp } from "./helpers";
 import { decryptPush, fakeEndpoints, fakeProviders, fcmError, jsonError, verifyVapid, type Fakes } from "./push-fakes";
 import { apnsKey, pushSubscription, serviceAccount } from "./push-keys";

@@ -1,14 +1,14 @@
 // Push delivery (issue 13, sending side): the outbox's push job, the consumer's fan-out to devices,
 // per-device sending with retries, token invalidation and the dead-letter record. The channels
-// themselves (src/push/send.ts) are replaced here by scripted outcomes; test/worker/push-fcm.test.ts
+// themselves (src/channels/push/send.ts) are replaced here by scripted outcomes; test/worker/push-fcm.test.ts
 // and the end-to-end suite run the real FCM client against a fake.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { handleDeliveryBatch } from "../../src/delivery/consumer";
 import { ChannelRegistry } from "../../src/delivery/registry";
-import { makePushChannel, type PushChannels } from "../../src/push/channel";
-import type { PushJob } from "../../src/push/jobs";
-import type { PushMessage, PushOutcome, PushTarget } from "../../src/push/send";
+import { makePushChannel, type PushChannels } from "../../src/channels/push/channel";
+import type { PushJob } from "../../src/channels/push/jobs";
+import type { PushMessage, PushOutcome, PushTarget } from "../../src/channels/push/send";
 import { account, call, conversationOf, createApp, freshUser, hexId, holdOutboxAlarms, runQueue, type TestApp } from "./helpers";
 import { serviceAccount } from "./push-keys";
 

@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { DeliveryJob } from "../../src/webhooks/delivery";
+import type { DeliveryJob } from "../../src/channels/webhooks/delivery";
 import {
   call,
   conversationOf,

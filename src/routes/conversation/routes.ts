@@ -7,7 +7,7 @@ import { appUserAccess, serverAppUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";
-import { eraseMessage, eraseMessages } from "../../lifecycle/messages";
+import { eraseMessage, eraseMessages } from "../../erasure/messages";
 import { jsonText } from "../../http/json-text";
 import { jsonWithRaw } from "../../lib/raw-json";
 import { conversationJson, conversationSchema, conversationSummarySchema, messageSchema, presentConversationSummary } from "../../presenters/message";

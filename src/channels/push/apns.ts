@@ -1,7 +1,7 @@
 import { importPKCS8, SignJWT } from "jose";
-import { config } from "../config";
-import type { IntegrationOf } from "../db/integrations";
-import { TtlCache } from "../lib/ttl-cache";
+import { config } from "../../config";
+import type { IntegrationOf } from "../../db/integrations";
+import { TtlCache } from "../../lib/ttl-cache";
 import { errorCodes, outcomeOf, postTo, retry, type PushOutcome } from "./outcome";
 import { apnsCollapse, type Notification } from "./payload";
 

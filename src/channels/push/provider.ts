@@ -1,4 +1,4 @@
-import type { Integration, IntegrationOf } from "../db/integrations";
+import type { Integration, IntegrationOf } from "../../db/integrations";
 import { isApnsDeviceToken } from "./apns";
 import { subscriptionOf, type Subscription } from "./webpush";
 

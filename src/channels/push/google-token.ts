@@ -1,7 +1,7 @@
 import { importPKCS8, SignJWT } from "jose";
-import { config } from "../config";
-import type { IntegrationOf } from "../db/integrations";
-import { TtlCache } from "../lib/ttl-cache";
+import { config } from "../../config";
+import type { IntegrationOf } from "../../db/integrations";
+import { TtlCache } from "../../lib/ttl-cache";
 import { errorCodes, failed, outcomeOf, postTo, type PushOutcome } from "./outcome";
 
 const SCOPE = "https://www.googleapis.com/auth/firebase.messaging";

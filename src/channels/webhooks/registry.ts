@@ -1,4 +1,4 @@
-import { listDeliveries, type Delivery } from "../db/webhook-deliveries";
+import { listDeliveries, type Delivery } from "../../db/webhook-deliveries";
 import {
   deleteWebhook,
   findWebhook,
@@ -7,13 +7,13 @@ import {
   setSigningSecret,
   updateWebhook,
   type Webhook,
-} from "../db/webhooks";
-import type { Trigger } from "../enums";
-import { badRequest, notFound } from "../errors";
-import { newHexSecret, newId, newSigningSecret } from "../lib/ids";
+} from "../../db/webhooks";
+import type { Trigger } from "../../enums";
+import { badRequest, notFound } from "../../errors";
+import { newHexSecret, newId, newSigningSecret } from "../../lib/ids";
 import { forgetWebhooks } from "./cache";
 import { MAX_JOBS_PER_EVENT } from "./delivery";
-import { isRefusedTarget } from "../lib/private-host";
+import { isRefusedTarget } from "../../lib/private-host";
 
 /** Every webhook of an app may hear one event: the cap is that of an event's fan-out. */
 export const MAX_WEBHOOKS_PER_APP = MAX_JOBS_PER_EVENT;

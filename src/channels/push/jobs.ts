@@ -1,4 +1,4 @@
-import type { Job } from "../delivery/channel";
+import type { Job } from "../../delivery/channel";
 import type { PushMessage } from "./send";
 
 /** Whom a conversation's appMaker messages are pushed to: its app user (after a merge, the survivor's). */

@@ -1,5 +1,5 @@
-import { config } from "../config";
-import type { IntegrationOf } from "../db/integrations";
+import { config } from "../../config";
+import type { IntegrationOf } from "../../db/integrations";
 import { accessToken, forgetAccessToken } from "./google-token";
 import { errorCodes, outcomeOf, postTo, retry, type PushOutcome } from "./outcome";
 import { apnsCollapse, webPushTopic, type Notification } from "./payload";

@@ -1,6 +1,6 @@
-import { config } from "../config";
-import { listWebhooks, findWebhook, type Webhook } from "../db/webhooks";
-import { TtlCache } from "../lib/ttl-cache";
+import { config } from "../../config";
+import { listWebhooks, findWebhook, type Webhook } from "../../db/webhooks";
+import { TtlCache } from "../../lib/ttl-cache";
 
 const byApp = new TtlCache<Webhook[]>();
 const byId = new TtlCache<Webhook | null>();

@@ -1,5 +1,5 @@
-import type { AppUser } from "../db/app-users";
-import { presentAppUser } from "../presenters/app-user";
+import type { AppUser } from "../../db/app-users";
+import { presentAppUser } from "../../presenters/app-user";
 import { appWebhooks } from "./cache";
 import type { Fanout } from "./delivery";
 

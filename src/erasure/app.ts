@@ -4,7 +4,7 @@ import { listAppKeys } from "../db/app-keys";
 import { findApp, markAppDeletedStatements } from "../db/apps";
 import { listWebhooks } from "../db/webhooks";
 import { notFound } from "../errors";
-import { forgetWebhooks } from "../webhooks/cache";
+import { forgetWebhooks } from "../channels/webhooks/cache";
 import { appEraser } from "./app-eraser";
 
 /**

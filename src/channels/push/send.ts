@@ -3,9 +3,9 @@
  * platform and token plus one message in, the provider's verdict out. Secrets never appear in
  * an outcome's reason.
  */
-import { cachedApp } from "../auth/lookup";
-import { appIntegrations } from "../integrations/cache";
-import { isRefusedTarget } from "../lib/private-host";
+import { cachedApp } from "../../auth/lookup";
+import { appIntegrations } from "../../integrations/cache";
+import { isRefusedTarget } from "../../lib/private-host";
 import { sendApns } from "./apns";
 import { channelFor } from "./provider";
 import { sendFcm } from "./fcm";

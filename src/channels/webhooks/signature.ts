@@ -1,4 +1,4 @@
-import { toHex } from "../lib/hex";
+import { toHex } from "../../lib/hex";
 
 const encoder = new TextEncoder();
 

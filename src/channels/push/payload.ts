@@ -1,4 +1,4 @@
-import type { App } from "../db/apps";
+import type { App } from "../../db/apps";
 
 /** What is pushed to one device about one message. */
 export interface PushMessage {

@@ -1,5 +1,5 @@
-import type { AppUser } from "../db/app-users";
-import { appIntegrations } from "../integrations/cache";
+import type { AppUser } from "../../db/app-users";
+import { appIntegrations } from "../../integrations/cache";
 import type { PushRecipient } from "./jobs";
 
 /**

@@ -1,5 +1,5 @@
-import type { Job } from "../delivery/channel";
-import type { EventTrigger, Trigger } from "../enums";
+import type { Job } from "../../delivery/channel";
+import type { EventTrigger, Trigger } from "../../enums";
 
 /** What the Conversation's outbox puts on the WEBHOOKS queue: one event, one webhook. */
 export interface DeliveryJob extends Job {

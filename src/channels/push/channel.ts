@@ -1,12 +1,12 @@
-import { config } from "../config";
-import { clearPushTokenStatement, currentPushDevicesStatement, pushDevicesByKey, pushDevicesOf, type PushDevice } from "../db/devices";
-import { prunePushFailuresStatement, pushFailureStatement, pushGaveUpStatement, type PushFailure } from "../db/push-failures";
-import type { Channel, Sent } from "../delivery/channel";
+import { config } from "../../config";
+import { clearPushTokenStatement, currentPushDevicesStatement, pushDevicesByKey, pushDevicesOf, type PushDevice } from "../../db/devices";
+import { prunePushFailuresStatement, pushFailureStatement, pushGaveUpStatement, type PushFailure } from "../../db/push-failures";
+import type { Channel, Sent } from "../../delivery/channel";
 import { devicePushJob, messagePushJob, pushedMessage, type DevicePushJob, type PushJob, type PushRecipient } from "./jobs";
 import { pushRecipientFor } from "./recipient";
 import { hasPushChannel, sendPush } from "./send";
 
-/** The providers a batch sends through: the app's configured ones (src/push/send.ts). */
+/** The providers a batch sends through: the app's configured ones (src/channels/push/send.ts). */
 export interface PushChannels {
   sendPush: typeof sendPush;
   hasPushChannel: typeof hasPushChannel;
