@@ -761,7 +761,7 @@ it("an app token's init on a protected user's device, whatever it sends, leaves 
 }, TEST_TIMEOUT);
 
 it("a webhook target's address is judged the same in every spelling the URL parser accepts", async () => {
-  const { isPrivateHost } = await import("../../src/lib/private-host");
+  const { isPrivateHost } = await import("../../src/outbound/private-host");
   const spellings = (n: number) => {
     const [a, b, c, d] = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
     const hex = (x: number) => `0x${x.toString(16)}`;

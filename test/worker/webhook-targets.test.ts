@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { isPrivateHost } from "../../src/lib/private-host";
+import { isPrivateHost } from "../../src/outbound/private-host";
 import { call, createApp, expectError, hexId, interceptFetch, runQueue, type TestApp } from "./helpers";
 
 // Issue 11, item 2: no webhook reaches a non-public address, however it is spelled.

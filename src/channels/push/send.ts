@@ -5,7 +5,7 @@
  */
 import { cachedApp } from "../../auth/lookup";
 import { appIntegrations } from "../../integrations/cache";
-import { isRefusedTarget } from "../../lib/private-host";
+import { isRefusedTarget } from "../../outbound/private-host";
 import { sendApns } from "./apns";
 import { channelFor } from "./provider";
 import { sendFcm } from "./fcm";

@@ -1,7 +1,7 @@
 import { base64url, importJWK, SignJWT } from "jose";
 import { config } from "../../config";
 import type { IntegrationOf } from "../../db/integrations";
-import { isRefusedTarget } from "../../lib/private-host";
+import { isRefusedTarget } from "../../outbound/private-host";
 import { encrypt } from "./aes128gcm";
 import { failed, outcomeOf, postTo, type PushOutcome } from "./outcome";
 import { webPushTopic, type Notification } from "./payload";

@@ -4,7 +4,7 @@ import { attemptStatement, deliveredAmongStatement, gaveUpStatement, pruneDelive
 import type { Webhook } from "../../db/webhooks";
 import { messageTrigger, type EventTrigger } from "../../enums";
 import { newId } from "../../lib/ids";
-import { isRefusedTarget } from "../../lib/private-host";
+import { isRefusedTarget } from "../../outbound/private-host";
 import { TtlCache } from "../../lib/ttl-cache";
 import { cachedWebhook } from "./cache";
 import { matches, MAX_JOBS_PER_EVENT, type DeliveryJob, type Fanout } from "./delivery";

@@ -13,7 +13,7 @@ import { badRequest, notFound } from "../../errors";
 import { newHexSecret, newId, newSigningSecret } from "../../lib/ids";
 import { forgetWebhooks } from "./cache";
 import { MAX_JOBS_PER_EVENT } from "./delivery";
-import { isRefusedTarget } from "../../lib/private-host";
+import { isRefusedTarget } from "../../outbound/private-host";
 
 /** Every webhook of an app may hear one event: the cap is that of an event's fan-out. */
 export const MAX_WEBHOOKS_PER_APP = MAX_JOBS_PER_EVENT;

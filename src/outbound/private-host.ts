@@ -1,5 +1,5 @@
 import { config } from "../config";
-import { parseDottedDecimal, parseIPv6, zeros } from "./ip-address";
+import { parseDottedDecimal, parseIPv6, zeros } from "../lib/ip-address";
 
 /**
  * Whether Parley must not send to this URL, one that a caller chose (a webhook target, a Web
