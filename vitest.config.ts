@@ -64,7 +64,7 @@ export default defineConfig({
         },
       },
       {
-        // The messenger's state logic and its bundle (src/messenger/), on Node.
+        // The messenger's state logic and its bundle (src/browser/messenger/), on Node.
         test: {
           name: "messenger",
           environment: "node",

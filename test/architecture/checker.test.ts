@@ -96,8 +96,8 @@ const clean: Files = {
   "lib/hex.ts": `export const toHex = () => "";`,
   "cli/dev.ts": `import { spawn } from "node:child_process"; import { vars } from "./dev-vars.ts"; import { config } from "../config.ts";`,
   "cli/dev-vars.ts": `import { readFileSync } from "node:fs"; import { newId } from "../lib/ids.ts";`,
-  "messenger/widget.ts": `import { render } from "./render"; import { z } from "zod";`,
-  "messenger/render.ts": `export const render = () => {};`,
+  "browser/messenger/widget.ts": `import { render } from "./render"; import { z } from "zod";`,
+  "browser/messenger/render.ts": `export const render = () => {};`,
 };
 
 describe("checkImports", () => {
@@ -126,7 +126,7 @@ describe("checkImports", () => {
     ["rule 7", "enums.ts", `import { getApp } from "./db/apps";`, "src/db/apps.ts"],
     ["rule 7", "errors.ts", `import type { ContentfulStatusCode } from "hono/utils/http-status";`, "hono/utils/http-status"],
     ["rule 8: cli/", "cli/app-create.ts", `import { getApp } from "../db/apps.ts";`, "src/db/apps.ts"],
-    ["rule 8: messenger/", "messenger/api.ts", `import { newId } from "../lib/ids";`, "src/lib/ids.ts"],
+    ["rule 8: browser/", "browser/messenger/api.ts", `import { newId } from "../../lib/ids";`, "src/lib/ids.ts"],
   ])("%s: in %s, %s", (prefix, file, line, target) => {
     const files = { ...clean, [file]: `${clean[file] ?? ""}\n${line}` };
     expect(check(files)).toEqual([`src/${file} -> ${target}: ${rule(prefix)}`]);

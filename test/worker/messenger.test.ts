@@ -1,6 +1,6 @@
 // GET /messenger.js and its versioned copy: the built script, from the assets binding.
 import { describe, expect, it } from "vitest";
-import { VERSION } from "../../src/messenger/version";
+import { VERSION } from "../../src/browser/messenger/version";
 import { call, expectError } from "./helpers";
 
 describe("GET /messenger.js", () => {
