@@ -7,7 +7,7 @@ import { handedOver } from "../delivery/destinations";
 import { Outbox, OutboxAlarm } from "../delivery/outbox";
 import type { Role } from "../enums";
 import type { ConversationActivity } from "../presenters/activity";
-import { withMessageDefaults, type ConversationMessage, type NewMessage } from "../presenters/message";
+import { withMessageDefaults, type ConversationMessage, type NewMessage } from "../model/message";
 import { MediaTrash, type Uploaders } from "./media-trash";
 import { NewestPage, type RenderedMessage } from "./newest-page";
 import { PAGE_SIZE, type MessagePage } from "./page";

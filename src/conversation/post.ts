@@ -3,7 +3,7 @@ import type { Credential } from "../auth/credential";
 import { markConversationStarted, type AppUser } from "../db/app-users";
 import { userDevicePlatform } from "../db/devices";
 import { notFound } from "../errors";
-import { API_SOURCE, type ConversationMessage, type MessageSource, type NewMessage } from "../presenters/message";
+import { API_SOURCE, type ConversationMessage, type MessageSource, type NewMessage } from "../model/message";
 import { CHANNELS } from "../channels/registry";
 import { destinationsFor } from "../delivery/destinations";
 import { composeMessage, type MessageInput } from "./compose";

@@ -19,6 +19,7 @@ export const LAYERS = [
   ["routes/", "routes"],
   ["http/", "http"],
   ["presenters/", "presenters"],
+  ["model/", "model"], // the message model: the domain builds it, presenters shape it
   ["db/", "db"],
   ["config.ts", "ground"],
   ["errors.ts", "ground"],
@@ -57,15 +58,21 @@ export const RULES: Rule[] = [
     onlyFrom: ["app", "routes", "http"],
   },
   {
-    name: "rule 4: domain modules import only domain modules, presenters/, db/, the ground floor and packages other than hono",
+    name: "rule 4: domain modules import only domain modules, model/, presenters/, db/, the ground floor and packages other than hono",
     source: "domain",
-    onlyTo: ["domain", "presenters", "db", "ground", "lib"],
+    onlyTo: ["domain", "model", "presenters", "db", "ground", "lib"],
     notPackages: HONO,
   },
   {
-    name: "rule 5: presenters/ imports only db/, the ground floor and packages other than hono",
+    name: "rule 5: presenters/ imports only model/, db/, the ground floor and packages other than hono",
     source: "presenters",
-    onlyTo: ["presenters", "db", "ground", "lib"],
+    onlyTo: ["presenters", "model", "db", "ground", "lib"],
+    notPackages: HONO,
+  },
+  {
+    name: "rule 11: model/ imports only model/, the ground floor and packages other than hono",
+    source: "model",
+    onlyTo: ["model", "ground", "lib"],
     notPackages: HONO,
   },
   {

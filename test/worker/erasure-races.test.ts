@@ -3,7 +3,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Conversation } from "../../src/conversation/conversation";
-import type { NewMessage } from "../../src/presenters/message";
+import type { NewMessage } from "../../src/model/message";
 import { BASE, call, conversationOf, createApp, expectError, freshUser, hexId, holdOutboxAlarms, textMessages, type TestApp } from "./helpers";
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1]);

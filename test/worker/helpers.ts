@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runInD
 import { expect, vi } from "vitest";
 import { exports } from "cloudflare:workers";
 import { Conversation } from "../../src/conversation/conversation";
-import type { ConversationMessage } from "../../src/presenters/message";
+import type { ConversationMessage } from "../../src/model/message";
 import worker from "../../src/index";
 import type { DeliveryJob } from "../../src/channels/webhooks/delivery";
 import { createApp as createAppVia, type App } from "../support/apps.ts";

@@ -10,7 +10,8 @@ import { jsonBody, queryParams } from "../../http/validate";
 import { eraseMessage, eraseMessages } from "../../erasure/messages";
 import { jsonText } from "../../http/json-text";
 import { jsonWithRaw } from "../../lib/raw-json";
-import { conversationJson, conversationSchema, conversationSummarySchema, messageSchema, presentConversationSummary } from "../../presenters/message";
+import { messageSchema } from "../../model/message";
+import { conversationJson, conversationSchema, conversationSummarySchema, presentConversationSummary } from "../../presenters/conversation";
 import { messagesQuery, postMessageBody } from "./schemas";
 
 export const conversationRoutes = new Hono<AppEnv>();

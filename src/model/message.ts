@@ -1,6 +1,7 @@
+// The message model: what a conversation holds, as the contract shows it. The domain builds and
+// stores these; presenters/ and the OpenAPI document use the schemas to shape and describe them.
 import { z } from "zod";
 import { ACTION_STATES, ACTION_TYPES, MESSAGE_TYPES, ROLES, SOURCE_TYPES } from "../enums";
-import { jsonWithRaw } from "../lib/raw-json";
 import { flatObjectShape } from "../lib/schemas";
 
 export const actionSchema = z
@@ -60,35 +61,3 @@ export const withMessageDefaults = <M extends Partial<NewMessage>>(message: M) =
   message.type && message.actions && message.source
     ? message
     : { type: message.mediaUrl ? ("image" as const) : ("text" as const), actions: [], source: API_SOURCE, ...message };
-
-const conversationFields = {
-  _id: z.string(),
-  appMakers: z.array(z.string()),
-  appUsers: z.array(z.string()),
-  unreadCount: z.number().int().meta({ description: "The appMaker messages the app user has not read (see POST .../conversation/read)." }),
-};
-
-export const conversationSchema = z
-  .object({ ...conversationFields, messages: z.array(messageSchema) })
-  .meta({ id: "Conversation", description: "An app user's conversation with the business, newest page of messages." });
-
-export const conversationSummarySchema = z
-  .object(conversationFields)
-  .meta({ id: "ConversationSummary", description: "An app user's conversation, without its messages." });
-
-type ConversationOwner = { id: string; conversationId: string };
-
-/** The conversation object of the contract, without messages. */
-export const presentConversationSummary = (user: ConversationOwner, unreadCount: number): z.output<typeof conversationSummarySchema> => ({
-  _id: user.conversationId,
-  appMakers: [],
-  appUsers: [user.id],
-  unreadCount,
-});
-
-/**
- * The conversation object of the contract around one page of its messages (conversationSchema),
- * as JSON text: the page's messages are JSON already (src/conversation/page.ts).
- */
-export const conversationJson = (user: ConversationOwner, page: { messagesJson: string; unreadCount: number }): string =>
-  jsonWithRaw(presentConversationSummary(user, page.unreadCount), { messages: page.messagesJson });
