@@ -3,7 +3,7 @@ import { CHANNELS } from "./channels/registry";
 import type { QueuedJob } from "./delivery/channel";
 import { handleDeliveryBatch } from "./delivery/consumer";
 
-export { Conversation } from "./conversation/conversation";
+export { Conversation } from "./conversation/object/conversation";
 export { RealtimeClient } from "./realtime/client";
 export { AppEraser } from "./erasure/app-eraser";
 

@@ -7,7 +7,7 @@ import { API_SOURCE, type ConversationMessage, type MessageSource, type NewMessa
 import { CHANNELS } from "../channels/registry";
 import { destinationsFor } from "../delivery/destinations";
 import { composeMessage, type MessageInput } from "./compose";
-import { ERASED } from "./conversation";
+import { ERASED } from "./object/conversation";
 import type { MessagePage } from "./page";
 import { assertMayActAs } from "./role";
 import { conversationStub } from "./stub";

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { enforceRealtimeBudget } from "../auth/rate-limit";
 import { config } from "../config";
-import type { RealtimeEvent } from "../conversation/subscribers";
+import type { RealtimeEvent } from "../conversation/object/subscribers";
 import { callerAddress } from "../lib/ip-address";
 import { CONNECT_ADVICE, CONNECT_TIMEOUT_MS, MAX_BATCH, type BayeuxMessage, type Reply } from "./protocol";
 import { addSubscriptions, dropSubscriptions, endedConnect, process, recheckGrants, type Grants, type Host } from "./session";

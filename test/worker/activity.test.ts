@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { Conversation } from "../../src/conversation/conversation";
+import { Conversation } from "../../src/conversation/object/conversation";
 import { account, call, conversationOf, createApp, expectError, freshUser, hexId, invalidCredentials, outboxJobs, type TestApp } from "./helpers";
 
 const ICON = "https://cdn.example.com/shop.png";

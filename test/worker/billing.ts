@@ -2,7 +2,7 @@
 // bindings wrapped to tally each call and each D1 result's meta, and a Conversation object's
 // SQLite cursors (rowsRead, rowsWritten) and alarms tallied inside it.
 import { runInDurableObject } from "cloudflare:test";
-import type { Conversation } from "../../src/conversation/conversation";
+import type { Conversation } from "../../src/conversation/object/conversation";
 import type { DeliveryJob } from "../../src/channels/webhooks/delivery";
 
 export interface Tally {

@@ -1,8 +1,8 @@
-// The Conversation object's tables (src/conversation/schema.ts): created or migrated only when
+// The Conversation object's tables (src/conversation/object/schema.ts): created or migrated only when
 // the stored schema version is older than the code's, keeping what an object from before holds.
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { SCHEMA_VERSION } from "../../src/conversation/schema";
+import { SCHEMA_VERSION } from "../../src/conversation/object/schema";
 import { call, conversationOf, createApp, freshUser, hexId, holdOutboxAlarms } from "./helpers";
 
 afterEach(() => {

@@ -2,7 +2,7 @@
 // survives R2 errors, and an erase deletes only the images its users uploaded.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { Conversation } from "../../src/conversation/conversation";
+import { Conversation } from "../../src/conversation/object/conversation";
 import type { NewMessage } from "../../src/model/message";
 import { BASE, call, conversationOf, createApp, expectError, freshUser, hexId, holdOutboxAlarms, textMessages, type TestApp } from "./helpers";
 

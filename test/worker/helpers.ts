@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { expect, vi } from "vitest";
 import { exports } from "cloudflare:workers";
-import { Conversation } from "../../src/conversation/conversation";
+import { Conversation } from "../../src/conversation/object/conversation";
 import type { ConversationMessage } from "../../src/model/message";
 import worker from "../../src/index";
 import type { DeliveryJob } from "../../src/channels/webhooks/delivery";
@@ -84,7 +84,7 @@ export async function conversationOf(appUserId: string) {
     .bind(appUserId)
     .first<{ conversation_id: string }>();
   if (!row) throw new Error(`no app user ${appUserId}`);
-  const namespace = env.CONVERSATIONS as unknown as DurableObjectNamespace<import("../../src/conversation/conversation").Conversation>;
+  const namespace = env.CONVERSATIONS as unknown as DurableObjectNamespace<import("../../src/conversation/object/conversation").Conversation>;
   return namespace.get(namespace.idFromName(row.conversation_id));
 }
 

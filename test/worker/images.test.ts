@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { Conversation } from "../../src/conversation/conversation";
+import { Conversation } from "../../src/conversation/object/conversation";
 import { BASE, account, call, createApp, expectError, invalidCredentials, type TestApp } from "./helpers";
 
 // The 1.x clients upload to /conversation/images, the 2.x clients to /images.

@@ -1,6 +1,6 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Conversation } from "../../src/conversation/conversation";
+import type { Conversation } from "../../src/conversation/object/conversation";
 import { call, conversationOf, createApp, expectError, storedMessages, textMessages, type TestApp } from "./helpers";
 
 const PAGE = 100;

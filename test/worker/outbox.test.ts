@@ -1,6 +1,6 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Conversation } from "../../src/conversation/conversation";
+import { Conversation } from "../../src/conversation/object/conversation";
 import { call, conversationOf, createApp, holdOutboxAlarms, interceptFetch, outboxJobs, type SentRequest, type TestApp } from "./helpers";
 
 const TARGET = "https://hooks.example.com/outbox";

@@ -1,8 +1,8 @@
 // Issue 21: the realtime channel's limits and revocation (findings 1, 2 and 5), each reproduced.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Conversation } from "../../src/conversation/conversation";
-import type { Subscribers } from "../../src/conversation/subscribers";
+import type { Conversation } from "../../src/conversation/object/conversation";
+import type { Subscribers } from "../../src/conversation/object/subscribers";
 import type { RealtimeClient } from "../../src/realtime/client";
 import { connectedSocket, connectNow, handshake, poll, Socket, subscribe, type Frame, newUser, type User } from "./bayeux";
 import { sign } from "../support/jwt.ts";

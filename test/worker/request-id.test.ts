@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { call, createApp } from "./helpers";
-import { Conversation } from "../../src/conversation/conversation";
+import { Conversation } from "../../src/conversation/object/conversation";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -1,4 +1,4 @@
-import { migrateOutbox } from "../delivery/outbox";
+import { migrateOutbox } from "../../delivery/outbox";
 import { migrateMediaTrash } from "./media-trash";
 import { SUBSCRIBERS_TABLE } from "./subscribers";
 

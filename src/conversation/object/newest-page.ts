@@ -1,4 +1,4 @@
-import { PAGE_SIZE } from "./page";
+import { PAGE_SIZE } from "../page";
 
 /** A stored message as a page shows it: its `received` (ms) and its JSON. */
 export interface RenderedMessage {

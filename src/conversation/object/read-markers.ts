@@ -1,4 +1,4 @@
-import type { Role } from "../enums";
+import type { Role } from "../../enums";
 
 /** How far each side has read (a message's `received` in ms), and how many appMaker messages the app user has not. */
 interface Reads {
