@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { FILE_CYCLE, MODULE_CYCLE, RULES, UNCLASSIFIED, UNRESOLVED, checkImports } from "./imports.ts";
+import { FILE_CYCLE, MODULE_CYCLE, RULES, UNCLASSIFIED, UNRESOLVED, checkImports, type Binding } from "./imports.ts";
 
 type Files = Record<string, string>;
 
@@ -12,13 +12,13 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 let trees = 0;
 /** Writes `files` to a fresh <tmp>/<n>/src and checks it. */
-function check(files: Files): string[] {
+function check(files: Files, bindings?: Binding[]): string[] {
   const src = join(scratch, String(++trees), "src");
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(src, path)), { recursive: true });
     writeFileSync(join(src, path), text);
   }
-  return checkImports(src);
+  return checkImports(src, bindings);
 }
 
 /** The name of the rule whose name starts with `prefix`. */
@@ -273,5 +273,65 @@ describe("checkImports", () => {
       ].join("\n"),
     };
     expect(check(files)).toEqual([]);
+  });
+
+  describe("calls through env bindings", () => {
+    const bindings: Binding[] = [
+      { binding: "CONVERSATIONS", serves: "conversation/index.ts" },
+      { binding: "REALTIME", serves: "realtime/client.ts", callbacks: ["conversation/subscription.ts"] },
+    ];
+    const realtime: Files = {
+      "realtime/client.ts": `export class RealtimeClient { deliver() {} }`,
+      "realtime/session.ts": `import { subscribe } from "../conversation/subscription"; export const s = subscribe;`,
+      "conversation/subscription.ts": `export const subscribe = (env: Env) => env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName("c"));`,
+    };
+
+    test("a loop through a binding is a cycle between rooms, like an import loop", () => {
+      const files = {
+        ...clean,
+        ...realtime,
+        "conversation/publish.ts": `export const publish = (env: Env) => env.REALTIME.get(env.REALTIME.idFromString("r")).deliver();`,
+      };
+      expect(check(files, bindings)).toEqual([
+        `src/conversation/ -> src/realtime/ -> src/conversation/: ${MODULE_CYCLE}` +
+          ` (src/conversation/publish.ts -> src/realtime/client.ts (env.REALTIME), src/realtime/session.ts -> src/conversation/subscription.ts)`,
+      ]);
+    });
+
+    test("a loop made only of bindings is a cycle", () => {
+      const files = {
+        ...clean,
+        "realtime/client.ts": `export class RealtimeClient {} export const join = (env: Env) => env.CONVERSATIONS.newUniqueId();`,
+        "conversation/publish.ts": `export const publish = (env: Env) => env.REALTIME.newUniqueId();`,
+      };
+      expect(check(files, bindings)).toEqual([
+        `src/conversation/ -> src/realtime/ -> src/conversation/: ${MODULE_CYCLE}` +
+          ` (src/conversation/publish.ts -> src/realtime/client.ts (env.REALTIME), src/realtime/client.ts -> src/conversation/index.ts (env.CONVERSATIONS))`,
+      ]);
+    });
+
+    test("a call back from the contract declared for it points from the served room to the caller's", () => {
+      const files = {
+        ...clean,
+        ...realtime,
+        "conversation/subscription.ts": `${realtime["conversation/subscription.ts"]} export const at = (env: Env) => env.REALTIME.newUniqueId();`,
+      };
+      expect(check(files, bindings)).toEqual([]);
+    });
+
+    test("the same call from any other file of the room counts", () => {
+      const files = { ...clean, ...realtime, "conversation/other.ts": `export const at = (env: Env) => env.REALTIME.newUniqueId();` };
+      expect(check(files, bindings)).toHaveLength(1);
+    });
+
+    test("calls within one room, and names in comments or strings, are not loops", () => {
+      const files = {
+        ...clean,
+        ...realtime,
+        "conversation/index.ts": `export class Conversation { merge(env: Env) { return env.CONVERSATIONS.newUniqueId(); } }`,
+        "conversation/notes.ts": `// env.REALTIME.deliver() is called back from subscription.ts\nexport const s = "env.REALTIME";`,
+      };
+      expect(check(files, bindings)).toEqual([]);
+    });
   });
 });

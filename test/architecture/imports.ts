@@ -102,6 +102,28 @@ export const RULES: Rule[] = [
   },
 ];
 
+/**
+ * Calls between Durable Objects run through `env` bindings, not imports: a file that reaches a
+ * binding named here (`env.CONVERSATIONS`) depends on the room of the class it serves, so a loop
+ * through `env` between rooms is a cycle like an import loop (rule 9). A file listed under
+ * `callbacks` calls the class back through an interface its own room declares and the class
+ * implements (a realtime client subscribed itself to a conversation, conversation/subscription.ts):
+ * that edge runs from the served room to the caller's, the way the dependency really points.
+ */
+export const BINDINGS: Binding[] = [
+  { binding: "CONVERSATIONS", serves: "conversation/object/conversation.ts" },
+  { binding: "REALTIME", serves: "realtime/client.ts", callbacks: ["conversation/subscription.ts"] },
+  { binding: "APP_ERASER", serves: "erasure/app-eraser.ts" },
+];
+
+export interface Binding {
+  /** The name on `env`, as wrangler.toml binds it. */
+  binding: string;
+  /** The file of the Durable Object class behind it, relative to src/. */
+  serves: string;
+  callbacks?: string[];
+}
+
 export const FILE_CYCLE = "rule 9: import cycle";
 export const MODULE_CYCLE = "rule 9: cycle between domain modules";
 export const UNCLASSIFIED = "not in any layer (add it to LAYERS in test/architecture/imports.ts)";
@@ -126,10 +148,11 @@ interface Edge {
   from: string; // relative to src/
   to: string; // relative to src/ for a file, the specifier for a package
   external: boolean;
+  binding?: string; // set for a call through `env`, which counts between rooms only
 }
 
 /** Every violation of the rules above in `srcDir`, as "from -> to: rule" lines. */
-export function checkImports(srcDir: string): string[] {
+export function checkImports(srcDir: string, bindings: Binding[] = BINDINGS): string[] {
   const root = resolve(srcDir);
   const show = (path: string) => `${basename(root)}/${path}`;
   const files = listFiles(root);
@@ -161,12 +184,15 @@ export function checkImports(srcDir: string): string[] {
     }
   }
 
+  edges.push(...bindingEdges(root, files, bindings));
+
   for (const file of files) {
     if (layerOf(file) === "unclassified") violations.push(`${show(file)}: ${UNCLASSIFIED}`);
   }
 
   // Layers.
   for (const edge of edges) {
+    if (edge.binding) continue;
     const from = layerOf(edge.from);
     const to = edge.external ? undefined : layerOf(edge.to);
     const target = edge.external ? edge.to : show(edge.to);
@@ -183,7 +209,7 @@ export function checkImports(srcDir: string): string[] {
   // Cycles between files.
   const fileGraph = new Map<string, Set<string>>();
   for (const edge of edges) {
-    if (edge.external) continue;
+    if (edge.external || edge.binding) continue;
     addEdge(fileGraph, edge.from, edge.to);
   }
   for (const cycle of cycles(fileGraph)) {
@@ -203,12 +229,33 @@ export function checkImports(srcDir: string): string[] {
   for (const cycle of cycles(moduleGraph)) {
     const steps = cycle.slice(1).map((to, i) => {
       const edge = example.get(`${cycle[i]}\0${to}`)!;
-      return `${show(edge.from)} -> ${show(edge.to)}`;
+      return `${show(edge.from)} -> ${show(edge.to)}${edge.binding ? ` (env.${edge.binding})` : ""}`;
     });
     violations.push(`${cycle.map((m) => show(`${m}/`)).join(" -> ")}: ${MODULE_CYCLE} (${steps.join(", ")})`);
   }
 
   return violations;
+}
+
+/** The calls through `env` bindings in `files`, each as an edge between the caller and the class it reaches. */
+function bindingEdges(root: string, files: string[], bindings: Binding[]): Edge[] {
+  const byName = new Map(bindings.map((b) => [b.binding, b]));
+  const edges: Edge[] = [];
+  for (const file of files) {
+    const found = new Set<string>();
+    const visit = (node: ts.Node): void => {
+      if (ts.isPropertyAccessExpression(node) && byName.has(node.name.text)) found.add(node.name.text);
+      ts.forEachChild(node, visit);
+    };
+    visit(ts.createSourceFile(file, readFileSync(join(root, file), "utf8"), ts.ScriptTarget.Latest, false));
+    for (const name of [...found].sort()) {
+      const { serves, callbacks = [] } = byName.get(name)!;
+      if (!files.includes(serves)) continue;
+      const edge = callbacks.includes(file) ? { from: serves, to: file } : { from: file, to: serves };
+      edges.push({ ...edge, external: false, binding: name });
+    }
+  }
+  return edges;
 }
 
 /** The source files under `root`, relative to it with "/" separators, sorted. */

@@ -13,7 +13,8 @@ import { NewestPage, type RenderedMessage } from "./newest-page";
 import { PAGE_SIZE, type MessagePage } from "../page";
 import { ReadMarkers } from "./read-markers";
 import { forgetSchema, migrate } from "./schema";
-import { Subscribers, type ChannelKind } from "./subscribers";
+import type { ChannelKind } from "../subscription";
+import { Subscribers } from "./subscribers";
 
 /** A side of the conversation marking it read; `conversationId` is the conversation's `_id`. */
 export interface Read {

@@ -1,11 +1,4 @@
-/** What a conversation publishes to a realtime client: a channel and its payload. */
-export interface RealtimeEvent {
-  channel: string;
-  data: unknown;
-}
-
-/** Which of a conversation's channels a subscription is on. */
-export type ChannelKind = "messages" | "activity" | "user";
+import { subscriberAt, type ChannelKind, type RealtimeEvent } from "../subscription";
 
 interface Row extends Record<string, SqlStorageValue> {
   client: string;
@@ -63,7 +56,7 @@ export class Subscribers {
   /** The channels' user is deleted: the client drops them (and ends if it has no others). */
   async revoke(client: string, channels: string[]): Promise<void> {
     try {
-      await this.env.REALTIME.get(this.env.REALTIME.idFromString(client)).revoke(channels);
+      await subscriberAt(this.env, client).revoke(channels);
     } catch (error) {
       // Its subscriptions are gone from here: it hears nothing more of this conversation anyway.
       console.error(`realtime: revoking ${client} failed`, error);
@@ -95,9 +88,8 @@ export class Subscribers {
 
   private async send(client: string, events: RealtimeEvent[]): Promise<void> {
     try {
-      const stub = this.env.REALTIME.get(this.env.REALTIME.idFromString(client));
       // A client whose socket or session is gone says so: it will not be sent to again.
-      if (!(await stub.deliver(events))) this.remove(client);
+      if (!(await subscriberAt(this.env, client).deliver(events))) this.remove(client);
     } catch (error) {
       // Unreachable for now: these events are lost to it, and a client refetches on reconnect.
       console.error(`realtime: delivery to ${client} failed`, error);
