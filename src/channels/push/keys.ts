@@ -1,5 +1,5 @@
 import { base64url, importPKCS8 } from "jose";
-import { badRequest } from "../errors";
+import { badRequest } from "../../errors";
 
 /**
  * The signing keys integrations hold, checked when they are configured: a key that cannot sign
