@@ -27,7 +27,7 @@ export const LAYERS = [
   ["lib/", "lib"],
   ["cli/", "cli"],
   ["browser/", "browser"], // browser/messenger/ (and the Desk's page next), each with its own tsconfig
-  ["*/", "domain"], // auth/, apps/, users/, conversation/, webhooks/, media/, whispers/, ...
+  ["*/", "domain"], // auth/, apps/, users/, conversation/, realtime/, delivery/, channels/, erasure/, outbound/, ...
 ] as const satisfies readonly (readonly [string, string])[];
 
 export type Layer = (typeof LAYERS)[number][1] | "unclassified";
