@@ -39,7 +39,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
-          setupFiles: ["./test/worker/apply-migrations.ts"],
+          setupFiles: ["./test/worker/support/apply-migrations.ts"],
           testTimeout: 30_000,
         },
       },
@@ -59,12 +59,12 @@ export default defineConfig({
         test: {
           name: "rate-limits",
           include: ["test/rate-limits/**/*.test.ts"],
-          setupFiles: ["./test/worker/apply-migrations.ts"],
+          setupFiles: ["./test/worker/support/apply-migrations.ts"],
           testTimeout: 30_000,
         },
       },
       {
-        // The messenger's state logic and its bundle (src/messenger/), on Node.
+        // The messenger's state logic and its bundle (src/browser/messenger/), on Node.
         test: {
           name: "messenger",
           environment: "node",

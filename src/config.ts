@@ -34,7 +34,7 @@ export interface Config {
   realtimeMaxSubscribers: number;
   /** A realtime WebSocket is closed after this many seconds, whatever it does (clients reconnect). */
   realtimeSocketMaxSeconds: number;
-  /** Where push notifications go (src/push/): Google's and Apple's hosts unless replaced, e.g. by tests' fakes. */
+  /** Where push notifications go (src/channels/push/): Google's and Apple's hosts unless replaced, e.g. by tests' fakes. */
   push: {
     /** FCM HTTP v1's origin: messages go to `${fcmApiUrl}/v1/projects/{project_id}/messages:send`. */
     fcmApiUrl: string;

@@ -54,7 +54,7 @@ export const DELIVERY_OUTCOMES = ["retrying", "delivered", "failed"] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 /**
- * Where a push that did not go out at its first attempt stands (src/push/): waiting for a retry,
+ * Where a push that did not go out at its first attempt stands (src/channels/push/): waiting for a retry,
  * sent after all, failed for good, or refused because its device's token is dead (then cleared).
  */
 export const PUSH_OUTCOMES = ["retrying", "sent", "failed", "invalid-token"] as const;

@@ -3,9 +3,9 @@ import { CHANNELS } from "./channels/registry";
 import type { QueuedJob } from "./delivery/channel";
 import { handleDeliveryBatch } from "./delivery/consumer";
 
-export { Conversation } from "./conversation/conversation";
+export { Conversation } from "./conversation/object/conversation";
 export { RealtimeClient } from "./realtime/client";
-export { AppEraser } from "./lifecycle/app-eraser";
+export { AppEraser } from "./erasure/app-eraser";
 
 export default {
   fetch: app.fetch,

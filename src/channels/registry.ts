@@ -1,6 +1,6 @@
 import { ChannelRegistry } from "../delivery/registry";
-import { pushChannel } from "../push/channel";
-import { webhookChannel } from "../webhooks/channel";
+import { pushChannel } from "./push/channel";
+import { webhookChannel } from "./webhooks/channel";
 
 /**
  * Every channel Parley delivers conversation events through. A new channel is one module

@@ -4,6 +4,7 @@ import { accountAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";
+import { configureIntegration } from "../../channels/integrations";
 import { appIntegrationList, createIntegration, getIntegration, removeIntegration } from "../../integrations/registry";
 import { integrationSchema, presentIntegration } from "../../presenters/integration";
 import { createIntegrationBody, listIntegrationsQuery } from "./schemas";
@@ -30,7 +31,7 @@ integrationsRoutes.post(
   ...accountAccess,
   jsonBody(createIntegrationBody),
   async (c) =>
-    c.json({ integration: presentIntegration(await createIntegration(c.env, c.req.param("appId"), c.req.valid("json"))) }, 201),
+    c.json({ integration: presentIntegration(await createIntegration(c.env, c.req.param("appId"), () => configureIntegration(c.req.valid("json")))) }, 201),
 );
 
 integrationsRoutes.get(

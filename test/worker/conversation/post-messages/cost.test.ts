@@ -1,0 +1,145 @@
+// The cost model in README.md ("Cost"): what one posted message with one webhook is billed for,
+// counted on the real code path (test/worker/support/billing.ts), and what a million of them cost at
+// Cloudflare's published prices. A change to the counts fails here: update the README with it.
+import { createExecutionContext, env, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../../../src/index";
+import type { DeliveryJob } from "../../../../src/channels/webhooks/delivery";
+import { countInside, countingEnv, emptyTally, type Tally } from "../../support/billing";
+import { BASE, call, conversationOf, createApp, freshUser, hexId, interceptFetch, outboxJobs, runQueue, type TestApp } from "../../support/helpers";
+
+/** The smallest byte string that sniffs as a PNG. */
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1]);
+
+/** Paid-plan prices per million, beyond the included usage, as published by Cloudflare (read 2026-11-28). */
+const PRICE_PER_MILLION: Record<keyof Tally, number> = {
+  workerRequests: 0.3,
+  durableObjectRequests: 0.15,
+  durableObjectRowsRead: 0.001,
+  durableObjectRowsWritten: 1.0,
+  d1RowsRead: 0.001,
+  d1RowsWritten: 1.0,
+  queueOperations: 0.4,
+  r2ClassA: 4.5,
+  r2ClassB: 0.36,
+};
+
+const dollarsPerMillion = (tally: Tally) =>
+  Object.entries(tally).reduce((sum, [key, n]) => sum + n * PRICE_PER_MILLION[key as keyof Tally], 0);
+
+/** What README.md ("Cost") quotes. */
+const TEXT_MESSAGE: Tally = {
+  workerRequests: 2,
+  durableObjectRequests: 2,
+  durableObjectRowsRead: 5,
+  durableObjectRowsWritten: 6,
+  d1RowsRead: 15,
+  d1RowsWritten: 3,
+  queueOperations: 3,
+  r2ClassA: 0,
+  r2ClassB: 0,
+};
+const IMAGE_MESSAGE: Tally = { ...TEXT_MESSAGE, r2ClassA: 1 };
+const IMAGE_VIEW: Tally = { ...emptyTally(), workerRequests: 1, d1RowsRead: 2, r2ClassB: 2 };
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/**
+ * Every isolate cache missed (AUTH_CACHE_SECONDS=0): the app token, the app user and the
+ * webhooks are read from D1, the most a message can cost. A cache obeys its reader's TTL
+ * (src/lib/ttl-cache.ts), so what the setup cached with the usual 5 s is never a hit here,
+ * however fast or slow the setup ran.
+ */
+const coldEnv = (tally: Tally) => countingEnv({ ...env, AUTH_CACHE_SECONDS: "0" }, tally);
+
+async function fetchCounted(tally: Tally, path: string, init: RequestInit) {
+  const ctx = createExecutionContext();
+  tally.workerRequests++;
+  const response = await worker.fetch!(new Request(`${BASE}${path}`, init) as never, coldEnv(tally), ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/**
+ * An app whose webhook sorts after every other app's in the webhooks_by_app index. D1 counts
+ * the index entry a range scan stops at: an app whose webhooks are the index's last entries
+ * reads one row fewer, which a random app id is now and then. With this neighbour every app
+ * is in the position (nearly) every app has on a deployment with many.
+ */
+async function addLastNeighbour() {
+  const id = "f".repeat(24);
+  await env.DB.batch([
+    env.DB.prepare("INSERT OR IGNORE INTO apps (id, name, app_token, created_at) VALUES (?, 'neighbour', ?, 0)").bind(id, `token-${id}`),
+    env.DB.prepare("INSERT OR IGNORE INTO webhooks (id, app_id, target, triggers, secret, created_at) VALUES (?, ?, 'https://hooks.example.com/n', '[]', 's', 0)").bind(id, id),
+  ]);
+}
+
+/** One steady-state post (the user's conversation already started, its outbox drained, no alarm pending), counted to its webhook's delivery. */
+async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) => Promise<Response>) {
+  await addLastNeighbour();
+  const app = await createApp("cost");
+  const { webhook } = (await call("POST", "/v1/webhooks", app.server, { body: { target: "https://hooks.example.com/cost", triggers: ["message:appUser"] } })).json;
+  const user = await freshUser(app);
+  interceptFetch();
+  expect((await call("POST", `/v1/appusers/${user.id}/messages`, app.token, { body: { role: "appUser", text: "first" } })).status).toBe(201);
+  const stub = await conversationOf(user.id);
+  await vi.waitUntil(async () => (await outboxJobs(stub)).length === 0, { timeout: 10_000 });
+  // Its safety-net alarm run too: the counted message is alone in its conversation, and pays
+  // for a safety net of its own.
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
+  // The webhook's log pruned in this isolate already, as it is under load (once a minute).
+  const warmUp = { conversation: "warm-up", deliveryId: hexId(), webhookId: webhook._id, messageId: hexId(), trigger: "message:appUser" as const, body: "{}" };
+  await runQueue("parley-webhooks", [{ body: warmUp }]);
+
+  const tally = emptyTally();
+  const sent: DeliveryJob[] = [];
+  await countInside(stub, tally, sent);
+  const response = await post(tally, app, user.id);
+  expect(response.status).toBe(201);
+  await vi.waitUntil(() => sent.length === 1, { timeout: 10_000 });
+  // The safety net it armed runs later and finds nothing left to send.
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
+
+  // The queue: the outbox's write (counted above), then the consumer's read and its ack (delete).
+  tally.workerRequests++;
+  tally.queueOperations++;
+  const { result } = await runQueue("parley-webhooks", [{ body: sent[0] }], coldEnv(tally));
+  tally.queueOperations += result.explicitAcks.length;
+  return { ...tally, app, user, response };
+}
+
+describe("the cost of a posted message with one webhook", () => {
+  it("counts the billable operations of a text message, from the post to its delivery", async () => {
+    const counted = await countOnePost((tally, app, userId) =>
+      fetchCounted(tally, `/v1/appusers/${userId}/messages`, {
+        method: "POST",
+        headers: { ...app.token, "content-type": "application/json" },
+        body: JSON.stringify({ role: "appUser", text: "What does this cost?" }),
+      }),
+    );
+    const { app: _app, user: _user, response: _response, ...tally } = counted;
+    expect(tally).toEqual(TEXT_MESSAGE);
+    expect(dollarsPerMillion(tally)).toBeCloseTo(11.12, 2);
+  });
+
+  it("counts an image message the same way, and what each view of the image costs", async () => {
+    const counted = await countOnePost((tally, app, userId) => {
+      const form = new FormData();
+      form.append("source", new File([PNG], "photo.png", { type: "image/png" }));
+      form.append("role", "appUser");
+      return fetchCounted(tally, `/v1/appusers/${userId}/images`, { method: "POST", headers: app.token, body: form });
+    });
+    const { app, user: _user, response, ...tally } = counted;
+    expect(tally).toEqual(IMAGE_MESSAGE);
+    expect(dollarsPerMillion(tally)).toBeCloseTo(15.62, 2);
+    const { message } = (await response.json()) as { message: { mediaUrl: string } };
+    const view = emptyTally();
+    const served = await fetchCounted(view, new URL(message.mediaUrl).pathname, { headers: app.token });
+    expect(served.status).toBe(200);
+    await served.arrayBuffer();
+    expect(view).toEqual(IMAGE_VIEW);
+    expect(dollarsPerMillion(view)).toBeCloseTo(1.02, 2);
+  });
+});
