@@ -22,8 +22,8 @@ import { integrationsRoutes } from "./routes/integrations/routes";
 import { mediaRoutes } from "./routes/media/routes";
 import { messengerRoutes } from "./routes/messenger/routes";
 import { webhooksRoutes } from "./routes/webhooks/routes";
+import { slackEventsRoutes } from "./routes/slack/routes";
 import { whispersRoutes } from "./routes/whispers/routes";
-import { slackEventsRoutes } from "./channels/slack/events-route";
 
 const JSON_BODY_LIMIT = 100 * 1024;
 

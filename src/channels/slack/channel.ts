@@ -3,9 +3,22 @@ import { findIntegration } from "../../db/integrations";
 import { pruneEventsStatement, slackFailureStatement } from "../../db/slack";
 import type { Channel } from "../../delivery/channel";
 import { appIntegrations } from "../../integrations/cache";
-import { answerFromSlack } from "./inbound";
-import { slackPostJob, type SlackDestination, type SlackJob } from "./jobs";
+import type { Sent } from "../../delivery/channel";
+import { slackPostJob, type SlackDestination, type SlackEventJob, type SlackJob } from "./jobs";
 import { postToThread, type SlackIntegration } from "./outbound";
+
+/** What makes an answer from Slack a message of its conversation (src/slack-replies/). */
+export type SlackAnswerer = (env: Env, integration: SlackIntegration, job: SlackEventJob) => Promise<Sent>;
+
+let answerer: SlackAnswerer | null = null;
+
+/**
+ * Wires what answers the events (the worker's entry does): posting a message depends on the
+ * conversation module, which depends on the channels, so this one cannot import it.
+ */
+export function answerSlackEventsWith(answer: SlackAnswerer): void {
+  answerer = answer;
+}
 
 /** After this long a batch starts no further job; the rest go back to the queue untried. */
 const BATCH_BUDGET_MS = 30_000;
@@ -44,7 +57,9 @@ export const slackChannel: Channel<SlackJob, SlackDestination> = {
     const integration = (await findIntegration(env.DB, job.appId, job.integrationId)) as SlackIntegration | null;
     // Deleted (with the app, or replaced): its threads went with it.
     if (!integration) return { result: "done" };
-    return job.kind === "post" ? postToThread(env, integration, job) : answerFromSlack(env, integration, job);
+    if (job.kind === "post") return postToThread(env, integration, job);
+    if (!answerer) throw new Error("slack: no answerer wired (src/index.ts)");
+    return answerer(env, integration, job);
   },
 
   deadLetterRecords(env, job) {

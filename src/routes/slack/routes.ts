@@ -3,7 +3,7 @@ import { z } from "zod";
 import { publicAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
-import { slackEnvelope, takeSlackRequest } from "./events";
+import { slackEnvelope, takeSlackRequest } from "../../channels/slack/events";
 
 /** Slack's Events API request URL for one Slack integration (see the README's Slack section). */
 export const slackEventsRoutes = new Hono<AppEnv>();

@@ -1,16 +1,16 @@
-import { config } from "../../config";
-import { composeMessage } from "../../conversation/compose";
-import { postMessages } from "../../conversation/post";
-import { findAppUser } from "../../db/app-users";
-import { threadOfTs } from "../../db/slack";
-import type { Sent } from "../../delivery/channel";
-import { TtlCache } from "../../lib/ttl-cache";
-import { newId } from "../../lib/ids";
-import { SNIFF_BYTES, sniffImage } from "../../media/sniff";
-import { userProfile, type SlackProfile } from "./api";
-import { SLACK_SOURCE, type SlackEventJob, type SlackMessageEvent } from "./jobs";
-import { mentionedUsers, plainText } from "./markup";
-import type { SlackIntegration } from "./outbound";
+import { config } from "../config";
+import { composeMessage } from "../conversation/compose";
+import { postMessages } from "../conversation/post";
+import { findAppUser } from "../db/app-users";
+import { threadOfTs } from "../db/slack";
+import type { Sent } from "../delivery/channel";
+import { TtlCache } from "../lib/ttl-cache";
+import { newId } from "../lib/ids";
+import { SNIFF_BYTES, sniffImage } from "../media/sniff";
+import { userProfile, type SlackProfile } from "../channels/slack/api";
+import { SLACK_SOURCE, type SlackEventJob, type SlackMessageEvent } from "../channels/slack/jobs";
+import { mentionedUsers, plainText } from "../channels/slack/markup";
+import type { SlackIntegration } from "../channels/slack/outbound";
 
 /** A Slack user's name and picture, per integration, for ten minutes: every answer names its author. */
 const profiles = new TtlCache<SlackProfile>();
