@@ -8,6 +8,8 @@ export interface SlackCall {
   token: string;
   /** The form's fields, structured ones (blocks, metadata) parsed. */
   args: Record<string, any>;
+  /** Whether the fake took it (200 and ok: true): the calls a team would see in Slack. */
+  taken?: boolean;
 }
 
 export type SlackAnswer = { status?: number; headers?: Record<string, string>; body?: unknown };
@@ -36,6 +38,11 @@ export class SlackFake {
     return this.calls.filter((call) => call.method === method);
   }
 
+  /** The calls of a method the fake took: what the workspace shows. */
+  taken(method: string): SlackCall[] {
+    return this.of(method).filter((call) => call.taken);
+  }
+
   /** Answers one request to `{base}/{method}`, or to a private file URL (`/files/...`). */
   async answer(path: string, headers: Headers, body: string): Promise<{ status: number; headers: Record<string, string>; body: string | Uint8Array }> {
     const token = (headers.get("authorization") ?? "").replace(/^Bearer /, "");
@@ -46,13 +53,16 @@ export class SlackFake {
     const method = path.replace(/^\//, "");
     const args: Record<string, any> = {};
     for (const [key, value] of new URLSearchParams(body)) args[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
-    this.calls.push({ method, token, args });
+    const call: SlackCall = { method, token, args };
+    this.calls.push(call);
     const next = this.scripted.get(method)?.shift();
     if (next) return { status: next.status ?? 200, headers: { "content-type": "application/json", ...next.headers }, body: JSON.stringify(next.body ?? {}) };
-    return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(this.slackAnswer(method, token, args)) };
+    const answer = this.slackAnswer(method, token, args);
+    call.taken = answer.ok;
+    return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(answer) };
   }
 
-  private slackAnswer(method: string, token: string, args: Record<string, any>): unknown {
+  private slackAnswer(method: string, token: string, args: Record<string, any>): { ok: boolean } & Record<string, unknown> {
     if (!this.tokens.has(token)) return { ok: false, error: "invalid_auth" };
     switch (method) {
       case "auth.test":
