@@ -5,9 +5,11 @@ import { SlackFake } from "./slack-fake.ts";
 
 export class SlackServer extends SlackFake {
   private server: Server | undefined;
+  readonly port: number;
 
-  constructor(readonly port: number) {
+  constructor(port: number) {
     super();
+    this.port = port;
   }
 
   get apiUrl(): string {
