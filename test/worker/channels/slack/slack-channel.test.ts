@@ -1,8 +1,8 @@
 // The Slack channel (issue 23) through the worker's real routes, outbox, queue consumer and D1,
 // against a fake of Slack's Web API behind the worker's fetch.
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { account, call, expectError, freshUser, holdOutboxAlarms } from "../../helpers";
+import { account, call, conversationOf, expectError, freshUser, holdOutboxAlarms } from "../../helpers";
 import { BOT_USER, CHANNEL, SIGNING_SECRET, slackSignature, TEAM, threadReply, type SlackFake } from "../../../support/slack-fake";
 import { appWithSlack, fakeSlack, FILES, postEvent, runSlack, slackIntegrationBody, slackJobs } from "./slack";
 
@@ -265,5 +265,18 @@ describe("answering from Slack", () => {
     expectError(await postEvent(integrationId, "not json"), 400, "body");
     expectError(await postEvent(integrationId, { type: "event_callback" }), 400, "body");
     expectError(await postEvent(integrationId, { type: "url_verification", challenge: "x".repeat(200 * 1024) }), 413);
+  });
+});
+
+describe("beside the push channels", () => {
+  it("makes no push job for an app whose only integration is Slack", async () => {
+    const { app } = await appWithSlack("slack no push");
+    const user = await freshUser(app);
+    expect((await call("POST", `/v1/appusers/${user.id}/messages`, app.server, { body: { role: "appMaker", text: "hi" } })).status).toBe(201);
+    const stub = await conversationOf(user.id);
+    const channels = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ channel: string }>("SELECT channel FROM outbox").toArray().map((row) => row.channel),
+    );
+    expect(channels).toEqual(["slack"]);
   });
 });
