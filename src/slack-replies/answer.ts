@@ -42,9 +42,14 @@ async function storedImage(env: Env, integration: SlackIntegration, job: SlackEv
     if (response.status >= 500 || response.status === 429) throw new Error(`slack file ${file.id}: http ${response.status}`);
     return null;
   }
+  const maxBytes = config(env).mediaMaxBytes;
+  if (Number(response.headers.get("content-length") ?? 0) > maxBytes) {
+    await response.body?.cancel();
+    return null;
+  }
   const bytes = new Uint8Array(await response.arrayBuffer());
   const image = sniffImage(bytes.slice(0, SNIFF_BYTES));
-  if (!image || bytes.length > config(env).mediaMaxBytes) return null;
+  if (!image || bytes.length > maxBytes) return null;
   const key = `${newId()}${newId()}.${image.extension}`;
   await env.MEDIA.put(key, bytes, { httpMetadata: { contentType: image.mediaType }, customMetadata: { appId: job.appId } });
   return { mediaUrl: `${config(env).publicUrl ?? origin}/v1/media/${key}`, mediaType: image.mediaType };

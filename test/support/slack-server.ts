@@ -21,7 +21,7 @@ export class SlackServer extends SlackFake {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", async () => {
-        const headers = new Headers(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
+        const headers = new Headers(Object.entries(request.headers).map(([k, v]): [string, string] => [k, String(v)]));
         const path = (request.url ?? "/").replace(/^\/api/, "");
         const answer = await this.answer(path, headers, Buffer.concat(chunks).toString("utf8"));
         response.writeHead(answer.status, answer.headers);

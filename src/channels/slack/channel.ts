@@ -54,9 +54,9 @@ export const slackChannel: Channel<SlackJob, SlackDestination> = {
   retryBaseSeconds: (env) => config(env).slack.retryBaseSeconds,
 
   async send(env, job) {
-    const integration = (await findIntegration(env.DB, job.appId, job.integrationId)) as SlackIntegration | null;
+    const integration = await findIntegration(env.DB, job.appId, job.integrationId);
     // Deleted (with the app, or replaced): its threads went with it.
-    if (!integration) return { result: "done" };
+    if (integration?.type !== "slack") return { result: "done" };
     if (job.kind === "post") return postToThread(env, integration, job);
     if (!answerer) throw new Error("slack: no answerer wired (src/index.ts)");
     return answerer(env, integration, job);
