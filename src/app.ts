@@ -22,6 +22,7 @@ import { integrationsRoutes } from "./routes/integrations/routes";
 import { mediaRoutes } from "./routes/media/routes";
 import { messengerRoutes } from "./routes/messenger/routes";
 import { webhooksRoutes } from "./routes/webhooks/routes";
+import { slackEventsRoutes } from "./routes/slack/routes";
 import { whispersRoutes } from "./routes/whispers/routes";
 
 const JSON_BODY_LIMIT = 100 * 1024;
@@ -56,6 +57,7 @@ app.route("/v1", mediaRoutes);
 app.route("/v1", appsRoutes);
 app.route("/v1", keysRoutes);
 app.route("/v1", integrationsRoutes);
+app.route("/v1", slackEventsRoutes);
 app.route("/v1/apps/:appId", appLevel);
 app.route("/v1", appLevel);
 app.route("/", docsRoutes);

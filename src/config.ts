@@ -45,6 +45,8 @@ export interface Config {
     /** The VAPID `sub` claim (a mailto: or https: URL); null sends none. */
     vapidSubject: string | null;
   };
+  /** The Slack channel (src/channels/slack/): the Web API's base URL, e.g. a test's fake; the first retry's delay. */
+  slack: { apiUrl: string; retryBaseSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -106,6 +108,8 @@ const variables = z.object({
   GOOGLE_TOKEN_URL: endpoint("https://oauth2.googleapis.com/token"),
   APNS_API_URL: origin,
   VAPID_SUBJECT: contact,
+  SLACK_API_URL: endpoint("https://slack.com/api"),
+  SLACK_RETRY_BASE_SECONDS: integer(5, 1),
 });
 
 function parse(env: Env): Config {
@@ -137,6 +141,7 @@ function parse(env: Env): Config {
       apnsApiUrl: vars.APNS_API_URL,
       vapidSubject: vars.VAPID_SUBJECT ?? vars.PUBLIC_URL,
     },
+    slack: { apiUrl: vars.SLACK_API_URL, retryBaseSeconds: vars.SLACK_RETRY_BASE_SECONDS },
   };
 }
 

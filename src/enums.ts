@@ -11,16 +11,16 @@ export type Role = (typeof ROLES)[number];
 export const PLATFORMS = ["ios", "android", "web", "other"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-/** An app's push channels (integrations): Firebase Cloud Messaging, Apple's APNs, Web Push. */
-export const INTEGRATION_TYPES = ["fcm", "apn", "webpush"] as const;
+/** An app's channels (integrations): push through Firebase Cloud Messaging, Apple's APNs, Web Push; Slack. */
+export const INTEGRATION_TYPES = ["fcm", "apn", "webpush", "slack"] as const;
 export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
 
 /** What a message shows: its text, or an image when it has a `mediaUrl`. */
 export const MESSAGE_TYPES = ["text", "image"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
-/** Where a message came from: the platform of the device that sent it, or "api" for any other caller. */
-export const SOURCE_TYPES = [...PLATFORMS, "api"] as const;
+/** Where a message came from: the platform of the device that sent it, "slack" for an answer from a Slack thread, or "api" for any other caller. */
+export const SOURCE_TYPES = [...PLATFORMS, "api", "slack"] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
 /** The buttons an appMaker message may carry, as the Smooch clients render them. */

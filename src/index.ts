@@ -1,7 +1,11 @@
 import { app } from "./app";
 import { CHANNELS } from "./channels/registry";
 import type { QueuedJob } from "./delivery/channel";
+import { answerSlackEventsWith } from "./channels/slack/channel";
 import { handleDeliveryBatch } from "./delivery/consumer";
+import { answerFromSlack } from "./slack-replies/answer";
+
+answerSlackEventsWith(answerFromSlack);
 
 export { Conversation } from "./conversation/object/conversation";
 export { RealtimeClient } from "./realtime/client";

@@ -1,8 +1,9 @@
 import type { Configured, IntegrationKind } from "../integrations/kind";
+import { slackIntegration, type SlackInput } from "./slack/integration";
 import { apnIntegration, fcmIntegration, webPushIntegration, type ApnInput, type FcmInput, type WebPushInput } from "./push/integration";
 
 /** What POST /v1/apps/{appId}/integrations accepts, validated: one input per integration type. */
-export type IntegrationInput = FcmInput | ApnInput | WebPushInput;
+export type IntegrationInput = FcmInput | ApnInput | WebPushInput | SlackInput;
 
 type Kinds = { [T in IntegrationInput["type"]]: IntegrationKind<Extract<IntegrationInput, { type: T }>> };
 
@@ -10,8 +11,8 @@ type Kinds = { [T in IntegrationInput["type"]]: IntegrationKind<Extract<Integrat
  * Every type of integration and the channel module that sets it up. A new type adds its input
  * to IntegrationInput and its module here; the resource (src/integrations/) stays as it is.
  */
-const KINDS: Kinds = { fcm: fcmIntegration, apn: apnIntegration, webpush: webPushIntegration };
+const KINDS: Kinds = { fcm: fcmIntegration, apn: apnIntegration, webpush: webPushIntegration, slack: slackIntegration };
 
 /** What the input configures, by its type's own module. */
-export const configureIntegration = (input: IntegrationInput): Promise<Configured> =>
-  (KINDS[input.type] as IntegrationKind<IntegrationInput>).configure(input);
+export const configureIntegration = (input: IntegrationInput, env: Env): Promise<Configured> =>
+  (KINDS[input.type] as IntegrationKind<IntegrationInput>).configure(input, env);

@@ -11,5 +11,5 @@ export type Configured<T extends IntegrationType = IntegrationType> = Pick<Integ
  */
 export interface IntegrationKind<I extends { type: Integration["type"] }> {
   /** Its keys checked (or generated): a 400 naming the field when they cannot work, now rather than at the first send. */
-  configure(input: I): Promise<Configured<I["type"]>>;
+  configure(input: I, env: Env): Promise<Configured<I["type"]>>;
 }

@@ -97,6 +97,7 @@ export function presentAppMetadata(app: App | null, integrations: Integration[])
         : null,
     ...withoutNulls({ name: app?.name, iconUrl: appIconUrl(app) }),
     settings: { web: { channels: {}, ...withoutNulls(web) } },
-    integrations: integrations.map(presentAppChannel),
+    // Devices see the push channels only: the business's own channels (Slack) are none of theirs.
+    integrations: integrations.filter((integration) => integration.type !== "slack").map(presentAppChannel),
   };
 }

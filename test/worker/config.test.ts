@@ -27,6 +27,7 @@ describe("config", () => {
         apnsApiUrl: null,
         vapidSubject: null,
       },
+      slack: { apiUrl: "https://slack.com/api", retryBaseSeconds: 5 },
     });
     expect(config(env)).toBe(config(env));
   });
@@ -57,6 +58,11 @@ describe("config", () => {
     expect(config(withVars({ VAPID_SUBJECT: "mailto:ops@example.com" })).push.vapidSubject).toBe("mailto:ops@example.com");
   });
 
+  it("points the Slack client at SLACK_API_URL when set, Slack's own API otherwise", () => {
+    expect(config(withVars({ SLACK_API_URL: "http://127.0.0.1:9003/api/" })).slack.apiUrl).toBe("http://127.0.0.1:9003/api");
+    expect(config(withVars({ SLACK_API_URL: "", SLACK_RETRY_BASE_SECONDS: "" })).slack).toEqual({ apiUrl: "https://slack.com/api", retryBaseSeconds: 5 });
+  });
+
   it.each([
     ["AUTH_CACHE_SECONDS", "thirty"],
     ["AUTH_CACHE_SECONDS", "-1"],
@@ -74,6 +80,8 @@ describe("config", () => {
     ["GOOGLE_TOKEN_URL", "ftp://example.com/token"],
     ["APNS_API_URL", "api.push.apple.com"],
     ["VAPID_SUBJECT", "ops@example.com"],
+    ["SLACK_API_URL", "slack.com/api"],
+    ["SLACK_RETRY_BASE_SECONDS", "0"],
     ["REALTIME_MAX_SUBSCRIBERS", "0"],
     ["REALTIME_SOCKET_MAX_SECONDS", "59"],
   ])("refuses %s=%j with an error naming the variable", (name, value) => {

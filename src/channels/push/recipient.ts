@@ -9,6 +9,7 @@ import type { PushRecipient } from "./jobs";
  * just configured is used within AUTH_CACHE_SECONDS.
  */
 export async function pushRecipientFor(env: Env, user: AppUser): Promise<PushRecipient | undefined> {
-  if ((await appIntegrations(env, user.appId)).length === 0) return undefined;
+  // A Slack integration is no push channel: it alone makes no push job.
+  if (!(await appIntegrations(env, user.appId)).some((integration) => integration.type !== "slack")) return undefined;
   return { appId: user.appId, appUserId: user.id, conversationId: user.conversationId };
 }

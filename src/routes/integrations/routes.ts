@@ -9,7 +9,7 @@ import { appIntegrationList, createIntegration, getIntegration, removeIntegratio
 import { integrationSchema, presentIntegration } from "../../presenters/integration";
 import { createIntegrationBody, listIntegrationsQuery } from "./schemas";
 
-/** Smooch's integrations API for an app's push channels: account-scope JWTs only. */
+/** Smooch's integrations API for an app's channels (push, Slack): account-scope JWTs only. */
 export const integrationsRoutes = new Hono<AppEnv>();
 
 const tags = ["Integrations"];
@@ -31,7 +31,7 @@ integrationsRoutes.post(
   ...accountAccess,
   jsonBody(createIntegrationBody),
   async (c) =>
-    c.json({ integration: presentIntegration(await createIntegration(c.env, c.req.param("appId"), () => configureIntegration(c.req.valid("json")))) }, 201),
+    c.json({ integration: presentIntegration(await createIntegration(c.env, c.req.param("appId"), () => configureIntegration(c.req.valid("json"), c.env))) }, 201),
 );
 
 integrationsRoutes.get(

@@ -49,7 +49,23 @@ const apn = z.object({
 
 const webpush = z.object({ type: z.literal("webpush") });
 
-export const createIntegrationBody = z.discriminatedUnion("type", [fcm, apn, webpush], {
+const slack = z.object({
+  type: z.literal("slack"),
+  botToken: z
+    .string()
+    .regex(/^xoxb-[A-Za-z0-9-]{1,250}$/, 'must be the Slack app\'s bot token ("xoxb-...")')
+    .meta({ description: "The bot user OAuth token, checked with Slack's auth.test. Stored, never returned." }),
+  signingSecret: z
+    .string()
+    .regex(/^[0-9a-f]{16,128}$/, "must be the Slack app's signing secret (hex, from Basic Information)")
+    .meta({ description: "Verifies the Events API's requests. Stored, never returned." }),
+  channelId: z
+    .string()
+    .regex(/^[CG][A-Z0-9]{2,30}$/, 'must be a Slack channel ID ("C..." or "G...")')
+    .meta({ description: "The channel conversations are threaded in; the bot must be a member." }),
+});
+
+export const createIntegrationBody = z.discriminatedUnion("type", [fcm, apn, webpush, slack], {
   error: `must be one of ${INTEGRATION_TYPES.join(", ")}`,
 });
 

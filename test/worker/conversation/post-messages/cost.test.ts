@@ -33,7 +33,7 @@ const TEXT_MESSAGE: Tally = {
   durableObjectRequests: 2,
   durableObjectRowsRead: 5,
   durableObjectRowsWritten: 6,
-  d1RowsRead: 15,
+  d1RowsRead: 16,
   d1RowsWritten: 3,
   queueOperations: 3,
   r2ClassA: 0,
