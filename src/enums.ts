@@ -12,8 +12,10 @@ export const PLATFORMS = ["ios", "android", "web", "other"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
 /** An app's push channels (integrations): Firebase Cloud Messaging, Apple's APNs, Web Push. */
-export const INTEGRATION_TYPES = ["fcm", "apn", "webpush"] as const;
+export const INTEGRATION_TYPES = ["fcm", "apn", "webpush", "email"] as const;
 export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
+/** The integrations that push to devices: the only ones a device hears of, and that make push jobs. */
+export const PUSH_INTEGRATION_TYPES: readonly IntegrationType[] = ["fcm", "apn", "webpush"];
 
 /** What a message shows: its text, or an image when it has a `mediaUrl`. */
 export const MESSAGE_TYPES = ["text", "image"] as const;

@@ -2,6 +2,7 @@ import { app } from "./app";
 import { CHANNELS } from "./channels/registry";
 import type { QueuedJob } from "./delivery/channel";
 import { handleDeliveryBatch } from "./delivery/consumer";
+import { handleInboundEmail } from "./channels/email/inbound";
 
 export { Conversation } from "./conversation/conversation";
 export { RealtimeClient } from "./realtime/client";
@@ -11,4 +12,6 @@ export default {
   fetch: app.fetch,
   // Every channel's deliveries and dead letters (wrangler.toml): one consumer.
   queue: (batch, env) => handleDeliveryBatch(batch, env, CHANNELS),
+  // Replies to the email channel's emails (Email Routing's catch-all rule for EMAIL_DOMAIN).
+  email: (message, env) => handleInboundEmail(message, env),
 } satisfies ExportedHandler<Env, QueuedJob>;

@@ -1,4 +1,5 @@
 import { ChannelRegistry } from "../delivery/registry";
+import { emailChannel } from "./email/channel";
 import { pushChannel } from "../push/channel";
 import { webhookChannel } from "../webhooks/channel";
 
@@ -7,4 +8,4 @@ import { webhookChannel } from "../webhooks/channel";
  * implementing `Channel` (src/delivery/channel.ts), listed here: it needs no outbox table, drain
  * or consumer of its own.
  */
-export const CHANNELS = new ChannelRegistry([webhookChannel, pushChannel]);
+export const CHANNELS = new ChannelRegistry([webhookChannel, pushChannel, emailChannel]);

@@ -15,6 +15,11 @@ interface Channels {
     public: { vapidPublicKey: string };
     secret: { vapidPrivateKey: JsonWebKey };
   };
+  /** src/channels/email/: the business's addresses, and the key its reply addresses are signed with. */
+  email: {
+    public: { to: string[]; fromName: string | null };
+    secret: { tokenKey: string };
+  };
 }
 
 export type Integration = {

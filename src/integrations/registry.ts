@@ -11,6 +11,7 @@ import { conflict, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { forgetIntegrations } from "./cache";
 import { newVapidKeys, signingKey } from "./keys";
+import { newTokenKey } from "../channels/email/token";
 
 /** A service account key file as Google issues it: the fields Parley reads. */
 export interface ServiceAccount {
@@ -23,7 +24,8 @@ export interface ServiceAccount {
 export type IntegrationInput =
   | { type: "fcm"; serviceAccount: ServiceAccount; senderId?: string }
   | { type: "apn"; keyId: string; teamId: string; bundleId: string; key: string; production: boolean }
-  | { type: "webpush" };
+  | { type: "webpush" }
+  | { type: "email"; to: string[]; fromName?: string };
 
 type Configured = Pick<Integration, "type" | "public" | "secret">;
 
@@ -48,6 +50,8 @@ async function configuredOf(input: IntegrationInput): Promise<Configured> {
       const keys = await newVapidKeys();
       return { type: "webpush", public: { vapidPublicKey: keys.publicKey }, secret: { vapidPrivateKey: keys.privateKey } };
     }
+    case "email":
+      return { type: "email", public: { to: input.to, fromName: input.fromName ?? null }, secret: { tokenKey: newTokenKey() } };
   }
 }
 

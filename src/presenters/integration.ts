@@ -28,9 +28,16 @@ const webPushSchema = z.object({
   }),
 });
 
-export const integrationSchema = z.discriminatedUnion("type", [fcmSchema, apnSchema, webPushSchema]).meta({
+const emailSchema = z.object({
+  ...base,
+  type: z.literal("email"),
+  to: z.array(z.string()),
+  fromName: z.string().optional(),
+});
+
+export const integrationSchema = z.discriminatedUnion("type", [fcmSchema, apnSchema, webPushSchema, emailSchema]).meta({
   id: "Integration",
-  description: "A push channel of an app. Its secrets (private keys) are never shown.",
+  description: "A push or email channel of an app. Its secrets (private keys, the email reply-address key) are never shown.",
 });
 
 /** Only the public half of an integration: its secrets never reach a response. */
@@ -45,5 +52,7 @@ export function presentIntegration(integration: Integration): z.output<typeof in
       return { ...shown, type: "apn", ...integration.public };
     case "webpush":
       return { ...shown, type: "webpush", vapidPublicKey: integration.public.vapidPublicKey };
+    case "email":
+      return { ...shown, type: "email", ...withoutNulls({ to: integration.public.to, fromName: integration.public.fromName }) };
   }
 }

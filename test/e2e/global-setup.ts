@@ -24,6 +24,7 @@ export default async function setup(project: TestProject) {
       PUSH_RETRY_BASE_SECONDS: "1",
       FCM_API_URL: fcm,
       GOOGLE_TOKEN_URL: `${fcm}/token`,
+      EMAIL_DOMAIN: "mail.parley.test",
     },
   });
   project.provide("fcmPort", fcmPort);

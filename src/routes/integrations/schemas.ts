@@ -49,7 +49,19 @@ const apn = z.object({
 
 const webpush = z.object({ type: z.literal("webpush") });
 
-export const createIntegrationBody = z.discriminatedUnion("type", [fcm, apn, webpush], {
+const email = z.object({
+  type: z.literal("email"),
+  to: z
+    .array(z.email({ error: "must be email addresses" }).max(254))
+    .min(1, "must list 1 to 10 addresses")
+    .max(10, "must list 1 to 10 addresses")
+    .meta({ description: "Where each appUser message is emailed; replies from these addresses answer the user." }),
+  fromName: nonEmptyString(100)
+    .optional()
+    .meta({ description: 'Shown as "<user> via <fromName>" in the emails\' From; the app\'s name by default.' }),
+});
+
+export const createIntegrationBody = z.discriminatedUnion("type", [fcm, apn, webpush, email], {
   error: `must be one of ${INTEGRATION_TYPES.join(", ")}`,
 });
 
