@@ -141,7 +141,7 @@ describe("quoted-reply stripping", () => {
       [outlook, "Hello Ann,\n\nWe refunded the second charge."],
       [apple, "Yes, the café opens at 9."],
     ];
-    for (const [raw, expected] of samples) {
+    for (const [raw] of samples) {
       const outcome = await receive(to, raw.replaceAll("TOKEN", to.split("@")[0]));
       expect(outcome).toEqual({ stored: [expect.any(String)] });
     }
