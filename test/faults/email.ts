@@ -20,12 +20,15 @@ const DOMAIN = "mail.parley.test";
 
 const textOf = (userId: string, seq: number) => `email fault ${userId} #${seq}`;
 
-/** The messages whose email jobs the outboxes hold on disk. */
-function emailOutbox(persistTo: string): Set<string> {
-  const held = new Set<string>();
+/** The messages whose email jobs the outboxes hold on disk, with their texts (a post cut by the kill was never answered). */
+function emailOutbox(persistTo: string): Map<string, string> {
+  const held = new Map<string, string>();
   readStateDatabases(join(persistTo, "v3", "do"), (db) => {
     if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'outbox'").get()) return;
-    for (const row of db.prepare("SELECT job FROM outbox WHERE channel = 'email'").all()) held.add(JSON.parse(String(row.job)).messageId);
+    for (const row of db.prepare("SELECT job FROM outbox WHERE channel = 'email'").all()) {
+      const job = JSON.parse(String(row.job)) as { messageId: string; text: string };
+      held.set(job.messageId, job.text);
+    }
   });
   return held;
 }
@@ -112,7 +115,7 @@ export async function emailCrash(): Promise<string[]> {
     server = await startDevServer({ persistTo, vars, account });
     baseUrl = server.baseUrl;
     const restartedAt = Date.now();
-    const textOfId = (id: string) => posted.get(id);
+    const textOfId = (id: string) => heldAtCrash.get(id) ?? posted.get(id);
     // Wait until every held message was emailed, then until nothing more comes.
     let counts = new Map<string, number>();
     let lastChange = Date.now();
@@ -120,13 +123,13 @@ export async function emailCrash(): Promise<string[]> {
       const now = await emailsByText(baseUrl);
       if ([...now.values()].reduce((a, b) => a + b, 0) !== [...counts.values()].reduce((a, b) => a + b, 0)) lastChange = Date.now();
       counts = now;
-      const allHeldSent = [...heldAtCrash].every((id) => !textOfId(id) || counts.has(textOfId(id)!));
+      const allHeldSent = [...heldAtCrash.values()].every((text) => counts.has(text));
       if (allHeldSent && Date.now() - lastChange > QUIET_MS) break;
       await sleep(500);
     }
 
-    const held = [...heldAtCrash].filter((id) => textOfId(id));
-    const heldNotOnce = held.filter((id) => counts.get(textOfId(id)!) !== 1);
+    const held = [...heldAtCrash.values()];
+    const heldNotOnce = held.filter((text) => counts.get(text) !== 1);
     const resent = [...sentAtCrash].filter((id) => textOfId(id) && counts.has(textOfId(id)!));
     const twice = [...counts].filter(([, n]) => n > 1);
     failures.check(heldNotOnce.length === 0, `${heldNotOnce.length} of the ${held.length} messages the outboxes held at the kill were not emailed exactly once after the restart`);
