@@ -9,7 +9,7 @@ import { signalGroup, startDevServer, type DevServer } from "../support/dev-serv
 import { accountJwt } from "../support/jwt.ts";
 import { sleep } from "../support/pace.ts";
 import { readStateDatabases } from "../support/workerd.ts";
-import { createApp, expectStatus, Failures, figures, initUsers, log, request, waitGroupGone } from "./lib.ts";
+import { createApp, expectStatus, Failures, figures, freezeWhen, initUsers, log, request, waitGroupGone } from "./lib.ts";
 
 const USERS = 12;
 const LOAD_MS = 3_000;
@@ -93,14 +93,7 @@ export async function emailCrash(): Promise<string[]> {
     );
     await sleep(LOAD_MS);
     // Freeze, look at the disk, and kill once an outbox holds an email job (as crash.ts does).
-    let probes = 0;
-    for (;;) {
-      signalGroup(server.pid, "SIGSTOP");
-      probes++;
-      if (emailOutbox(persistTo).size > 0 || probes >= KILL_PROBES) break;
-      signalGroup(server.pid, "SIGCONT");
-      await sleep(20 + Math.random() * 80);
-    }
+    const probes = await freezeWhen(server.pid, () => emailOutbox(persistTo).size > 0, KILL_PROBES);
     signalGroup(server.pid, "SIGKILL");
     stop = true;
     failures.check(await waitGroupGone(server.pid), "the killed process group did not go away");
