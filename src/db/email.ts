@@ -121,3 +121,7 @@ export function emailFailureStatement(
     )
     .bind(failure.messageId, failure.appId, failure.appUserId, failure.attempts, failure.lastError, failure.outcome, now);
 }
+
+export function clearEmailFailureStatement(db: D1Database, messageId: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM email_failures WHERE message_id = ?").bind(messageId);
+}

@@ -2,7 +2,7 @@ import { config } from "../../config";
 import type { AppUser } from "../../db/app-users";
 import { resolveAppUser } from "../../db/app-users";
 import { findApp } from "../../db/apps";
-import { emailedDevices, emailFailureStatement, emailSentStatements, emailThread, replyTarget, wasEmailed } from "../../db/email";
+import { clearEmailFailureStatement, emailedDevices, emailFailureStatement, emailSentStatements, emailThread, replyTarget, wasEmailed } from "../../db/email";
 import type { Channel, Job, Sent } from "../../delivery/channel";
 import { appIntegrations } from "../../integrations/cache";
 import { composeEmail, subjectOf, type EmailParts } from "./compose";
@@ -31,7 +31,7 @@ const failure = (env: Env, job: EmailJob, attempts: number, lastError: string | 
  * Emails one message, unless it was emailed already (the job delivered again) or there is no
  * one to email any more (user, app or integration deleted since): then it is done.
  */
-async function emailMessage(env: Env, job: EmailJob): Promise<Sent> {
+async function emailMessage(env: Env, job: EmailJob, attempt: number): Promise<Sent> {
   const domain = config(env).emailDomain;
   if (!domain) return { result: "failed", records: [failure(env, job, 1, "EMAIL_DOMAIN is not configured", "failed")] };
   if (await wasEmailed(env.DB, job.messageId)) return { result: "done" };
@@ -56,7 +56,11 @@ async function emailMessage(env: Env, job: EmailJob): Promise<Sent> {
   const { messageId } = await env.EMAIL.send(composeEmail(parts));
   return {
     result: "done",
-    records: emailSentStatements(env.DB, { messageId: job.messageId, appUserId: job.appUserId, emailMessageId: messageId, subject: subjectOf(parts) }, Date.now()),
+    records: [
+      ...emailSentStatements(env.DB, { messageId: job.messageId, appUserId: job.appUserId, emailMessageId: messageId, subject: subjectOf(parts) }, Date.now()),
+      // Sent after all: its failure record would only mislead.
+      ...(attempt > 1 ? [clearEmailFailureStatement(env.DB, job.messageId)] : []),
+    ],
   };
 }
 
@@ -94,7 +98,7 @@ export const emailChannel: Channel<EmailJob, EmailRecipient> = {
   lane: (job) => job.appUserId,
   budgetMs: () => BATCH_BUDGET_MS,
   retryBaseSeconds: (env) => config(env).emailRetryBaseSeconds,
-  send: (env, job) => emailMessage(env, job),
+  send: (env, job, attempt) => emailMessage(env, job, attempt.number),
 
   failedRecords: (env, job, attempt, error) => [failure(env, job, attempt, error instanceof Error ? error.message : String(error), "retrying")],
 

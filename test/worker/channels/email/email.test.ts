@@ -318,6 +318,26 @@ describe("emails", () => {
     hold.mockRestore();
   });
 
+  it("that fail are retried with backoff, their trouble recorded, and a dead letter recorded as failed", async () => {
+    const hold = holdOutboxAlarms();
+    const user = await freshUser(app);
+    await post(user.id, { role: "appUser", text: "retry me" });
+    const [job] = await emailJobs(user.id);
+    const failure = () => env.DB.prepare("SELECT attempts, last_error, outcome FROM email_failures WHERE message_id = ?").bind(job.messageId).first();
+    vi.spyOn(env.EMAIL, "send").mockRejectedValueOnce(new Error("mail service unavailable"));
+    const failed = await runQueue<EmailJob>("parley-email", [{ body: job }]);
+    expect(failed.retries).toEqual([{ msgId: "msg-0", options: { delaySeconds: 10 } }]);
+    expect(await failure()).toEqual({ attempts: 1, last_error: "mail service unavailable", outcome: "retrying" });
+    vi.restoreAllMocks();
+
+    await runQueue<EmailJob>("parley-email", [{ body: job, attempts: 2 }]);
+    expect(await failure()).toBeNull();
+
+    await runQueue<EmailJob>("parley-email-dlq", [{ body: job }]);
+    expect(await failure()).toMatchObject({ outcome: "failed" });
+    hold.mockRestore();
+  });
+
   it("stop once the user is deleted", async () => {
     const hold = holdOutboxAlarms();
     const user = await freshUser(app);
