@@ -2,7 +2,7 @@ import { app } from "./app";
 import { CHANNELS } from "./channels/registry";
 import type { QueuedJob } from "./delivery/channel";
 import { handleDeliveryBatch } from "./delivery/consumer";
-import { handleInboundEmail } from "./channels/email/inbound";
+import { handleInboundEmail } from "./inbound-email/replies";
 
 export { Conversation } from "./conversation/conversation";
 export { RealtimeClient } from "./realtime/client";

@@ -1,5 +1,6 @@
 import { base64url, importPKCS8 } from "jose";
 import { badRequest } from "../errors";
+import { toHex } from "../lib/hex";
 
 /**
  * The signing keys integrations hold, checked when they are configured: a key that cannot sign
@@ -26,3 +27,6 @@ export async function newVapidKeys(): Promise<{ publicKey: string; privateKey: J
   const jwk = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
   return { publicKey: base64url.encode(new Uint8Array(raw)), privateKey: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d } };
 }
+
+/** A fresh key for the email integration's reply addresses (src/channels/email/token.ts): 256 random bits, in hex. */
+export const newTokenKey = () => toHex(crypto.getRandomValues(new Uint8Array(32)));

@@ -10,8 +10,7 @@ import type { IntegrationType } from "../enums";
 import { conflict, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { forgetIntegrations } from "./cache";
-import { newVapidKeys, signingKey } from "./keys";
-import { newTokenKey } from "../channels/email/token";
+import { newTokenKey, newVapidKeys, signingKey } from "./keys";
 
 /** A service account key file as Google issues it: the fields Parley reads. */
 export interface ServiceAccount {

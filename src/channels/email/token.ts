@@ -10,9 +10,6 @@ import { toHex } from "../../lib/hex";
 const MAC_HEX = 32;
 const LOCAL_PART = /^([0-9a-f]{24})\.([0-9a-f]{32})$/;
 
-/** A fresh integration key: 256 random bits. */
-export const newTokenKey = () => toHex(crypto.getRandomValues(new Uint8Array(32)));
-
 async function mac(tokenKey: string, appId: string, appUserId: string): Promise<string> {
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(tokenKey), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const signature = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`parley-reply:${appId}:${appUserId}`));

@@ -1,14 +1,14 @@
 import PostalMime, { type Email } from "postal-mime";
-import { config } from "../../config";
-import { composeMessage } from "../../conversation/compose";
-import { postMessages } from "../../conversation/post";
-import { resolveAppUser, type AppUser } from "../../db/app-users";
-import { claimReply, releaseReply, replyTarget, type ReplyTarget } from "../../db/email";
-import { storeImage } from "../../media/upload";
-import { sniffImage } from "../../media/sniff";
-import type { NewMessage } from "../../presenters/message";
+import { config } from "../config";
+import { composeMessage } from "../conversation/compose";
+import { postMessages } from "../conversation/post";
+import { resolveAppUser, type AppUser } from "../db/app-users";
+import { claimReply, releaseReply, replyTarget, type ReplyTarget } from "../db/email";
+import { storeImage } from "../media/upload";
+import { sniffImage } from "../media/sniff";
+import type { NewMessage } from "../presenters/message";
 import { htmlToText, stripQuotedReply } from "./reply-text";
-import { claimedAppUser, verifyReplyMac } from "./token";
+import { claimedAppUser, verifyReplyMac } from "../channels/email/token";
 
 /** Email Routing's own limit: a larger message is refused before it is read. */
 export const MAX_EMAIL_BYTES = 25 * 1024 * 1024;
