@@ -102,6 +102,20 @@ describe("the email integration", () => {
     expect((await integrate(owner, { to: [BUSINESS] })).status).toBe(409);
   });
 
+  it("is not shown to devices, and makes no push jobs", async () => {
+    const hold = holdOutboxAlarms();
+    const initialized = await call("POST", "/v1/init", app.token, { body: { device: { id: `device-${hexId()}`, platform: "web" } } });
+    expect(initialized.status).toBe(200);
+    expect(initialized.json.app.integrations).toEqual([]);
+    const user = await freshUser(app);
+    await post(user.id, { role: "appMaker", text: "no push channel" });
+    const pushes = await runInDurableObject(await conversationOf(user.id), (_instance, state) =>
+      state.storage.sql.exec("SELECT 1 FROM outbox WHERE channel = 'push'").toArray(),
+    );
+    expect(pushes).toEqual([]);
+    hold.mockRestore();
+  });
+
   it("is refused to anything but an account JWT", async () => {
     const owner = await createApp("creds");
     const refused = await call("POST", `/v1/apps/${owner.appId}/integrations`, owner.server, { body: { type: "email", to: [BUSINESS] } });
