@@ -12,6 +12,7 @@ const worker = (miniflare: Record<string, unknown> = {}) =>
         ACCOUNT_KEY_ID: "test-account-key",
         ACCOUNT_SECRET: "test-account-secret-0123456789abcdef",
         TEST_MIGRATIONS: migrations,
+        EMAIL_DOMAIN: "mail.parley.test",
       },
       ...miniflare,
     },

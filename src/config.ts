@@ -34,6 +34,10 @@ export interface Config {
   realtimeMaxSubscribers: number;
   /** A realtime WebSocket is closed after this many seconds, whatever it does (clients reconnect). */
   realtimeSocketMaxSeconds: number;
+  /** The domain Email Routing hands this worker mail for, and its emails are sent from; null: no email channel. */
+  emailDomain: string | null;
+  /** The first email retry's delay; each further retry doubles it. */
+  emailRetryBaseSeconds: number;
   /** Where push notifications go (src/channels/push/): Google's and Apple's hosts unless replaced, e.g. by tests' fakes. */
   push: {
     /** FCM HTTP v1's origin: messages go to `${fcmApiUrl}/v1/projects/{project_id}/messages:send`. */
@@ -83,6 +87,11 @@ const contact = z
   .optional()
   .transform((value) => value || null);
 
+const domain = z
+  .union([z.literal(""), z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, "must be empty or a domain name")])
+  .optional()
+  .transform((value) => (value ? value.toLowerCase() : null));
+
 const variables = z.object({
   ACCOUNT_KEY_ID: z.string().optional(),
   ACCOUNT_SECRET: z.string().optional(),
@@ -110,6 +119,8 @@ const variables = z.object({
   VAPID_SUBJECT: contact,
   SLACK_API_URL: endpoint("https://slack.com/api"),
   SLACK_RETRY_BASE_SECONDS: integer(5, 1),
+  EMAIL_DOMAIN: domain,
+  EMAIL_RETRY_BASE_SECONDS: integer(10, 1),
 });
 
 function parse(env: Env): Config {
@@ -135,6 +146,8 @@ function parse(env: Env): Config {
     deliveryLogDays: vars.DELIVERY_LOG_DAYS,
     realtimeMaxSubscribers: vars.REALTIME_MAX_SUBSCRIBERS,
     realtimeSocketMaxSeconds: vars.REALTIME_SOCKET_MAX_SECONDS,
+    emailDomain: vars.EMAIL_DOMAIN,
+    emailRetryBaseSeconds: vars.EMAIL_RETRY_BASE_SECONDS,
     push: {
       fcmApiUrl: vars.FCM_API_URL,
       googleTokenUrl: vars.GOOGLE_TOKEN_URL,

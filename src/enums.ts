@@ -11,9 +11,11 @@ export type Role = (typeof ROLES)[number];
 export const PLATFORMS = ["ios", "android", "web", "other"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-/** An app's channels (integrations): push through Firebase Cloud Messaging, Apple's APNs, Web Push; Slack. */
-export const INTEGRATION_TYPES = ["fcm", "apn", "webpush", "slack"] as const;
+/** An app's channels (integrations): push through Firebase Cloud Messaging, Apple's APNs, Web Push; Slack; email. */
+export const INTEGRATION_TYPES = ["fcm", "apn", "webpush", "slack", "email"] as const;
 export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
+/** The integrations that push to devices: the only ones a device hears of, and that make push jobs. */
+export const PUSH_INTEGRATION_TYPES: readonly IntegrationType[] = ["fcm", "apn", "webpush"];
 
 /** What a message shows: its text, or an image when it has a `mediaUrl`. */
 export const MESSAGE_TYPES = ["text", "image"] as const;

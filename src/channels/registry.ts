@@ -1,4 +1,5 @@
 import { ChannelRegistry } from "../delivery/registry";
+import { emailChannel } from "./email/channel";
 import { pushChannel } from "./push/channel";
 import { slackChannel } from "./slack/channel";
 import { webhookChannel } from "./webhooks/channel";
@@ -8,4 +9,4 @@ import { webhookChannel } from "./webhooks/channel";
  * implementing `Channel` (src/delivery/channel.ts), listed here: it needs no outbox table, drain
  * or consumer of its own.
  */
-export const CHANNELS = new ChannelRegistry([webhookChannel, pushChannel, slackChannel]);
+export const CHANNELS = new ChannelRegistry([webhookChannel, pushChannel, slackChannel, emailChannel]);

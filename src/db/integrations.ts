@@ -19,6 +19,11 @@ interface Channels {
     public: { channelId: string; teamId: string | null; botUserId: string | null };
     secret: { botToken: string; signingSecret: string };
   };
+  /** src/channels/email/: the business's addresses, and the key its reply addresses are signed with. */
+  email: {
+    public: { to: string[]; fromName: string | null };
+    secret: { tokenKey: string };
+  };
 }
 
 /** 'error' once the integration's service refused it for good, with the reason it gave. */

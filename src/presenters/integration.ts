@@ -41,9 +41,16 @@ const slackSchema = z.object({
   teamId: z.string().optional().meta({ description: "The workspace, as Slack's auth.test named it." }),
 });
 
-export const integrationSchema = z.discriminatedUnion("type", [fcmSchema, apnSchema, webPushSchema, slackSchema]).meta({
+const emailSchema = z.object({
+  ...base,
+  type: z.literal("email"),
+  to: z.array(z.string()),
+  fromName: z.string().optional(),
+});
+
+export const integrationSchema = z.discriminatedUnion("type", [fcmSchema, apnSchema, webPushSchema, slackSchema, emailSchema]).meta({
   id: "Integration",
-  description: "A channel of an app: push, or Slack. Its secrets (private keys, tokens, signing secrets) are never shown.",
+  description: "A channel of an app: push, Slack or email. Its secrets (private keys, tokens, signing secrets, the email reply-address key) are never shown.",
 });
 
 /** Only the public half of an integration: its secrets never reach a response. */
@@ -60,5 +67,7 @@ export function presentIntegration(integration: Integration): z.output<typeof in
       return { ...shown, type: "webpush", vapidPublicKey: integration.public.vapidPublicKey };
     case "slack":
       return { ...shown, type: "slack", ...withoutNulls({ channelId: integration.public.channelId, teamId: integration.public.teamId }) };
+    case "email":
+      return { ...shown, type: "email", ...withoutNulls({ to: integration.public.to, fromName: integration.public.fromName }) };
   }
 }

@@ -28,6 +28,7 @@ export default async function setup(project: TestProject) {
       GOOGLE_TOKEN_URL: `${fcm}/token`,
       SLACK_API_URL: `http://127.0.0.1:${slackPort}/api`,
       SLACK_RETRY_BASE_SECONDS: "1",
+      EMAIL_DOMAIN: "mail.parley.test",
     },
   });
   project.provide("fcmPort", fcmPort);

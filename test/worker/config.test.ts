@@ -21,6 +21,9 @@ describe("config", () => {
       deliveryLogDays: 30,
       realtimeMaxSubscribers: 100,
       realtimeSocketMaxSeconds: 86400,
+      // The worker tests' own (vitest.config.ts); wrangler.toml leaves it empty.
+      emailDomain: "mail.parley.test",
+      emailRetryBaseSeconds: 10,
       push: {
         fcmApiUrl: "https://fcm.googleapis.com",
         googleTokenUrl: "https://oauth2.googleapis.com/token",
@@ -87,5 +90,14 @@ describe("config", () => {
   ])("refuses %s=%j with an error naming the variable", (name, value) => {
     expect(() => config(withVars({ [name]: value }))).toThrow(ConfigError);
     expect(() => config(withVars({ [name]: value }))).toThrow(new RegExp(`^configuration: ${name} `));
+  });
+
+  it("takes EMAIL_DOMAIN as a lowercase domain name, empty for none, and refuses anything else", () => {
+    expect(config(withVars({ EMAIL_DOMAIN: "Mail.Example.COM" })).emailDomain).toBe("mail.example.com");
+    expect(config(withVars({ EMAIL_DOMAIN: "" })).emailDomain).toBeNull();
+    for (const bad of ["not a domain", "mail@example.com", "https://example.com", "example"]) {
+      expect(() => config(withVars({ EMAIL_DOMAIN: bad }))).toThrow(/EMAIL_DOMAIN/);
+    }
+    expect(() => config(withVars({ EMAIL_RETRY_BASE_SECONDS: "0" }))).toThrow(/EMAIL_RETRY_BASE_SECONDS/);
   });
 });

@@ -1,4 +1,5 @@
 import type { AppUser } from "../../db/app-users";
+import { PUSH_INTEGRATION_TYPES } from "../../enums";
 import { appIntegrations } from "../../integrations/cache";
 import type { PushRecipient } from "./jobs";
 
@@ -9,7 +10,7 @@ import type { PushRecipient } from "./jobs";
  * just configured is used within AUTH_CACHE_SECONDS.
  */
 export async function pushRecipientFor(env: Env, user: AppUser): Promise<PushRecipient | undefined> {
-  // A Slack integration is no push channel: it alone makes no push job.
-  if (!(await appIntegrations(env, user.appId)).some((integration) => integration.type !== "slack")) return undefined;
+  const integrations = await appIntegrations(env, user.appId);
+  if (!integrations.some((integration) => PUSH_INTEGRATION_TYPES.includes(integration.type))) return undefined;
   return { appId: user.appId, appUserId: user.id, conversationId: user.conversationId };
 }

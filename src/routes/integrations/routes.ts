@@ -18,12 +18,13 @@ const oneIntegration = z.object({ integration: integrationSchema });
 integrationsRoutes.post(
   "/apps/:appId/integrations",
   describe({
-    summary: "Configure a push channel",
+    summary: "Configure a push or email channel",
     example: { type: "webpush" },
     description:
       "`fcm` takes the service account key file's JSON (`serviceAccount`); `apn` a token-based .p8 key (`keyId`, " +
       "`teamId`, `bundleId`, `key`, `production`); `webpush` nothing: Parley generates its VAPID key pair and " +
-      "returns the public key. One of each type per app. The FCM legacy `serverKey` and APNs `certificate` are " +
+      "returns the public key; `email` the business's addresses (`to`, 1 to 10) and an optional `fromName` " +
+      "(see the README's Email section). One of each type per app. The FCM legacy `serverKey` and APNs `certificate` are " +
       "refused. Private keys are stored and never returned.",
     tags,
     responses: { 201: { description: "The new integration, without its secrets.", schema: oneIntegration } },

@@ -65,7 +65,19 @@ const slack = z.object({
     .meta({ description: "The channel conversations are threaded in; the bot must be a member." }),
 });
 
-export const createIntegrationBody = z.discriminatedUnion("type", [fcm, apn, webpush, slack], {
+const email = z.object({
+  type: z.literal("email"),
+  to: z
+    .array(z.email({ error: "must be email addresses" }).max(254))
+    .min(1, "must list 1 to 10 addresses")
+    .max(10, "must list 1 to 10 addresses")
+    .meta({ description: "Where each appUser message is emailed; replies from these addresses answer the user." }),
+  fromName: nonEmptyString(100)
+    .optional()
+    .meta({ description: 'Shown as "<user> via <fromName>" in the emails\' From; the app\'s name by default.' }),
+});
+
+export const createIntegrationBody = z.discriminatedUnion("type", [fcm, apn, webpush, slack, email], {
   error: `must be one of ${INTEGRATION_TYPES.join(", ")}`,
 });
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../../src/index";
 import type { DeliveryJob } from "../../../../src/channels/webhooks/delivery";
 import { countInside, countingEnv, emptyTally, type Tally } from "../../support/billing";
-import { BASE, call, conversationOf, createApp, freshUser, hexId, interceptFetch, outboxJobs, runQueue, type TestApp } from "../../support/helpers";
+import { account, BASE, call, conversationOf, createApp, freshUser, hexId, interceptFetch, outboxJobs, runQueue, type TestApp } from "../../support/helpers";
 
 /** The smallest byte string that sniffs as a PNG. */
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1]);
@@ -39,6 +39,16 @@ const TEXT_MESSAGE: Tally = {
   r2ClassA: 0,
   r2ClassB: 0,
 };
+/** The same text message in an app that also has an email integration: what emailing it adds. */
+const EMAILED_MESSAGE: Tally = {
+  ...TEXT_MESSAGE,
+  workerRequests: 3,
+  durableObjectRowsRead: 8,
+  durableObjectRowsWritten: 9,
+  d1RowsRead: 31,
+  d1RowsWritten: 8,
+  queueOperations: 6,
+};
 const IMAGE_MESSAGE: Tally = { ...TEXT_MESSAGE, r2ClassA: 1 };
 const IMAGE_VIEW: Tally = { ...emptyTally(), workerRequests: 1, d1RowsRead: 2, r2ClassB: 2 };
 
@@ -52,12 +62,12 @@ afterEach(() => {
  * (src/lib/ttl-cache.ts), so what the setup cached with the usual 5 s is never a hit here,
  * however fast or slow the setup ran.
  */
-const coldEnv = (tally: Tally) => countingEnv({ ...env, AUTH_CACHE_SECONDS: "0" }, tally);
+const coldEnv = (tally: Tally, emailDomain = "") => countingEnv({ ...env, AUTH_CACHE_SECONDS: "0", EMAIL_DOMAIN: emailDomain }, tally);
 
-async function fetchCounted(tally: Tally, path: string, init: RequestInit) {
+async function fetchCounted(tally: Tally, path: string, init: RequestInit, emailDomain = "") {
   const ctx = createExecutionContext();
   tally.workerRequests++;
-  const response = await worker.fetch!(new Request(`${BASE}${path}`, init) as never, coldEnv(tally), ctx);
+  const response = await worker.fetch!(new Request(`${BASE}${path}`, init) as never, coldEnv(tally, emailDomain), ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -77,9 +87,13 @@ async function addLastNeighbour() {
 }
 
 /** One steady-state post (the user's conversation already started, its outbox drained, no alarm pending), counted to its webhook's delivery. */
-async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) => Promise<Response>) {
+async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) => Promise<Response>, emailDomain = "") {
   await addLastNeighbour();
   const app = await createApp("cost");
+  if (emailDomain) {
+    const integration = { type: "email", to: ["support@business.example"] };
+    expect((await call("POST", `/v1/apps/${app.appId}/integrations`, await account(), { body: integration })).status).toBe(201);
+  }
   const { webhook } = (await call("POST", "/v1/webhooks", app.server, { body: { target: "https://hooks.example.com/cost", triggers: ["message:appUser"] } })).json;
   const user = await freshUser(app);
   interceptFetch();
@@ -98,15 +112,22 @@ async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) =
   await countInside(stub, tally, sent);
   const response = await post(tally, app, user.id);
   expect(response.status).toBe(201);
-  await vi.waitUntil(() => sent.length === 1, { timeout: 10_000 });
+  await vi.waitUntil(() => sent.length === (emailDomain ? 2 : 1), { timeout: 10_000 });
   // The safety net it armed runs later and finds nothing left to send.
   expect(await runDurableObjectAlarm(stub)).toBe(true);
 
   // The queue: the outbox's write (counted above), then the consumer's read and its ack (delete).
   tally.workerRequests++;
   tally.queueOperations++;
-  const { result } = await runQueue("parley-webhooks", [{ body: sent[0] }], coldEnv(tally));
+  const { result } = await runQueue("parley-webhooks", [{ body: sent[0] }], coldEnv(tally, emailDomain));
   tally.queueOperations += result.explicitAcks.length;
+  if (emailDomain) {
+    // The email job, on its own queue: its own consumer invocation, read and ack.
+    tally.workerRequests++;
+    tally.queueOperations++;
+    const email = await runQueue<unknown>("parley-email", [{ body: sent[1] }], coldEnv(tally, emailDomain));
+    tally.queueOperations += email.result.explicitAcks.length;
+  }
   return { ...tally, app, user, response };
 }
 
@@ -141,5 +162,21 @@ describe("the cost of a posted message with one webhook", () => {
     await served.arrayBuffer();
     expect(view).toEqual(IMAGE_VIEW);
     expect(dollarsPerMillion(view)).toBeCloseTo(1.02, 2);
+  });
+
+  it("counts what emailing the message adds, in an app with an email integration", async () => {
+    const counted = await countOnePost(
+      (tally, app, userId) =>
+        fetchCounted(
+          tally,
+          `/v1/appusers/${userId}/messages`,
+          { method: "POST", headers: { ...app.token, "content-type": "application/json" }, body: JSON.stringify({ role: "appUser", text: "Email this" }) },
+          "mail.parley.test",
+        ),
+      "mail.parley.test",
+    );
+    const { app: _app, user: _user, response: _response, ...tally } = counted;
+    expect(tally).toEqual(EMAILED_MESSAGE);
+    expect(dollarsPerMillion(tally)).toBeCloseTo(20.64, 2);
   });
 });
