@@ -60,7 +60,7 @@ export default defineConfig({
         test: {
           name: "rate-limits",
           include: ["test/rate-limits/**/*.test.ts"],
-          setupFiles: ["./test/worker/support/apply-migrations.ts"],
+          setupFiles: ["./test/worker/support/apply-migrations.ts", "./test/rate-limits/window-edge.ts"],
           testTimeout: 30_000,
         },
       },
