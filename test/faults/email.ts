@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { signalGroup, startDevServer, type DevServer } from "../support/dev-server.ts";
 import { accountJwt } from "../support/jwt.ts";
 import { sleep } from "../support/pace.ts";
-import { readStateDatabases } from "../support/workerd.ts";
+import { readOutboxJobs, readStateDatabases } from "../support/workerd.ts";
 import { createApp, expectStatus, Failures, figures, freezeWhen, initUsers, log, request, waitGroupGone } from "./lib.ts";
 
 const USERS = 12;
@@ -21,17 +21,8 @@ const DOMAIN = "mail.parley.test";
 const textOf = (userId: string, seq: number) => `email fault ${userId} #${seq}`;
 
 /** The messages whose email jobs the outboxes hold on disk, with their texts (a post cut by the kill was never answered). */
-function emailOutbox(persistTo: string): Map<string, string> {
-  const held = new Map<string, string>();
-  readStateDatabases(join(persistTo, "v3", "do"), (db) => {
-    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'outbox'").get()) return;
-    for (const row of db.prepare("SELECT job FROM outbox WHERE channel = 'email'").all()) {
-      const job = JSON.parse(String(row.job)) as { messageId: string; text: string };
-      held.set(job.messageId, job.text);
-    }
-  });
-  return held;
-}
+const emailOutbox = (persistTo: string) =>
+  new Map(readOutboxJobs<{ messageId: string; text: string }>(persistTo, "email").map((job) => [job.messageId, job.text]));
 
 /** The messages D1 records as emailed. */
 function emailedInD1(persistTo: string): Set<string> {

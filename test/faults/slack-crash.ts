@@ -10,7 +10,7 @@ import { accountJwt } from "../support/jwt.ts";
 import { sleep } from "../support/pace.ts";
 import { BOT_TOKEN, CHANNEL, SIGNING_SECRET } from "../support/slack-fake.ts";
 import { SlackServer } from "../support/slack-server.ts";
-import { readStateDatabases } from "../support/workerd.ts";
+import { readOutboxJobs } from "../support/workerd.ts";
 import { allMessages, createApp, expectStatus, Failures, figures, initUsers, request, waitGroupGone } from "./lib.ts";
 
 const USERS = 8;
@@ -22,14 +22,7 @@ const QUIET_MS = 5_000;
 const PREFIX = "slack-crash";
 
 /** The message ids of the Slack jobs in the conversations' outboxes on disk. */
-function slackOutbox(persistTo: string): Set<string> {
-  const ids = new Set<string>();
-  readStateDatabases(join(persistTo, "v3", "do"), (db) => {
-    if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get() === undefined) return;
-    for (const row of db.prepare("SELECT job FROM outbox WHERE channel = 'slack'").all()) ids.add(JSON.parse(String(row.job)).messageId);
-  });
-  return ids;
-}
+const slackOutbox = (persistTo: string) => new Set(readOutboxJobs(persistTo, "slack").map((job) => job.messageId));
 
 export async function slackCrash(): Promise<string[]> {
   const failures = new Failures();

@@ -124,6 +124,13 @@ export function readStateDatabases<T>(dir: string, read: (db: DatabaseSync, file
 const hasTable = (db: DatabaseSync, name: string) =>
   db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 
+/** The jobs of one channel that the Conversation objects' outboxes hold on disk. */
+export function readOutboxJobs<Job extends { messageId: string }>(persistTo: string, channel: string): Job[] {
+  return readStateDatabases(join(persistTo, "v3", "do"), (db) =>
+    hasTable(db, "outbox") ? db.prepare("SELECT job FROM outbox WHERE channel = ?").all(channel).map((row) => JSON.parse(String(row.job)) as Job) : [],
+  ).flat();
+}
+
 /** What the Conversation objects hold on disk: stored message ids and the outbox's pending jobs. */
 export function readConversations(persistTo: string): { messageIds: Set<string>; outboxByMessage: Map<string, string[]> } {
   const messageIds = new Set<string>();
