@@ -7,11 +7,13 @@ import type { AppEnv } from "./http/context";
 import { edge } from "./http/edge";
 import { describe, openApiDocument } from "./http/openapi";
 import { canonicalPath } from "./lib/canonical-path";
+import { agentsRoutes } from "./routes/agents/routes";
 import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
 import { appUsersRoutes } from "./routes/appusers/routes";
 import { conversationEventRoutes } from "./routes/conversation/events";
 import { conversationRoutes } from "./routes/conversation/routes";
+import { conversationsRoutes } from "./routes/conversations/routes";
 import { demoRoutes } from "./routes/demo/routes";
 import { docsRoutes } from "./routes/docs/routes";
 import { fayeRoutes } from "./routes/faye/routes";
@@ -32,6 +34,7 @@ const appLevel = new Hono<AppEnv>()
   .route("/", appUsersRoutes)
   .route("/", conversationRoutes)
   .route("/", conversationEventRoutes)
+  .route("/", conversationsRoutes)
   .route("/", imagesRoutes)
   .route("/", whispersRoutes)
   .route("/", webhooksRoutes);
@@ -55,6 +58,7 @@ app.route("/", homeRoutes);
 app.route("/v1", mediaRoutes);
 app.route("/v1", appsRoutes);
 app.route("/v1", keysRoutes);
+app.route("/v1", agentsRoutes);
 app.route("/v1", integrationsRoutes);
 app.route("/v1/apps/:appId", appLevel);
 app.route("/v1", appLevel);

@@ -1,3 +1,4 @@
+import { indexChannel } from "../conversations-index/channel";
 import { ChannelRegistry } from "../delivery/registry";
 import { pushChannel } from "../push/channel";
 import { webhookChannel } from "../webhooks/channel";
@@ -7,4 +8,4 @@ import { webhookChannel } from "../webhooks/channel";
  * implementing `Channel` (src/delivery/channel.ts), listed here: it needs no outbox table, drain
  * or consumer of its own.
  */
-export const CHANNELS = new ChannelRegistry([webhookChannel, pushChannel]);
+export const CHANNELS = new ChannelRegistry([webhookChannel, pushChannel, indexChannel]);
