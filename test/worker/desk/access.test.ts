@@ -147,7 +147,7 @@ describe("the Desk behind Cloudflare Access", () => {
   it("changes nothing for a request from another origin, even with a valid cookie", async () => {
     const user = await freshUser(app);
     const cookie = { cookie: `CF_Authorization=${await accessToken()}` };
-    for (const origin of [{ origin: "https://evil.example" }, {}]) {
+    for (const origin of [{ origin: "https://evil.example" }, {}] as Array<Record<string, string>>) {
       expectError(await desk("POST", `/apps/${app.appId}/appusers/${user.id}/messages`, { ...cookie, ...origin }, { text: "forged" }), 403, "origin");
       expectError(await desk("PUT", `/apps/${app.appId}/appusers/${user.id}/conversation`, { ...cookie, ...origin }, { status: "closed" }), 403, "origin");
     }
