@@ -1,4 +1,4 @@
-import { agentOf } from "../agents/agents";
+import { agentOf, normalEmail } from "../agents/agents";
 import type { AppUser } from "../db/app-users";
 import { findIndexedConversation, listConversations, searchMessages, updateConversationState, type ListFilter } from "../db/conversation-index";
 import { badRequest, notFound } from "../errors";
@@ -8,8 +8,26 @@ import { announceStateChange } from "./state-webhooks";
 /** A page and whether another follows: the queries read one row more than the page. */
 const paged = <T>(rows: T[], limit: number) => ({ page: rows.slice(0, limit), hasMore: rows.length > limit });
 
+/** The list's query parameters, as GET /v1/conversations and the Desk take them (validated). */
+export interface ListQuery {
+  limit: number;
+  before?: number;
+  status: ListFilter["status"];
+  /** An agent's email, or `none`. */
+  assignee?: string;
+  q?: string;
+}
+
 /** The app's conversations, newest activity first (GET /v1/conversations). */
-export async function conversationList(env: Env, filter: ListFilter) {
+export async function conversationList(env: Env, appId: string, query: ListQuery) {
+  const filter: ListFilter = {
+    appId,
+    limit: query.limit,
+    before: query.before ?? null,
+    status: query.status,
+    assignee: query.assignee === undefined ? undefined : query.assignee === "none" ? null : normalEmail(query.assignee),
+    userText: query.q?.toLowerCase(),
+  };
   const { page, hasMore } = paged(await listConversations(env.DB, filter), filter.limit);
   return { conversations: page.map(presentEntry), hasMore };
 }
@@ -34,7 +52,7 @@ export async function searchConversations(env: Env, appId: string, query: { q: s
 /** The user's list entry; before its first indexed message, a row without one. */
 export async function conversationEntry(env: Env, user: AppUser) {
   const entry = await findIndexedConversation(env.DB, user.appId, user.id);
-  if (!entry) throw notFound(`appUserId: no conversation state for '${user.id}'`);
+  if (!entry) throw notFound(`appUserId: app user '${user.id}' was deleted`);
   return presentEntry(entry);
 }
 
@@ -50,7 +68,6 @@ export async function changeConversation(env: Env, user: AppUser, changes: { sta
     assignee = agent.email;
   }
   const before = await updateConversationState(env.DB, user.appId, user.id, { status: changes.status, assignee });
-  if (!before) throw notFound(`appUserId: no app user '${user.id}'`);
   const entry = await conversationEntry(env, user);
   const newestMessageId = entry.lastMessage?._id ?? null;
   if (changes.status !== undefined && changes.status !== before.status) {

@@ -1,20 +1,13 @@
 import { z } from "zod";
 import type { IndexedConversation, SearchHit } from "../db/conversation-index";
-import { flatObjectShape } from "../lib/schemas";
+import { appUserSchema } from "../presenters/app-user";
 import { messageSchema, type ConversationMessage } from "../presenters/message";
 import { withoutNulls } from "../presenters/without-nulls";
 
 export const CONVERSATION_STATUSES = ["open", "closed"] as const;
 
-const entryUserSchema = z
-  .object({
-    _id: z.string(),
-    userId: z.string().optional(),
-    givenName: z.string().optional(),
-    surname: z.string().optional(),
-    email: z.string().optional(),
-    properties: flatObjectShape,
-  })
+const entryUserSchema = appUserSchema
+  .pick({ _id: true, userId: true, givenName: true, surname: true, email: true, properties: true })
   .meta({ id: "ConversationUser", description: "The app user a conversation is with, as the conversation list shows them." });
 
 export const conversationEntrySchema = z

@@ -40,13 +40,35 @@ export function indexMessageStatements(
 export const businessReadStatement = (db: D1Database, appUserId: string, at: number) =>
   db.prepare("UPDATE conversation_index SET business_read_at = max(business_read_at, ?) WHERE app_user_id = ?").bind(at, appUserId);
 
-export interface IndexedConversation {
+/** The app user a conversation is with, as the index's reads join them. */
+export interface IndexedUser {
   appUserId: string;
   userId: string | null;
   givenName: string | null;
   surname: string | null;
   email: string | null;
   properties: FlatObject;
+}
+
+interface UserRow {
+  app_user_id: string;
+  user_id: string | null;
+  given_name: string | null;
+  surname: string | null;
+  email: string | null;
+  properties: string;
+}
+
+const toIndexedUser = (row: UserRow): IndexedUser => ({
+  appUserId: row.app_user_id,
+  userId: row.user_id,
+  givenName: row.given_name,
+  surname: row.surname,
+  email: row.email,
+  properties: parseObject(row.properties),
+});
+
+export interface IndexedConversation extends IndexedUser {
   status: "open" | "closed";
   assignee: string | null;
   assigneeName: string | null;
@@ -56,13 +78,7 @@ export interface IndexedConversation {
   businessUnreadCount: number;
 }
 
-interface ConversationRow {
-  app_user_id: string;
-  user_id: string | null;
-  given_name: string | null;
-  surname: string | null;
-  email: string | null;
-  properties: string;
+interface ConversationRow extends UserRow {
   status: "open" | "closed";
   assignee: string | null;
   assignee_name: string | null;
@@ -72,12 +88,7 @@ interface ConversationRow {
 }
 
 const toConversation = (row: ConversationRow): IndexedConversation => ({
-  appUserId: row.app_user_id,
-  userId: row.user_id,
-  givenName: row.given_name,
-  surname: row.surname,
-  email: row.email,
-  properties: parseObject(row.properties),
+  ...toIndexedUser(row),
   status: row.status,
   assignee: row.assignee,
   assigneeName: row.assignee_name,
@@ -151,15 +162,15 @@ export async function findIndexedConversation(db: D1Database, appId: string, app
 }
 
 /**
- * Sets the conversation's status and/or assignee (creating its row when nothing is indexed yet);
- * returns what they were before, or null when the user is gone.
+ * Sets the conversation's status and/or assignee (creating its row when nothing is indexed yet;
+ * nothing when the user is gone); returns what they were before (open and unassigned for a new row).
  */
 export async function updateConversationState(
   db: D1Database,
   appId: string,
   appUserId: string,
   changes: { status?: "open" | "closed"; assignee?: string | null },
-): Promise<{ status: string; assignee: string | null } | null> {
+): Promise<{ status: string; assignee: string | null }> {
   const [before] = await db.batch<{ status: string; assignee: string | null }>([
     db.prepare("SELECT status, assignee FROM conversation_index WHERE app_user_id = ?").bind(appUserId),
     db
@@ -175,13 +186,8 @@ export async function updateConversationState(
   return before.results[0] ?? { status: "open", assignee: null };
 }
 
-export interface SearchHit {
-  appUserId: string;
-  userId: string | null;
-  givenName: string | null;
-  surname: string | null;
-  email: string | null;
-  properties: FlatObject;
+export interface SearchHit extends IndexedUser {
+  /** The message as the contract shows it (JSON). */
   message: string;
 }
 
@@ -201,14 +207,6 @@ export async function searchMessages(db: D1Database, appId: string, match: strin
        ORDER BY s.rowid DESC LIMIT ?4`,
     )
     .bind(match, appId, before ?? Number.MAX_VALUE, limit + 1)
-    .all<{ app_user_id: string; user_id: string | null; given_name: string | null; surname: string | null; email: string | null; properties: string; message: string }>();
-  return results.map((row) => ({
-    appUserId: row.app_user_id,
-    userId: row.user_id,
-    givenName: row.given_name,
-    surname: row.surname,
-    email: row.email,
-    properties: parseObject(row.properties),
-    message: row.message,
-  }));
+    .all<UserRow & { message: string }>();
+  return results.map((row) => ({ ...toIndexedUser(row), message: row.message }));
 }

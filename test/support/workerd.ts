@@ -124,10 +124,14 @@ export function readStateDatabases<T>(dir: string, read: (db: DatabaseSync, file
 const hasTable = (db: DatabaseSync, name: string) =>
   db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 
-/** What the Conversation objects hold on disk: stored message ids and the outbox's pending jobs. */
-export function readConversations(persistTo: string): { messageIds: Set<string>; outboxByMessage: Map<string, string[]> } {
+/**
+ * What the Conversation objects hold on disk: stored message ids, the outbox's pending webhook
+ * jobs, and the messages whose conversation-index job the outbox still holds.
+ */
+export function readConversations(persistTo: string): { messageIds: Set<string>; outboxByMessage: Map<string, string[]>; indexOutbox: Set<string> } {
   const messageIds = new Set<string>();
   const outboxByMessage = new Map<string, string[]>();
+  const indexOutbox = new Set<string>();
   const doDir = join(persistTo, "v3", "do");
   readStateDatabases(doDir, (db) => {
     if (hasTable(db, "messages")) {
@@ -138,9 +142,20 @@ export function readConversations(persistTo: string): { messageIds: Set<string>;
         const job = JSON.parse(String(row.job));
         outboxByMessage.set(job.messageId, [...(outboxByMessage.get(job.messageId) ?? []), job.deliveryId]);
       }
+      for (const row of db.prepare("SELECT job FROM outbox WHERE channel = 'index'").all()) indexOutbox.add(JSON.parse(String(row.job)).messageId);
     }
   });
-  return { messageIds, outboxByMessage };
+  return { messageIds, outboxByMessage, indexOutbox };
+}
+
+/** The ids of the messages in the conversation index (D1's conversation_messages), read from the local state. */
+export function readIndexedMessages(persistTo: string): Set<string> {
+  const ids = new Set<string>();
+  readStateDatabases(join(persistTo, "v3", "d1"), (db) => {
+    if (!hasTable(db, "conversation_messages")) return;
+    for (const row of db.prepare("SELECT message_id FROM conversation_messages").all()) ids.add(String(row.message_id));
+  });
+  return ids;
 }
 
 export interface DeliveryRow {

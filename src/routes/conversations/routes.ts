@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { changeConversation, conversationList, searchConversations } from "../../conversations-index/conversations";
-import { normalEmail } from "../../agents/agents";
 import { conversationEntrySchema, searchResultSchema } from "../../conversations-index/presenter";
 import { serverAccess, serverAppUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
@@ -28,19 +27,7 @@ conversationsRoutes.get(
   }),
   ...serverAccess,
   queryParams(listQuery),
-  async (c) => {
-    const query = c.req.valid("query");
-    return c.json(
-      await conversationList(c.env, {
-        appId: c.get("appId"),
-        limit: query.limit,
-        before: query.before ?? null,
-        status: query.status,
-        assignee: query.assignee === undefined ? undefined : query.assignee === "none" ? null : normalEmail(query.assignee),
-        userText: query.q?.toLowerCase(),
-      }),
-    );
-  },
+  async (c) => c.json(await conversationList(c.env, c.get("appId"), c.req.valid("query"))),
 );
 
 conversationsRoutes.get(

@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { normalEmail } from "../../agents/agents";
 import { presentAgent } from "../../agents/presenter";
 import { appAgents } from "../../agents/agents";
 import { cachedAppUser } from "../../auth/app-users";
@@ -83,19 +82,7 @@ deskApi.get("/apps/:appId/agents", async (c) =>
   c.json({ me: c.get("agent"), agents: (await appAgents(c.env, c.get("appId"))).map(presentAgent) }),
 );
 
-deskApi.get("/apps/:appId/conversations", async (c) => {
-  const q = query(c, listQuery);
-  return c.json(
-    await conversationList(c.env, {
-      appId: c.get("appId"),
-      limit: q.limit,
-      before: q.before ?? null,
-      status: q.status,
-      assignee: q.assignee === undefined ? undefined : q.assignee === "none" ? null : normalEmail(q.assignee),
-      userText: q.q?.toLowerCase(),
-    }),
-  );
-});
+deskApi.get("/apps/:appId/conversations", async (c) => c.json(await conversationList(c.env, c.get("appId"), query(c, listQuery))));
 
 deskApi.get("/apps/:appId/conversations/search", async (c) => c.json(await searchConversations(c.env, c.get("appId"), query(c, searchQuery))));
 
