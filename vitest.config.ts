@@ -12,6 +12,7 @@ const worker = (miniflare: Record<string, unknown> = {}) =>
         ACCOUNT_KEY_ID: "test-account-key",
         ACCOUNT_SECRET: "test-account-secret-0123456789abcdef",
         TEST_MIGRATIONS: migrations,
+        EMAIL_DOMAIN: "mail.parley.test",
       },
       ...miniflare,
     },
@@ -39,7 +40,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
-          setupFiles: ["./test/worker/apply-migrations.ts"],
+          setupFiles: ["./test/worker/support/apply-migrations.ts"],
           testTimeout: 30_000,
         },
       },
@@ -59,12 +60,12 @@ export default defineConfig({
         test: {
           name: "rate-limits",
           include: ["test/rate-limits/**/*.test.ts"],
-          setupFiles: ["./test/worker/apply-migrations.ts"],
+          setupFiles: ["./test/worker/support/apply-migrations.ts", "./test/rate-limits/window-edge.ts"],
           testTimeout: 30_000,
         },
       },
       {
-        // The messenger's state logic and its bundle (src/messenger/), on Node.
+        // The messenger's state logic and its bundle (src/browser/messenger/), on Node.
         test: {
           name: "messenger",
           environment: "node",

@@ -25,6 +25,7 @@ import { integrationsRoutes } from "./routes/integrations/routes";
 import { mediaRoutes } from "./routes/media/routes";
 import { messengerRoutes } from "./routes/messenger/routes";
 import { webhooksRoutes } from "./routes/webhooks/routes";
+import { slackEventsRoutes } from "./routes/slack/routes";
 import { whispersRoutes } from "./routes/whispers/routes";
 
 const JSON_BODY_LIMIT = 100 * 1024;
@@ -61,6 +62,7 @@ app.route("/v1", appsRoutes);
 app.route("/v1", keysRoutes);
 app.route("/v1", agentsRoutes);
 app.route("/v1", integrationsRoutes);
+app.route("/v1", slackEventsRoutes);
 app.route("/v1/apps/:appId", appLevel);
 app.route("/v1", appLevel);
 app.route("/", docsRoutes);

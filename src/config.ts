@@ -40,7 +40,11 @@ export interface Config {
    * loopback hosts, as a local agent of every app.
    */
   access: { teamDomain: string; audience: string } | null;
-  /** Where push notifications go (src/push/): Google's and Apple's hosts unless replaced, e.g. by tests' fakes. */
+  /** The domain Email Routing hands this worker mail for, and its emails are sent from; null: no email channel. */
+  emailDomain: string | null;
+  /** The first email retry's delay; each further retry doubles it. */
+  emailRetryBaseSeconds: number;
+  /** Where push notifications go (src/channels/push/): Google's and Apple's hosts unless replaced, e.g. by tests' fakes. */
   push: {
     /** FCM HTTP v1's origin: messages go to `${fcmApiUrl}/v1/projects/{project_id}/messages:send`. */
     fcmApiUrl: string;
@@ -51,6 +55,8 @@ export interface Config {
     /** The VAPID `sub` claim (a mailto: or https: URL); null sends none. */
     vapidSubject: string | null;
   };
+  /** The Slack channel (src/channels/slack/): the Web API's base URL, e.g. a test's fake; the first retry's delay. */
+  slack: { apiUrl: string; retryBaseSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -87,6 +93,11 @@ const contact = z
   .optional()
   .transform((value) => value || null);
 
+const domain = z
+  .union([z.literal(""), z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, "must be empty or a domain name")])
+  .optional()
+  .transform((value) => (value ? value.toLowerCase() : null));
+
 const variables = z.object({
   ACCOUNT_KEY_ID: z.string().optional(),
   ACCOUNT_SECRET: z.string().optional(),
@@ -117,6 +128,10 @@ const variables = z.object({
     .string()
     .optional()
     .transform((value) => (blank(value) ? null : value!.trim())),
+  SLACK_API_URL: endpoint("https://slack.com/api"),
+  SLACK_RETRY_BASE_SECONDS: integer(5, 1),
+  EMAIL_DOMAIN: domain,
+  EMAIL_RETRY_BASE_SECONDS: integer(10, 1),
 });
 
 function parse(env: Env): Config {
@@ -146,12 +161,15 @@ function parse(env: Env): Config {
     realtimeMaxSubscribers: vars.REALTIME_MAX_SUBSCRIBERS,
     realtimeSocketMaxSeconds: vars.REALTIME_SOCKET_MAX_SECONDS,
     access: vars.ACCESS_TEAM_DOMAIN && vars.ACCESS_AUD ? { teamDomain: vars.ACCESS_TEAM_DOMAIN, audience: vars.ACCESS_AUD } : null,
+    emailDomain: vars.EMAIL_DOMAIN,
+    emailRetryBaseSeconds: vars.EMAIL_RETRY_BASE_SECONDS,
     push: {
       fcmApiUrl: vars.FCM_API_URL,
       googleTokenUrl: vars.GOOGLE_TOKEN_URL,
       apnsApiUrl: vars.APNS_API_URL,
       vapidSubject: vars.VAPID_SUBJECT ?? vars.PUBLIC_URL,
     },
+    slack: { apiUrl: vars.SLACK_API_URL, retryBaseSeconds: vars.SLACK_RETRY_BASE_SECONDS },
   };
 }
 

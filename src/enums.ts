@@ -11,16 +11,18 @@ export type Role = (typeof ROLES)[number];
 export const PLATFORMS = ["ios", "android", "web", "other"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-/** An app's push channels (integrations): Firebase Cloud Messaging, Apple's APNs, Web Push. */
-export const INTEGRATION_TYPES = ["fcm", "apn", "webpush"] as const;
+/** An app's channels (integrations): push through Firebase Cloud Messaging, Apple's APNs, Web Push; Slack; email. */
+export const INTEGRATION_TYPES = ["fcm", "apn", "webpush", "slack", "email"] as const;
 export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
+/** The integrations that push to devices: the only ones a device hears of, and that make push jobs. */
+export const PUSH_INTEGRATION_TYPES: readonly IntegrationType[] = ["fcm", "apn", "webpush"];
 
 /** What a message shows: its text, or an image when it has a `mediaUrl`. */
 export const MESSAGE_TYPES = ["text", "image"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
-/** Where a message came from: the platform of the device that sent it, or "api" for any other caller. */
-export const SOURCE_TYPES = [...PLATFORMS, "api"] as const;
+/** Where a message came from: the platform of the device that sent it, "slack" for an answer from a Slack thread, or "api" for any other caller. */
+export const SOURCE_TYPES = [...PLATFORMS, "api", "slack"] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
 /** The buttons an appMaker message may carry, as the Smooch clients render them. */
@@ -63,7 +65,7 @@ export const DELIVERY_OUTCOMES = ["retrying", "delivered", "failed"] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 /**
- * Where a push that did not go out at its first attempt stands (src/push/): waiting for a retry,
+ * Where a push that did not go out at its first attempt stands (src/channels/push/): waiting for a retry,
  * sent after all, failed for good, or refused because its device's token is dead (then cleared).
  */
 export const PUSH_OUTCOMES = ["retrying", "sent", "failed", "invalid-token"] as const;

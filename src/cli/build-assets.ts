@@ -1,5 +1,5 @@
 // Builds the browser files the worker serves as static assets into src/static/ (gitignored): the
-// Parley Messenger, bundled from src/messenger/ by esbuild, and Scalar's script from node_modules. wrangler.toml's `[build] command` runs it before `wrangler dev`,
+// Parley Messenger, bundled from src/browser/messenger/ by esbuild, and Scalar's script from node_modules. wrangler.toml's `[build] command` runs it before `wrangler dev`,
 // `wrangler deploy` and `wrangler types`; `npm test` runs it (`npm run build:assets`) before vitest.
 //
 // Files are written only when their content changes, and atomically: wrangler dev re-runs this on
@@ -25,8 +25,8 @@ interface Asset {
   content: () => Buffer;
 }
 
-/** The messenger's version (src/messenger/version.ts): the name of its immutable, versioned copy. */
-export const MESSENGER_VERSION = /VERSION = "([^"]+)"/.exec(readFileSync(join(root, "src/messenger/version.ts"), "utf8"))![1];
+/** The messenger's version (src/browser/messenger/version.ts): the name of its immutable, versioned copy. */
+export const MESSENGER_VERSION = /VERSION = "([^"]+)"/.exec(readFileSync(join(root, "src/browser/messenger/version.ts"), "utf8"))![1];
 
 /**
  * The messenger as one minified script (an IIFE that sets window.Parley), for browsers of the
@@ -34,7 +34,7 @@ export const MESSENGER_VERSION = /VERSION = "([^"]+)"/.exec(readFileSync(join(ro
  */
 export function bundleMessenger(): Buffer {
   const result = buildSync({
-    entryPoints: [join(root, "src/messenger/index.ts")],
+    entryPoints: [join(root, "src/browser/messenger/index.ts")],
     bundle: true,
     format: "iife",
     minify: true,

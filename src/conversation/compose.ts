@@ -3,7 +3,7 @@ import type { Role } from "../enums";
 import { toHex } from "../lib/hex";
 import { newId } from "../lib/ids";
 import type { FlatObject } from "../lib/schemas";
-import { API_SOURCE, type MessageSource, type NewMessage } from "../presenters/message";
+import { API_SOURCE, type MessageSource, type NewMessage } from "../model/message";
 import { composeAction, type ActionInput } from "./actions";
 
 /** What a caller may say about a message it posts (JSON body or image form). */

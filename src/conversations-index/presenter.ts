@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { IndexedConversation, SearchHit } from "../db/conversation-index";
 import { appUserSchema } from "../presenters/app-user";
-import { messageSchema, type ConversationMessage } from "../presenters/message";
+import { messageSchema, type ConversationMessage } from "../model/message";
 import { withoutNulls } from "../presenters/without-nulls";
 
 export const CONVERSATION_STATUSES = ["open", "closed"] as const;

@@ -1,8 +1,8 @@
 import type { AppUser } from "../db/app-users";
 import type { EventTrigger } from "../enums";
 import { newId } from "../lib/ids";
-import { matches, MAX_JOBS_PER_EVENT, type DeliveryJob } from "../webhooks/delivery";
-import { fanoutFor } from "../webhooks/fanout";
+import { matches, MAX_JOBS_PER_EVENT, type DeliveryJob } from "../channels/webhooks/delivery";
+import { fanoutFor } from "../channels/webhooks/fanout";
 
 /**
  * Tells the webhooks listening to `conversation:status` / `conversation:assignee` of a change the

@@ -296,3 +296,16 @@ export function clearPushTokenStatement(db: D1Database, appId: string, id: strin
     .prepare("UPDATE devices SET push_notification_token = NULL WHERE app_id = ? AND id = ? AND push_notification_token = ?")
     .bind(appId, id, token);
 }
+
+/** The devices a user has signed in on, most recently known first (at most `limit`). */
+export async function devicesOfUser(db: D1Database, appId: string, appUserId: string, limit: number): Promise<Device[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ${COLUMNS.split(", ").map((column) => `d.${column}`).join(", ")} FROM devices d
+       JOIN device_users u ON u.app_id = d.app_id AND u.device_id = d.id AND u.app_user_id = ?2
+       WHERE d.app_id = ?1 ORDER BY d.rowid DESC LIMIT ?3`,
+    )
+    .bind(appId, appUserId, limit)
+    .all<DeviceRow>();
+  return results.map(toDevice);
+}

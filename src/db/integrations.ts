@@ -15,10 +15,25 @@ interface Channels {
     public: { vapidPublicKey: string };
     secret: { vapidPrivateKey: JsonWebKey };
   };
+  slack: {
+    public: { channelId: string; teamId: string | null; botUserId: string | null };
+    secret: { botToken: string; signingSecret: string };
+  };
+  /** src/channels/email/: the business's addresses, and the key its reply addresses are signed with. */
+  email: {
+    public: { to: string[]; fromName: string | null };
+    secret: { tokenKey: string };
+  };
+}
+
+/** 'error' once the integration's service refused it for good, with the reason it gave. */
+export interface IntegrationStatus {
+  status: "active" | "error";
+  statusReason: string | null;
 }
 
 export type Integration = {
-  [T in IntegrationType]: { id: string; appId: string; type: T; createdAt: number } & Channels[T];
+  [T in IntegrationType]: { id: string; appId: string; type: T; createdAt: number } & Channels[T] & Partial<IntegrationStatus>;
 }[IntegrationType];
 
 export type IntegrationOf<T extends IntegrationType> = Extract<Integration, { type: T }>;
@@ -30,6 +45,8 @@ interface IntegrationRow {
   public: string;
   secret: string;
   created_at: number;
+  status: IntegrationStatus["status"];
+  status_reason: string | null;
 }
 
 const toIntegration = (row: IntegrationRow): Integration =>
@@ -40,15 +57,18 @@ const toIntegration = (row: IntegrationRow): Integration =>
     public: JSON.parse(row.public),
     secret: JSON.parse(row.secret),
     createdAt: row.created_at,
+    status: row.status,
+    statusReason: row.status_reason,
   }) as Integration;
 
-const COLUMNS = "id, app_id, type, public, secret, created_at";
+const INSERTED = "id, app_id, type, public, secret, created_at";
+const COLUMNS = `${INSERTED}, status, status_reason`;
 
 /** Inserts the integration unless the app has one of that type already; false when it has. */
 export async function insertIntegration(db: D1Database, integration: Integration): Promise<boolean> {
   const result = await whileAppExists(
     db
-      .prepare(`INSERT INTO integrations (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, type) DO NOTHING`)
+      .prepare(`INSERT INTO integrations (${INSERTED}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, type) DO NOTHING`)
       .bind(
         integration.id,
         integration.appId,
@@ -80,4 +100,15 @@ export async function findIntegration(db: D1Database, appId: string, id: string)
 
 export async function deleteIntegration(db: D1Database, id: string): Promise<void> {
   await db.prepare("DELETE FROM integrations WHERE id = ?").bind(id).run();
+}
+
+/** Marks the integration broken, with why: shown on its GET until it is replaced. */
+export function integrationErrorStatement(db: D1Database, id: string, reason: string): D1PreparedStatement {
+  return db.prepare("UPDATE integrations SET status = 'error', status_reason = ? WHERE id = ?").bind(reason, id);
+}
+
+/** An integration by its id alone: the Slack events endpoint knows no app. */
+export async function findIntegrationById(db: D1Database, id: string): Promise<Integration | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM integrations WHERE id = ?`).bind(id).first<IntegrationRow>();
+  return row && toIntegration(row);
 }

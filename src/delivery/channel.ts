@@ -1,6 +1,6 @@
 import type { AppUser } from "../db/app-users";
 import type { Role } from "../enums";
-import type { ConversationMessage, MessageAction } from "../presenters/message";
+import type { ConversationMessage, MessageAction } from "../model/message";
 
 /**
  * Something a conversation records that destinations may hear about: a stored message, a read,

@@ -40,7 +40,7 @@ async function recordDeadLetters(env: Env, groups: Map<Channel, Message<QueuedJo
 }
 
 /**
- * One D1 batch for the whole queue batch: the jobs about erased messages (src/lifecycle/ writes
+ * One D1 batch for the whole queue batch: the jobs about erased messages (src/erasure/ writes
  * their tombstones), and what each channel reads for its jobs.
  */
 async function readBatch(env: Env, groups: Map<Channel, Message<QueuedJob>[]>) {

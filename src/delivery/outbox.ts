@@ -7,7 +7,7 @@ const MAX_BATCH_BYTES = 200_000;
 const MAX_ENQUEUE_BACKOFF_MS = 60_000;
 
 /**
- * The outbox's table, for the Conversation's schema (src/conversation/schema.ts). `channel`'s
+ * The outbox's table, for the Conversation's schema (src/conversation/object/schema.ts). `channel`'s
  * default names the only channel whose jobs this table held before it had the column.
  */
 export const OUTBOX_TABLE = `CREATE TABLE IF NOT EXISTS outbox (

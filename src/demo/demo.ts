@@ -6,7 +6,7 @@ import { composeMessage } from "../conversation/compose";
 import { postMessages } from "../conversation/post";
 import { forbidden, notFound } from "../errors";
 import { isLoopbackHost } from "../lib/loopback";
-import type { ConversationMessage } from "../presenters/message";
+import type { ConversationMessage } from "../model/message";
 
 /**
  * The demo for local development: Parley Messenger on a page of the worker, beside a reply box

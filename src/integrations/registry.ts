@@ -10,52 +10,15 @@ import type { IntegrationType } from "../enums";
 import { conflict, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { forgetIntegrations } from "./cache";
-import { newVapidKeys, signingKey } from "./keys";
+import type { Configured } from "./kind";
 
-/** A service account key file as Google issues it: the fields Parley reads. */
-export interface ServiceAccount {
-  project_id: string;
-  private_key_id?: string;
-  private_key: string;
-  client_email: string;
-}
-
-export type IntegrationInput =
-  | { type: "fcm"; serviceAccount: ServiceAccount; senderId?: string }
-  | { type: "apn"; keyId: string; teamId: string; bundleId: string; key: string; production: boolean }
-  | { type: "webpush" };
-
-type Configured = Pick<Integration, "type" | "public" | "secret">;
-
-/** What the input configures, its keys checked (or, for webpush, generated). */
-async function configuredOf(input: IntegrationInput): Promise<Configured> {
-  switch (input.type) {
-    case "fcm": {
-      const account = input.serviceAccount;
-      await signingKey(account.private_key, "RS256", "serviceAccount.private_key");
-      return {
-        type: "fcm",
-        public: { projectId: account.project_id, clientEmail: account.client_email, senderId: input.senderId ?? null },
-        secret: { privateKeyId: account.private_key_id ?? null, privateKey: account.private_key },
-      };
-    }
-    case "apn": {
-      await signingKey(input.key, "ES256", "key");
-      const { keyId, teamId, bundleId, production } = input;
-      return { type: "apn", public: { keyId, teamId, bundleId, production }, secret: { key: input.key } };
-    }
-    case "webpush": {
-      const keys = await newVapidKeys();
-      return { type: "webpush", public: { vapidPublicKey: keys.publicKey }, secret: { vapidPrivateKey: keys.privateKey } };
-    }
-  }
-}
-
-export async function createIntegration(env: Env, appId: string, input: IntegrationInput): Promise<Integration> {
+/** Creates an integration of the app; `configure` is its type's setup (src/channels/integrations.ts), run once the app is known. */
+export async function createIntegration(env: Env, appId: string, configure: () => Promise<Configured>): Promise<Integration> {
   await requireApp(env, appId);
-  const integration = { id: newId(), appId, createdAt: Date.now(), ...(await configuredOf(input)) } as Integration;
+  const configured = await configure();
+  const integration = { id: newId(), appId, createdAt: Date.now(), ...configured } as Integration;
   if (!(await insertIntegration(env.DB, integration))) {
-    throw conflict(`type: the app already has a ${input.type} integration; delete it first`);
+    throw conflict(`type: the app already has a ${configured.type} integration; delete it first`);
   }
   forgetIntegrations(appId);
   return integration;

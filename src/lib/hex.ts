@@ -8,3 +8,10 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   for (let i = 0; i < view.length; i++) out += DIGITS[view[i]];
   return out;
 }
+
+/** Lowercase or uppercase hex (of even length) as bytes. */
+export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}

@@ -6,10 +6,27 @@ import { assertMayActAs } from "../conversation/role";
 import type { AppUser } from "../db/app-users";
 import { ApiError, badRequest, ErrorCode } from "../errors";
 import { newId } from "../lib/ids";
-import { SNIFF_BYTES, sniffImage } from "./sniff";
+import { SNIFF_BYTES, sniffImage, type ImageType } from "./sniff";
 
 export const imageTooLarge = (env: Env) =>
   new ApiError(ErrorCode.PayloadTooLarge, `source: images are limited to ${config(env).mediaMaxBytes} bytes`);
+
+/** Stores a sniffed image of the user's conversation in R2; its key, and the URL it is served at. */
+export async function storeImage(
+  env: Env,
+  user: AppUser,
+  body: ReadableStream | ArrayBuffer | Uint8Array,
+  image: ImageType,
+  origin: string,
+): Promise<{ key: string; mediaUrl: string }> {
+  // Unguessable: 192 random bits. The URL is the only access control on the bytes.
+  const key = `${newId()}${newId()}.${image.extension}`;
+  await env.MEDIA.put(key, body, {
+    httpMetadata: { contentType: image.mediaType },
+    customMetadata: { appId: user.appId, appUserId: user.id },
+  });
+  return { key, mediaUrl: `${config(env).publicUrl ?? origin}/v1/media/${key}` };
+}
 
 /**
  * Stores an uploaded image in R2 and posts it as a message. The bytes decide the type, never
@@ -33,13 +50,7 @@ export async function postImage(
   const input = readInput();
   assertMayActAs(credential, input.role, "posting");
 
-  // Unguessable: 192 random bits. The URL is the only access control on the bytes.
-  const key = `${newId()}${newId()}.${image.extension}`;
-  await env.MEDIA.put(key, source.stream(), {
-    httpMetadata: { contentType: image.mediaType },
-    customMetadata: { appId: user.appId, appUserId: user.id },
-  });
-  const mediaUrl = `${config(env).publicUrl ?? requestOrigin}/v1/media/${key}`;
+  const { key, mediaUrl } = await storeImage(env, user, source.stream(), image, requestOrigin);
   try {
     return await postMessage(env, credential, user, { ...input, mediaUrl, mediaType: image.mediaType });
   } catch (error) {

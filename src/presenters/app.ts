@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { AppKey } from "../db/app-keys";
 import type { App } from "../db/apps";
 import type { Integration } from "../db/integrations";
-import { INTEGRATION_TYPES } from "../enums";
+import { INTEGRATION_TYPES, PUSH_INTEGRATION_TYPES } from "../enums";
 import { flatObjectShape, type FlatObject } from "../lib/schemas";
 import { withoutNulls } from "./without-nulls";
 
@@ -97,6 +97,7 @@ export function presentAppMetadata(app: App | null, integrations: Integration[])
         : null,
     ...withoutNulls({ name: app?.name, iconUrl: appIconUrl(app) }),
     settings: { web: { channels: {}, ...withoutNulls(web) } },
-    integrations: integrations.map(presentAppChannel),
+    // Devices see the push channels only: the business's own channels (Slack, email) are none of theirs.
+    integrations: integrations.filter((integration) => PUSH_INTEGRATION_TYPES.includes(integration.type)).map(presentAppChannel),
   };
 }

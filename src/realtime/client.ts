@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { enforceRealtimeBudget } from "../auth/rate-limit";
 import { config } from "../config";
-import type { RealtimeEvent } from "../conversation/subscribers";
+import type { RealtimeEvent, Subscriber } from "../conversation/subscription";
 import { callerAddress } from "../lib/ip-address";
 import { CONNECT_ADVICE, CONNECT_TIMEOUT_MS, MAX_BATCH, type BayeuxMessage, type Reply } from "./protocol";
 import { addSubscriptions, dropSubscriptions, endedConnect, process, recheckGrants, type Grants, type Host } from "./session";
@@ -67,7 +67,7 @@ const asksNoWait = (message: BayeuxMessage) => (message.advice as { timeout?: un
  *   same id (a reconnect) is told to handshake again.
  * Conversations deliver to either through `deliver`.
  */
-export class RealtimeClient extends DurableObject<Env> {
+export class RealtimeClient extends DurableObject<Env> implements Subscriber {
   private readonly frames = new WeakMap<WebSocket, { since: number; count: number }>();
   /** The held long-poll connect, woken by a delivery, a newer connect or its timeout. */
   private waiting: (() => void) | null = null;

@@ -1,4 +1,4 @@
-import { conversationStub } from "../conversation/stub";
+import { subscribe, unsubscribe } from "../conversation/subscription";
 import { ApiError } from "../errors";
 import { authorizeSubscription, credentialsOf, parseChannel, sameCredential, stillGranted, withGrant, type Grant } from "./channels";
 import {
@@ -172,7 +172,7 @@ const HANDLERS: Record<string, Handler> = {
         error = errors.channelForbidden(name, `at most ${MAX_GRANTS} credentials per client`);
         break;
       }
-      if (!(await conversationStub(env, permission.conversationId).subscribe(host.address, name, channel.kind))) {
+      if (!(await subscribe(env, permission.conversationId, host.address, name, channel.kind))) {
         error = errors.channelForbidden(name, "this conversation has as many subscribers as it takes");
         break;
       }
@@ -189,7 +189,7 @@ const HANDLERS: Record<string, Handler> = {
     for (const name of channels) {
       const conversationId = host.subscriptions()[name];
       if (conversationId === undefined) continue;
-      await conversationStub(env, conversationId).unsubscribe(host.address, name);
+      await unsubscribe(env, conversationId, host.address, name);
       await host.setSubscription(name, null);
     }
     return [{ ...replyTo(message), successful: true, subscription: message.subscription as string | string[] }];
@@ -205,14 +205,14 @@ const HANDLERS: Record<string, Handler> = {
 /** Tells each conversation the client had subscribed at that it is gone. */
 export async function dropSubscriptions(env: Env, address: string, held: Record<string, string>): Promise<void> {
   const conversations = new Set(Object.values(held));
-  await Promise.all([...conversations].map((id) => conversationStub(env, id).unsubscribe(address)));
+  await Promise.all([...conversations].map((id) => unsubscribe(env, id, address)));
 }
 
 /** Registers a client's subscriptions, taken over from another object, with their conversations. */
 export async function addSubscriptions(env: Env, address: string, held: Record<string, string>): Promise<void> {
   await Promise.all(
     Object.entries(held).map(([name, conversationId]) =>
-      conversationStub(env, conversationId).subscribe(address, name, parseChannel(name)!.kind),
+      subscribe(env, conversationId, address, name, parseChannel(name)!.kind),
     ),
   );
 }

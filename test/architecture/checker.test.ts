@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { FILE_CYCLE, MODULE_CYCLE, RULES, UNCLASSIFIED, UNRESOLVED, checkImports } from "./imports.ts";
+import { FILE_CYCLE, MODULE_CYCLE, RULES, UNCLASSIFIED, UNRESOLVED, checkImports, type Binding } from "./imports.ts";
 
 type Files = Record<string, string>;
 
@@ -12,13 +12,13 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 let trees = 0;
 /** Writes `files` to a fresh <tmp>/<n>/src and checks it. */
-function check(files: Files): string[] {
+function check(files: Files, bindings?: Binding[]): string[] {
   const src = join(scratch, String(++trees), "src");
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(src, path)), { recursive: true });
     writeFileSync(join(src, path), text);
   }
-  return checkImports(src);
+  return checkImports(src, bindings);
 }
 
 /** The name of the rule whose name starts with `prefix`. */
@@ -77,7 +77,7 @@ const clean: Files = {
     `import { presentApp } from "../presenters/app";`,
     `export async function createApp() { const { userDefaults } = await import("../users/defaults"); }`,
   ].join("\n"),
-  "users/defaults.ts": `import { conversationStub } from "../conversation/index.ts";`,
+  "users/defaults.ts": `import { conversationStub } from "../conversation/index.ts"; import type { Message } from "../model/message";`,
   "conversation/index.ts": `import { DurableObject } from "cloudflare:workers"; export class Conversation {}`,
   "webhooks/delivery.ts": `import { presentAppUser } from "../presenters/app"; export type Job = {};`,
   "presenters/app.ts": [
@@ -86,17 +86,19 @@ const clean: Files = {
     `import { ApiError } from "../errors";`,
     `export { presentAppUser } from "./app-user";`,
   ].join("\n"),
-  "presenters/app-user.ts": `export const presentAppUser = () => ({});`,
+  "presenters/app-user.ts": `import { messageSchema } from "../model/message"; export const presentAppUser = () => ({});`,
+  "model/message.ts": `import { z } from "zod"; import { Role } from "../enums"; import { toHex } from "../lib/hex"; export const messageSchema = z.object({});`,
   "db/apps.ts": `import { parseJson } from "./json"; import { newId } from "../lib/ids"; export type AppRow = {};`,
   "db/json.ts": `import { ApiError } from "../errors";`,
   "config.ts": `import { z } from "zod"; export const config = {};`,
   "errors.ts": `import { config } from "./config"; export class ApiError {}`,
   "enums.ts": `export enum Role { a }`,
-  "lib/ids.ts": `import { ApiError } from "../errors"; import { Role } from "../enums.ts"; export const newId = () => "";`,
+  "lib/ids.ts": `import { toHex } from "./hex"; import { z } from "zod"; export const newId = () => "";`,
+  "lib/hex.ts": `export const toHex = () => "";`,
   "cli/dev.ts": `import { spawn } from "node:child_process"; import { vars } from "./dev-vars.ts"; import { config } from "../config.ts";`,
   "cli/dev-vars.ts": `import { readFileSync } from "node:fs"; import { newId } from "../lib/ids.ts";`,
-  "messenger/widget.ts": `import { render } from "./render"; import { z } from "zod";`,
-  "messenger/render.ts": `export const render = () => {};`,
+  "browser/messenger/widget.ts": `import { render } from "./render"; import { z } from "zod";`,
+  "browser/messenger/render.ts": `export const render = () => {};`,
 };
 
 describe("checkImports", () => {
@@ -117,12 +119,17 @@ describe("checkImports", () => {
     ["rule 4", "users/create.ts", `import { Hono } from "hono";`, "hono"],
     ["rule 5", "presenters/user.ts", `import { createApp } from "../apps/create";`, "src/apps/create.ts"],
     ["rule 5", "presenters/user.ts", `import type { Context } from "hono";`, "hono"],
+    ["rule 11", "model/message.ts", `import type { AppRow } from "../db/apps";`, "src/db/apps.ts"],
+    ["rule 11", "model/message.ts", `import type { Credential } from "../auth/credential";`, "src/auth/credential.ts"],
     ["rule 6", "db/users.ts", `import { presentApp } from "../presenters/app";`, "src/presenters/app.ts"],
     ["rule 6", "db/users.ts", `import { HTTPException } from "hono/http-exception";`, "hono/http-exception"],
-    ["rule 7", "lib/canonical.ts", `import { getApp } from "../db/apps";`, "src/db/apps.ts"],
+    ["rule 10", "lib/canonical.ts", `import { getApp } from "../db/apps";`, "src/db/apps.ts"],
+    ["rule 10", "lib/ids.ts", `import { config } from "../config";`, "src/config.ts"],
+    ["rule 10", "lib/ids.ts", `import { ApiError } from "../errors";`, "src/errors.ts"],
+    ["rule 7", "enums.ts", `import { getApp } from "./db/apps";`, "src/db/apps.ts"],
     ["rule 7", "errors.ts", `import type { ContentfulStatusCode } from "hono/utils/http-status";`, "hono/utils/http-status"],
     ["rule 8: cli/", "cli/app-create.ts", `import { getApp } from "../db/apps.ts";`, "src/db/apps.ts"],
-    ["rule 8: messenger/", "messenger/api.ts", `import { newId } from "../lib/ids";`, "src/lib/ids.ts"],
+    ["rule 8: browser/", "browser/messenger/api.ts", `import { newId } from "../../lib/ids";`, "src/lib/ids.ts"],
   ])("%s: in %s, %s", (prefix, file, line, target) => {
     const files = { ...clean, [file]: `${clean[file] ?? ""}\n${line}` };
     expect(check(files)).toEqual([`src/${file} -> ${target}: ${rule(prefix)}`]);
@@ -266,5 +273,65 @@ describe("checkImports", () => {
       ].join("\n"),
     };
     expect(check(files)).toEqual([]);
+  });
+
+  describe("calls through env bindings", () => {
+    const bindings: Binding[] = [
+      { binding: "CONVERSATIONS", serves: "conversation/index.ts" },
+      { binding: "REALTIME", serves: "realtime/client.ts", callbacks: ["conversation/subscription.ts"] },
+    ];
+    const realtime: Files = {
+      "realtime/client.ts": `export class RealtimeClient { deliver() {} }`,
+      "realtime/session.ts": `import { subscribe } from "../conversation/subscription"; export const s = subscribe;`,
+      "conversation/subscription.ts": `export const subscribe = (env: Env) => env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName("c"));`,
+    };
+
+    test("a loop through a binding is a cycle between rooms, like an import loop", () => {
+      const files = {
+        ...clean,
+        ...realtime,
+        "conversation/publish.ts": `export const publish = (env: Env) => env.REALTIME.get(env.REALTIME.idFromString("r")).deliver();`,
+      };
+      expect(check(files, bindings)).toEqual([
+        `src/conversation/ -> src/realtime/ -> src/conversation/: ${MODULE_CYCLE}` +
+          ` (src/conversation/publish.ts -> src/realtime/client.ts (env.REALTIME), src/realtime/session.ts -> src/conversation/subscription.ts)`,
+      ]);
+    });
+
+    test("a loop made only of bindings is a cycle", () => {
+      const files = {
+        ...clean,
+        "realtime/client.ts": `export class RealtimeClient {} export const join = (env: Env) => env.CONVERSATIONS.newUniqueId();`,
+        "conversation/publish.ts": `export const publish = (env: Env) => env.REALTIME.newUniqueId();`,
+      };
+      expect(check(files, bindings)).toEqual([
+        `src/conversation/ -> src/realtime/ -> src/conversation/: ${MODULE_CYCLE}` +
+          ` (src/conversation/publish.ts -> src/realtime/client.ts (env.REALTIME), src/realtime/client.ts -> src/conversation/index.ts (env.CONVERSATIONS))`,
+      ]);
+    });
+
+    test("a call back from the contract declared for it points from the served room to the caller's", () => {
+      const files = {
+        ...clean,
+        ...realtime,
+        "conversation/subscription.ts": `${realtime["conversation/subscription.ts"]} export const at = (env: Env) => env.REALTIME.newUniqueId();`,
+      };
+      expect(check(files, bindings)).toEqual([]);
+    });
+
+    test("the same call from any other file of the room counts", () => {
+      const files = { ...clean, ...realtime, "conversation/other.ts": `export const at = (env: Env) => env.REALTIME.newUniqueId();` };
+      expect(check(files, bindings)).toHaveLength(1);
+    });
+
+    test("calls within one room, and names in comments or strings, are not loops", () => {
+      const files = {
+        ...clean,
+        ...realtime,
+        "conversation/index.ts": `export class Conversation { merge(env: Env) { return env.CONVERSATIONS.newUniqueId(); } }`,
+        "conversation/notes.ts": `// env.REALTIME.deliver() is called back from subscription.ts\nexport const s = "env.REALTIME";`,
+      };
+      expect(check(files, bindings)).toEqual([]);
+    });
   });
 });

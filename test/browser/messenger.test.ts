@@ -1,4 +1,4 @@
-// Parley Messenger (src/messenger/, served by the worker as /messenger.js) on a page of another
+// Parley Messenger (src/browser/messenger/, served by the worker as /messenger.js) on a page of another
 // origin under a strict Content-Security-Policy, against `wrangler dev`: what a visitor and a
 // business do, keyboard-only use, an accessibility audit, and screenshots in light and dark.
 import { mkdirSync, readFileSync } from "node:fs";

@@ -12,6 +12,7 @@ import {
   expectStatus,
   Failures,
   figures,
+  freezeWhen,
   initUsers,
   log,
   request,
@@ -98,14 +99,7 @@ export async function crash(): Promise<string[]> {
     // The outbox drains within milliseconds, so a kill at a random moment rarely finds it holding
     // anything. Freeze the group, look at the state on disk (what a crash now would leave), and
     // kill while frozen once the outbox holds deliveries; otherwise let it run a moment longer.
-    let probes = 0;
-    for (;;) {
-      signalGroup(server.pid, "SIGSTOP");
-      probes++;
-      if (readConversations(persistTo).outboxByMessage.size > 0 || probes >= KILL_PROBES) break;
-      signalGroup(server.pid, "SIGCONT");
-      await sleep(20 + Math.random() * 80);
-    }
+    const probes = await freezeWhen(server.pid, () => readConversations(persistTo).outboxByMessage.size > 0, KILL_PROBES);
     const inFlightAtKill = inFlight;
     const killedAt = Date.now();
     signalGroup(server.pid, "SIGKILL");

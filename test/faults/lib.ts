@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { createApp as createAppVia, type App } from "../support/apps.ts";
+import { signalGroup } from "../support/dev-server.ts";
 import { httpSend, type Reply as Answer } from "../support/http.ts";
 import { bearer, type Signer } from "../support/jwt.ts";
 import { pool, sleep } from "../support/pace.ts";
@@ -228,4 +229,18 @@ export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 export function figures(rows: [string, string | number][]): void {
   const width = Math.max(...rows.map(([name]) => name.length));
   for (const [name, value] of rows) log(`${name.padEnd(width)}  ${value}`);
+}
+
+/**
+ * Freezes the server's process group (SIGSTOP) until `ready` says the state on disk is what a
+ * crash should find, letting it run a moment between looks; returns the number of looks, with
+ * the group left frozen for the caller's SIGKILL. Gives up waiting after `maxProbes` looks.
+ */
+export async function freezeWhen(pid: number, ready: () => boolean, maxProbes: number): Promise<number> {
+  for (let probes = 1; ; probes++) {
+    signalGroup(pid, "SIGSTOP");
+    if (ready() || probes >= maxProbes) return probes;
+    signalGroup(pid, "SIGCONT");
+    await sleep(20 + Math.random() * 80);
+  }
 }

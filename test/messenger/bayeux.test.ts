@@ -1,6 +1,6 @@
 // The messenger's Bayeux client against a scripted /faye, on Node: a fake WebSocket and fetch.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BayeuxClient } from "../../src/messenger/bayeux.ts";
+import { BayeuxClient } from "../../src/browser/messenger/bayeux.ts";
 
 type Frame = Record<string, any>;
 

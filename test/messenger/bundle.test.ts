@@ -35,6 +35,6 @@ describe("the messenger bundle", () => {
   it("has the subresource-integrity hash the README publishes for its version", () => {
     const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
     const tag = `<script src="https://parley.example.com/messenger-${MESSENGER_VERSION}.js" integrity="${integrity(bundle)}" crossorigin="anonymous"></script>`;
-    expect(readme.includes(tag), `the README's "Add chat to your site" should show:\n${tag}\n(bump src/messenger/version.ts when the messenger changes)`).toBe(true);
+    expect(readme.includes(tag), `the README's "Add chat to your site" should show:\n${tag}\n(bump src/browser/messenger/version.ts when the messenger changes)`).toBe(true);
   });
 });

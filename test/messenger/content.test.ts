@@ -1,8 +1,8 @@
 // What a message shows besides its text: links, its time, and a control for every action type the API takes.
 import { describe, expect, it } from "vitest";
 import { ACTION_TYPES } from "../../src/enums.ts";
-import { actionControl, linkParts, locationMessage, messageTime, price } from "../../src/messenger/content.ts";
-import { DEFAULT_TEXTS } from "../../src/messenger/texts.ts";
+import { actionControl, linkParts, locationMessage, messageTime, price } from "../../src/browser/messenger/content.ts";
+import { DEFAULT_TEXTS } from "../../src/browser/messenger/texts.ts";
 
 describe("links in a message's text", () => {
   it("turns http(s) URLs into links, leaving a sentence's closing punctuation out", () => {

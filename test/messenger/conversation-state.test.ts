@@ -1,7 +1,7 @@
 // The messenger's conversation state, on Node: ordering, duplicates, pending messages, paging, unread.
 import { describe, expect, it } from "vitest";
-import { ConversationState } from "../../src/messenger/conversation-state.ts";
-import type { Message } from "../../src/messenger/types.ts";
+import { ConversationState } from "../../src/browser/messenger/conversation-state.ts";
+import type { Message } from "../../src/browser/messenger/types.ts";
 
 const DEVICE = "device-1";
 let ids = 0;

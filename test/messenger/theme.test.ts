@@ -1,7 +1,7 @@
 // The messenger's colours from the app's settings, and its texts: on Node.
 import { describe, expect, it } from "vitest";
-import { fill, textsWith, DEFAULT_TEXTS } from "../../src/messenger/texts.ts";
-import { contrast, hexColor, themeOf } from "../../src/messenger/theme.ts";
+import { fill, textsWith, DEFAULT_TEXTS } from "../../src/browser/messenger/texts.ts";
+import { contrast, hexColor, themeOf } from "../../src/browser/messenger/theme.ts";
 
 describe("themeOf", () => {
   it("reads accentColor and brandColor as Smooch stores them (hex without #) or with #", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bearer, sign } from "../support/jwt.ts";
-import { call, createApp, device, expectError } from "../worker/helpers";
+import { call, createApp, device, expectError } from "../worker/support/helpers";
 
 // Issue 11, item 4: failed authentications are limited per client address and per JWT kid.
 // The failure budget here is production's (vitest.config.ts): 20 a minute.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createApp, device, expectError } from "../worker/helpers";
+import { call, createApp, device, expectError } from "../worker/support/helpers";
 
 // Issue 11, item 5: an IPv6 caller is its /64, and an app's anonymous traffic has a total budget.
 // Test budgets (vitest.config.ts): 3 requests per device caller, 6 per app for all its app-token callers.

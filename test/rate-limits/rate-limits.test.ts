@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { account, call, createApp, device, expectError } from "../worker/helpers";
+import { account, call, createApp, device, expectError } from "../worker/support/helpers";
 
 // Test budgets (vitest.config.ts): 3 requests per device caller, 20 per server key, per 60 s.
 const DEVICE_LIMIT = 3;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { poll, Socket } from "../worker/bayeux";
-import { call, createApp, device, expectError, type TestApp } from "../worker/helpers";
+import { poll, Socket } from "../worker/support/bayeux";
+import { call, createApp, device, expectError, type TestApp } from "../worker/support/helpers";
 
 // Issue 21, findings 1 and 5: /faye pays as REST does, from the same budgets (vitest.config.ts: 3
 // device requests, 20 failed authentications, 4 sockets and 4 handshakes per address).

@@ -124,6 +124,13 @@ export function readStateDatabases<T>(dir: string, read: (db: DatabaseSync, file
 const hasTable = (db: DatabaseSync, name: string) =>
   db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 
+/** The jobs of one channel that the Conversation objects' outboxes hold on disk. */
+export function readOutboxJobs<Job extends { messageId: string }>(persistTo: string, channel: string): Job[] {
+  return readStateDatabases(join(persistTo, "v3", "do"), (db) =>
+    hasTable(db, "outbox") ? db.prepare("SELECT job FROM outbox WHERE channel = ?").all(channel).map((row) => JSON.parse(String(row.job)) as Job) : [],
+  ).flat();
+}
+
 /**
  * What the Conversation objects hold on disk: stored message ids, the outbox's pending webhook
  * jobs, and the messages whose conversation-index job the outbox still holds.
@@ -131,7 +138,6 @@ const hasTable = (db: DatabaseSync, name: string) =>
 export function readConversations(persistTo: string): { messageIds: Set<string>; outboxByMessage: Map<string, string[]>; indexOutbox: Set<string> } {
   const messageIds = new Set<string>();
   const outboxByMessage = new Map<string, string[]>();
-  const indexOutbox = new Set<string>();
   const doDir = join(persistTo, "v3", "do");
   readStateDatabases(doDir, (db) => {
     if (hasTable(db, "messages")) {
@@ -142,9 +148,9 @@ export function readConversations(persistTo: string): { messageIds: Set<string>;
         const job = JSON.parse(String(row.job));
         outboxByMessage.set(job.messageId, [...(outboxByMessage.get(job.messageId) ?? []), job.deliveryId]);
       }
-      for (const row of db.prepare("SELECT job FROM outbox WHERE channel = 'index'").all()) indexOutbox.add(JSON.parse(String(row.job)).messageId);
     }
   });
+  const indexOutbox = new Set(readOutboxJobs(persistTo, "index").map((job) => job.messageId));
   return { messageIds, outboxByMessage, indexOutbox };
 }
 

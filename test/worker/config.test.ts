@@ -22,12 +22,16 @@ describe("config", () => {
       realtimeMaxSubscribers: 100,
       realtimeSocketMaxSeconds: 86400,
       access: null,
+      // The worker tests' own (vitest.config.ts); wrangler.toml leaves it empty.
+      emailDomain: "mail.parley.test",
+      emailRetryBaseSeconds: 10,
       push: {
         fcmApiUrl: "https://fcm.googleapis.com",
         googleTokenUrl: "https://oauth2.googleapis.com/token",
         apnsApiUrl: null,
         vapidSubject: null,
       },
+      slack: { apiUrl: "https://slack.com/api", retryBaseSeconds: 5 },
     });
     expect(config(env)).toBe(config(env));
   });
@@ -69,6 +73,11 @@ describe("config", () => {
     expect(config(withVars({ VAPID_SUBJECT: "mailto:ops@example.com" })).push.vapidSubject).toBe("mailto:ops@example.com");
   });
 
+  it("points the Slack client at SLACK_API_URL when set, Slack's own API otherwise", () => {
+    expect(config(withVars({ SLACK_API_URL: "http://127.0.0.1:9003/api/" })).slack.apiUrl).toBe("http://127.0.0.1:9003/api");
+    expect(config(withVars({ SLACK_API_URL: "", SLACK_RETRY_BASE_SECONDS: "" })).slack).toEqual({ apiUrl: "https://slack.com/api", retryBaseSeconds: 5 });
+  });
+
   it.each([
     ["AUTH_CACHE_SECONDS", "thirty"],
     ["AUTH_CACHE_SECONDS", "-1"],
@@ -86,10 +95,21 @@ describe("config", () => {
     ["GOOGLE_TOKEN_URL", "ftp://example.com/token"],
     ["APNS_API_URL", "api.push.apple.com"],
     ["VAPID_SUBJECT", "ops@example.com"],
+    ["SLACK_API_URL", "slack.com/api"],
+    ["SLACK_RETRY_BASE_SECONDS", "0"],
     ["REALTIME_MAX_SUBSCRIBERS", "0"],
     ["REALTIME_SOCKET_MAX_SECONDS", "59"],
   ])("refuses %s=%j with an error naming the variable", (name, value) => {
     expect(() => config(withVars({ [name]: value }))).toThrow(ConfigError);
     expect(() => config(withVars({ [name]: value }))).toThrow(new RegExp(`^configuration: ${name} `));
+  });
+
+  it("takes EMAIL_DOMAIN as a lowercase domain name, empty for none, and refuses anything else", () => {
+    expect(config(withVars({ EMAIL_DOMAIN: "Mail.Example.COM" })).emailDomain).toBe("mail.example.com");
+    expect(config(withVars({ EMAIL_DOMAIN: "" })).emailDomain).toBeNull();
+    for (const bad of ["not a domain", "mail@example.com", "https://example.com", "example"]) {
+      expect(() => config(withVars({ EMAIL_DOMAIN: bad }))).toThrow(/EMAIL_DOMAIN/);
+    }
+    expect(() => config(withVars({ EMAIL_RETRY_BASE_SECONDS: "0" }))).toThrow(/EMAIL_RETRY_BASE_SECONDS/);
   });
 });

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { changeApp, createApp, getApp, pageOfApps, rotateAppToken } from "../../apps/apps";
 import { accountAccess } from "../../http/access";
-import { removeApp } from "../../lifecycle/app";
+import { removeApp } from "../../erasure/app";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";

@@ -4,8 +4,8 @@ import { appUserAccess, serverAccess, serverAppUserAccess } from "../../http/acc
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody } from "../../http/validate";
-import { eraseProfile } from "../../lifecycle/profile";
-import { eraseUser } from "../../lifecycle/user";
+import { eraseProfile } from "../../erasure/profile";
+import { eraseUser } from "../../erasure/user";
 import { appUserSchema, deviceSchema, presentAppUser, presentDevice } from "../../presenters/app-user";
 import { preCreateUser } from "../../users/create";
 import { updateDevice } from "../../users/devices";

@@ -7,10 +7,11 @@ import { appUserAccess, serverAppUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";
-import { eraseMessage, eraseMessages } from "../../lifecycle/messages";
+import { eraseMessage, eraseMessages } from "../../erasure/messages";
 import { jsonText } from "../../http/json-text";
 import { jsonWithRaw } from "../../lib/raw-json";
-import { conversationJson, conversationSchema, conversationSummarySchema, messageSchema, presentConversationSummary } from "../../presenters/message";
+import { messageSchema } from "../../model/message";
+import { conversationJson, conversationSchema, conversationSummarySchema, presentConversationSummary } from "../../presenters/conversation";
 import { messagesQuery, postMessageBody } from "./schemas";
 
 export const conversationRoutes = new Hono<AppEnv>();

@@ -6,7 +6,7 @@ import { publicAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody } from "../../http/validate";
-import { messageSchema } from "../../presenters/message";
+import { messageSchema } from "../../model/message";
 import { demoReplyBody } from "./schemas";
 
 /**

@@ -14,7 +14,7 @@ import { deskAgent, deskApps, deskCredential, type DeskAgent } from "../../desk/
 import { ApiError, ErrorCode, forbidden, notFound } from "../../errors";
 import { parseWith } from "../../http/validate";
 import { presentAppUser } from "../../presenters/app-user";
-import type { ConversationMessage } from "../../presenters/message";
+import type { ConversationMessage } from "../../model/message";
 import { changeConversationBody, deskActivityBody, deskMessageBody, historyQuery, listQuery, searchQuery } from "./schemas";
 
 interface DeskEnv {

@@ -9,7 +9,7 @@ import { parseWith } from "../../http/validate";
 import { imageTooLarge, postImage } from "../../media/upload";
 import { jsonText } from "../../http/json-text";
 import { jsonWithRaw } from "../../lib/raw-json";
-import { conversationJson } from "../../presenters/message";
+import { conversationJson } from "../../presenters/conversation";
 import { postedSchema } from "../conversation/routes";
 import { imageFormFields } from "./schemas";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PLATFORMS } from "../../enums";
-import { isInsecureSubscription } from "../../push/webpush";
+import { isInsecureSubscription } from "../../channels/push/webpush";
 import { flatObject, nonEmptyString, profileFields } from "../../lib/schemas";
 
 export const platform = z.enum(PLATFORMS);

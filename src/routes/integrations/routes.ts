@@ -4,11 +4,12 @@ import { accountAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";
+import { configureIntegration } from "../../channels/integrations";
 import { appIntegrationList, createIntegration, getIntegration, removeIntegration } from "../../integrations/registry";
 import { integrationSchema, presentIntegration } from "../../presenters/integration";
 import { createIntegrationBody, listIntegrationsQuery } from "./schemas";
 
-/** Smooch's integrations API for an app's push channels: account-scope JWTs only. */
+/** Smooch's integrations API for an app's channels (push, Slack): account-scope JWTs only. */
 export const integrationsRoutes = new Hono<AppEnv>();
 
 const tags = ["Integrations"];
@@ -17,12 +18,13 @@ const oneIntegration = z.object({ integration: integrationSchema });
 integrationsRoutes.post(
   "/apps/:appId/integrations",
   describe({
-    summary: "Configure a push channel",
+    summary: "Configure a push or email channel",
     example: { type: "webpush" },
     description:
       "`fcm` takes the service account key file's JSON (`serviceAccount`); `apn` a token-based .p8 key (`keyId`, " +
       "`teamId`, `bundleId`, `key`, `production`); `webpush` nothing: Parley generates its VAPID key pair and " +
-      "returns the public key. One of each type per app. The FCM legacy `serverKey` and APNs `certificate` are " +
+      "returns the public key; `email` the business's addresses (`to`, 1 to 10) and an optional `fromName` " +
+      "(see the README's Email section). One of each type per app. The FCM legacy `serverKey` and APNs `certificate` are " +
       "refused. Private keys are stored and never returned.",
     tags,
     responses: { 201: { description: "The new integration, without its secrets.", schema: oneIntegration } },
@@ -30,7 +32,7 @@ integrationsRoutes.post(
   ...accountAccess,
   jsonBody(createIntegrationBody),
   async (c) =>
-    c.json({ integration: presentIntegration(await createIntegration(c.env, c.req.param("appId"), c.req.valid("json"))) }, 201),
+    c.json({ integration: presentIntegration(await createIntegration(c.env, c.req.param("appId"), () => configureIntegration(c.req.valid("json"), c.env))) }, 201),
 );
 
 integrationsRoutes.get(

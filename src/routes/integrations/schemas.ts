@@ -49,7 +49,35 @@ const apn = z.object({
 
 const webpush = z.object({ type: z.literal("webpush") });
 
-export const createIntegrationBody = z.discriminatedUnion("type", [fcm, apn, webpush], {
+const slack = z.object({
+  type: z.literal("slack"),
+  botToken: z
+    .string()
+    .regex(/^xoxb-[A-Za-z0-9-]{1,250}$/, 'must be the Slack app\'s bot token ("xoxb-...")')
+    .meta({ description: "The bot user OAuth token, checked with Slack's auth.test. Stored, never returned." }),
+  signingSecret: z
+    .string()
+    .regex(/^[0-9a-f]{16,128}$/, "must be the Slack app's signing secret (hex, from Basic Information)")
+    .meta({ description: "Verifies the Events API's requests. Stored, never returned." }),
+  channelId: z
+    .string()
+    .regex(/^[CG][A-Z0-9]{2,30}$/, 'must be a Slack channel ID ("C..." or "G...")')
+    .meta({ description: "The channel conversations are threaded in; the bot must be a member." }),
+});
+
+const email = z.object({
+  type: z.literal("email"),
+  to: z
+    .array(z.email({ error: "must be email addresses" }).max(254))
+    .min(1, "must list 1 to 10 addresses")
+    .max(10, "must list 1 to 10 addresses")
+    .meta({ description: "Where each appUser message is emailed; replies from these addresses answer the user." }),
+  fromName: nonEmptyString(100)
+    .optional()
+    .meta({ description: 'Shown as "<user> via <fromName>" in the emails\' From; the app\'s name by default.' }),
+});
+
+export const createIntegrationBody = z.discriminatedUnion("type", [fcm, apn, webpush, slack, email], {
   error: `must be one of ${INTEGRATION_TYPES.join(", ")}`,
 });
 

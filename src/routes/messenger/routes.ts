@@ -3,10 +3,10 @@ import { publicAccess } from "../../http/access";
 import { serveAsset } from "../../http/assets";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
-import { VERSION } from "../../messenger/version";
+import { VERSION } from "../../browser/messenger/version";
 
 /**
- * Parley Messenger, the embeddable web chat: one script, bundled from src/messenger/ by
+ * Parley Messenger, the embeddable web chat: one script, bundled from src/browser/messenger/ by
  * src/cli/build-assets.ts into the static assets. `/messenger.js` follows deploys (cached five
  * minutes); `/messenger-{version}.js` never changes, for pages that pin it with an integrity hash.
  */

@@ -20,7 +20,7 @@ import {
   removeWebhook,
   rotateSigningSecret,
   webhookDeliveries,
-} from "../../webhooks/registry";
+} from "../../channels/webhooks/registry";
 import { createWebhookBody, deliveriesQuery, updateWebhookBody } from "./schemas";
 
 export const webhooksRoutes = new Hono<AppEnv>();

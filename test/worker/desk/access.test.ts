@@ -4,7 +4,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
-import { account, call, createApp, expectError, freshUser, type TestApp } from "../helpers";
+import { account, call, createApp, expectError, freshUser, type TestApp } from "../support/helpers";
 
 const TEAM = "http://127.0.0.1:9931";
 const AUD = "desk-audience-tag";
