@@ -7,12 +7,15 @@ import type { AppEnv } from "./http/context";
 import { edge } from "./http/edge";
 import { describe, openApiDocument } from "./http/openapi";
 import { canonicalPath } from "./lib/canonical-path";
+import { agentsRoutes } from "./routes/agents/routes";
 import { appsRoutes } from "./routes/apps/apps";
 import { keysRoutes } from "./routes/apps/keys";
 import { appUsersRoutes } from "./routes/appusers/routes";
 import { conversationEventRoutes } from "./routes/conversation/events";
 import { conversationRoutes } from "./routes/conversation/routes";
+import { conversationsRoutes } from "./routes/conversations/routes";
 import { demoRoutes } from "./routes/demo/routes";
+import { deskApi } from "./routes/desk/routes";
 import { docsRoutes } from "./routes/docs/routes";
 import { fayeRoutes } from "./routes/faye/routes";
 import { homeRoutes } from "./routes/home/routes";
@@ -33,6 +36,7 @@ const appLevel = new Hono<AppEnv>()
   .route("/", appUsersRoutes)
   .route("/", conversationRoutes)
   .route("/", conversationEventRoutes)
+  .route("/", conversationsRoutes)
   .route("/", imagesRoutes)
   .route("/", whispersRoutes)
   .route("/", webhooksRoutes);
@@ -56,6 +60,7 @@ app.route("/", homeRoutes);
 app.route("/v1", mediaRoutes);
 app.route("/v1", appsRoutes);
 app.route("/v1", keysRoutes);
+app.route("/v1", agentsRoutes);
 app.route("/v1", integrationsRoutes);
 app.route("/v1", slackEventsRoutes);
 app.route("/v1/apps/:appId", appLevel);
@@ -64,6 +69,8 @@ app.route("/", docsRoutes);
 app.route("/", fayeRoutes);
 app.route("/", messengerRoutes);
 app.route("/", demoRoutes);
+// The Desk page's own API, behind Cloudflare Access: apart from the v1 API and its document.
+app.mount("/desk/api", deskApi.fetch);
 
 let document: ReturnType<typeof openApiDocument> | undefined;
 

@@ -34,6 +34,12 @@ export interface Config {
   realtimeMaxSubscribers: number;
   /** A realtime WebSocket is closed after this many seconds, whatever it does (clients reconnect). */
   realtimeSocketMaxSeconds: number;
+  /**
+   * Cloudflare Access in front of the Desk (src/desk/): the team domain whose keys sign its tokens
+   * (`iss`), and the Desk application's audience tag (`aud`). Null: the Desk answers only on
+   * loopback hosts, as a local agent of every app.
+   */
+  access: { teamDomain: string; audience: string } | null;
   /** The domain Email Routing hands this worker mail for, and its emails are sent from; null: no email channel. */
   emailDomain: string | null;
   /** The first email retry's delay; each further retry doubles it. */
@@ -117,6 +123,11 @@ const variables = z.object({
   GOOGLE_TOKEN_URL: endpoint("https://oauth2.googleapis.com/token"),
   APNS_API_URL: origin,
   VAPID_SUBJECT: contact,
+  ACCESS_TEAM_DOMAIN: origin,
+  ACCESS_AUD: z
+    .string()
+    .optional()
+    .transform((value) => (blank(value) ? null : value!.trim())),
   SLACK_API_URL: endpoint("https://slack.com/api"),
   SLACK_RETRY_BASE_SECONDS: integer(5, 1),
   EMAIL_DOMAIN: domain,
@@ -131,6 +142,9 @@ function parse(env: Env): Config {
     throw new ConfigError(`configuration: ${issue.path.join(".")} ${issue.message} (it is ${JSON.stringify(value)})`);
   }
   const vars = result.data;
+  if ((vars.ACCESS_TEAM_DOMAIN === null) !== (vars.ACCESS_AUD === null)) {
+    throw new ConfigError("configuration: ACCESS_TEAM_DOMAIN and ACCESS_AUD are set together or not at all");
+  }
   return {
     account: vars.ACCOUNT_KEY_ID && vars.ACCOUNT_SECRET ? { keyId: vars.ACCOUNT_KEY_ID, secret: vars.ACCOUNT_SECRET } : null,
     authCacheSeconds: vars.AUTH_CACHE_SECONDS,
@@ -146,6 +160,7 @@ function parse(env: Env): Config {
     deliveryLogDays: vars.DELIVERY_LOG_DAYS,
     realtimeMaxSubscribers: vars.REALTIME_MAX_SUBSCRIBERS,
     realtimeSocketMaxSeconds: vars.REALTIME_SOCKET_MAX_SECONDS,
+    access: vars.ACCESS_TEAM_DOMAIN && vars.ACCESS_AUD ? { teamDomain: vars.ACCESS_TEAM_DOMAIN, audience: vars.ACCESS_AUD } : null,
     emailDomain: vars.EMAIL_DOMAIN,
     emailRetryBaseSeconds: vars.EMAIL_RETRY_BASE_SECONDS,
     push: {

@@ -39,9 +39,18 @@ export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 
 /**
  * What a webhook listens to: every message, only one role's messages, postbacks (an app user
- * pressed a postback button) or reads (a side of the conversation marked it read).
+ * pressed a postback button), reads (a side of the conversation marked it read), and the
+ * business closing or reopening a conversation or changing who it is assigned to.
  */
-export const TRIGGERS = ["message", "message:appUser", "message:appMaker", "postback", "conversation:read"] as const;
+export const TRIGGERS = [
+  "message",
+  "message:appUser",
+  "message:appMaker",
+  "postback",
+  "conversation:read",
+  "conversation:status",
+  "conversation:assignee",
+] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 /** The trigger an event fires: any but `message`, which listens to both message triggers. */

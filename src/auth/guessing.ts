@@ -1,6 +1,6 @@
 import { decodeProtectedHeader } from "jose";
 import { ApiError, ErrorCode } from "../errors";
-import { toHex } from "../lib/hex";
+import { sha256Hex } from "../lib/hex";
 import { callerNetwork } from "../lib/ip-address";
 import { TtlCache } from "../lib/ttl-cache";
 import { authenticate, type PresentedCredentials } from "./authenticate";
@@ -40,10 +40,7 @@ async function scopeOf(env: Env, network: string, kid: string | undefined): Prom
   return appId ? `address:${network}:app:${appId}` : `address:${network}`;
 }
 
-async function digest(presented: PresentedCredentials): Promise<string> {
-  const text = `${presented.authorization ?? ""}\n${presented.appToken ?? ""}`;
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
-}
+const digest = (presented: PresentedCredentials) => sha256Hex(`${presented.authorization ?? ""}\n${presented.appToken ?? ""}`);
 
 /**
  * Counts a failed authentication against its scope and the JWT's kid; over either budget, the

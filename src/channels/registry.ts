@@ -1,3 +1,4 @@
+import { indexChannel } from "./conversation-index/channel";
 import { ChannelRegistry } from "../delivery/registry";
 import { emailChannel } from "./email/channel";
 import { pushChannel } from "./push/channel";
@@ -9,4 +10,4 @@ import { webhookChannel } from "./webhooks/channel";
  * implementing `Channel` (src/delivery/channel.ts), listed here: it needs no outbox table, drain
  * or consumer of its own.
  */
-export const CHANNELS = new ChannelRegistry([webhookChannel, pushChannel, slackChannel, emailChannel]);
+export const CHANNELS = new ChannelRegistry([webhookChannel, pushChannel, slackChannel, emailChannel, indexChannel]);

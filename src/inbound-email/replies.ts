@@ -3,6 +3,7 @@ import { config } from "../config";
 import { composeMessage } from "../conversation/compose";
 import { postMessages } from "../conversation/post";
 import { resolveAppUser, type AppUser } from "../db/app-users";
+import { agentOf, normalEmail } from "../agents/agents";
 import { claimReply, releaseReply, replyTarget, type ReplyTarget } from "../db/email";
 import { storeImage } from "../media/upload";
 import { sniffImage } from "../media/sniff";
@@ -26,13 +27,10 @@ export type ReplyOutcome = { stored: string[] } | { ignored: string } | { reject
 
 const NO_CONVERSATION = "no conversation has this reply address (it is unknown, or the conversation was deleted)";
 
-/**
- * Whether this sender may answer the conversation: one of the integration's addresses.
- * Agents of the app (the Desk) must be added here once they exist.
- */
-export function isAllowedSender(target: Pick<ReplyTarget, "to">, address: string): boolean {
-  const sender = address.trim().toLowerCase();
-  return target.to.some((allowed) => allowed.toLowerCase() === sender);
+/** Whether this sender may answer the conversation: one of the integration's addresses, or an agent of the app. */
+export async function isAllowedSender(env: Env, target: Pick<ReplyTarget, "appId" | "to">, address: string): Promise<boolean> {
+  const sender = normalEmail(address);
+  return target.to.some((allowed) => normalEmail(allowed) === sender) || (await agentOf(env, target.appId, sender)) !== null;
 }
 
 /** The conversation a recipient address names, its token verified; null for anything else. */
@@ -112,7 +110,7 @@ export async function receiveReply(env: Env, mail: InboundEmail): Promise<ReplyO
     return { rejected: "malformed message: it could not be read as MIME" };
   }
   const from = email.from?.address ?? mail.from;
-  if (!isAllowedSender(conversation.target, from)) return { rejected: `sender ${from} may not answer this conversation` };
+  if (!(await isAllowedSender(env, conversation.target, from))) return { rejected: `sender ${from} may not answer this conversation` };
   if (!email.messageId) return { rejected: "malformed message: it has no Message-ID" };
   const images = imagesOf(env, email);
   if (typeof images === "string") return { rejected: images };

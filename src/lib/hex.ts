@@ -15,3 +15,8 @@ export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return bytes;
 }
+
+/** The SHA-256 of a text's UTF-8 bytes, as lowercase hex: a credential kept or compared without keeping it. */
+export async function sha256Hex(text: string): Promise<string> {
+  return toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}

@@ -7,7 +7,7 @@ import { cachedApp, findSigner } from "../auth/lookup";
 import { enforceRateLimit } from "../auth/rate-limit";
 import type { AppUser } from "../db/app-users";
 import { ApiError, ErrorCode } from "../errors";
-import { toHex } from "../lib/hex";
+import { sha256Hex } from "../lib/hex";
 import { errors } from "./protocol";
 
 /**
@@ -64,7 +64,7 @@ export type Grant = { app: string; users: string[] } & ({ by: "token"; token: st
 export type Permission = { conversationId: string; grant: Grant } | { error: string };
 
 async function tokenDigest(token: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)))).slice(0, 16);
+  return (await sha256Hex(token)).slice(0, 16);
 }
 
 async function grantOf(credential: Credential, credentials: SubscribeCredentials, user: AppUser): Promise<Grant> {

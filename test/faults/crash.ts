@@ -1,6 +1,6 @@
 // Crash: SIGKILL `wrangler dev` under a steady load of message posts, restart it on the same
 // state, and check that every acknowledged message survived exactly once and in order, and that
-// every stored message's webhook delivery arrives or is accounted for.
+// every stored message's webhook delivery and conversation-index entry arrives or is accounted for.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +21,7 @@ import {
   type StoredMessage,
   type User,
 } from "./lib.ts";
-import { readConversations, readDeliveryLog } from "../support/workerd.ts";
+import { readConversations, readDeliveryLog, readIndexedMessages } from "../support/workerd.ts";
 
 const USERS = 24;
 const CONCURRENCY = 8;
@@ -183,6 +183,24 @@ export async function crash(): Promise<string[]> {
     failures.check(strangers.length === 0, `${strangers.length} deliveries for messages that are not stored`);
     failures.check(splitDeliveries === 0, `${splitDeliveries} messages were delivered under more than one delivery id (one webhook)`);
 
+    // The conversation index: every stored message indexed, or its job accounted for as the webhooks' are.
+    const indexDeadline = Date.now() + DELIVERY_WAIT_MS;
+    let indexed = readIndexedMessages(persistTo);
+    const outboxIndexed = () => [...atCrash.indexOutbox].every((id) => indexed.has(id));
+    while ([...stored.keys()].some((id) => !indexed.has(id)) && !outboxIndexed() && Date.now() < indexDeadline) {
+      await sleep(250);
+      indexed = readIndexedMessages(persistTo);
+    }
+    // Jobs the outbox held at the kill are indexed by now; a last look lets the queue's batch window pass.
+    await sleep(2_000);
+    indexed = readIndexedMessages(persistTo);
+    const notIndexed = [...stored.keys()].filter((id) => !indexed.has(id));
+    const indexDroppedByOutbox = notIndexed.filter((id) => atCrash.indexOutbox.has(id));
+    const indexLostInQueue = notIndexed.filter((id) => !atCrash.indexOutbox.has(id));
+    const indexStrangers = [...indexed].filter((id) => !stored.has(id));
+    failures.check(indexDroppedByOutbox.length === 0, `${indexDroppedByOutbox.length} index jobs the outbox held at the kill were never indexed after the restart`);
+    failures.check(indexStrangers.length === 0, `${indexStrangers.length} indexed messages that are not stored`);
+
     await server.stop();
     server = undefined;
     const deliveryLog = new Map(readDeliveryLog(persistTo).map((row) => [row.message_id, row]));
@@ -201,7 +219,15 @@ export async function crash(): Promise<string[]> {
       ["stored messages delivered", `${stored.size - notArrived.length} of ${stored.size}`],
       ["last delivery after restart", lastArrival > restartedAt ? `${((lastArrival - restartedAt) / 1000).toFixed(1)} s` : "none after restart"],
       ["duplicate arrivals (at least once)", target.delivered.length - target.deliveredIds().size],
+      ["index jobs in the outbox at the kill", `${atCrash.indexOutbox.size}, indexed after restart: ${[...atCrash.indexOutbox].filter((id) => indexed.has(id)).length}`],
+      ["stored messages in the conversation index", `${stored.size - notIndexed.length} of ${stored.size}`],
     ]);
+    if (indexLostInQueue.length > 0) {
+      log(
+        `NOTE: ${indexLostInQueue.length} index jobs had left the outbox for the local queue before the kill and were lost with ` +
+          "the queue's in-memory state (the simulator's; Cloudflare Queues keep them)",
+      );
+    }
     if (lostInQueue.length > 0) {
       const ages = lostInQueue.map(killAge);
       const logged = lostInQueue.map((id) => deliveryLog.get(id)?.outcome ?? "no attempt logged");

@@ -131,8 +131,11 @@ export function readOutboxJobs<Job extends { messageId: string }>(persistTo: str
   ).flat();
 }
 
-/** What the Conversation objects hold on disk: stored message ids and the outbox's pending jobs. */
-export function readConversations(persistTo: string): { messageIds: Set<string>; outboxByMessage: Map<string, string[]> } {
+/**
+ * What the Conversation objects hold on disk: stored message ids, the outbox's pending webhook
+ * jobs, and the messages whose conversation-index job the outbox still holds.
+ */
+export function readConversations(persistTo: string): { messageIds: Set<string>; outboxByMessage: Map<string, string[]>; indexOutbox: Set<string> } {
   const messageIds = new Set<string>();
   const outboxByMessage = new Map<string, string[]>();
   const doDir = join(persistTo, "v3", "do");
@@ -147,7 +150,18 @@ export function readConversations(persistTo: string): { messageIds: Set<string>;
       }
     }
   });
-  return { messageIds, outboxByMessage };
+  const indexOutbox = new Set(readOutboxJobs(persistTo, "index").map((job) => job.messageId));
+  return { messageIds, outboxByMessage, indexOutbox };
+}
+
+/** The ids of the messages in the conversation index (D1's conversation_messages), read from the local state. */
+export function readIndexedMessages(persistTo: string): Set<string> {
+  const ids = new Set<string>();
+  readStateDatabases(join(persistTo, "v3", "d1"), (db) => {
+    if (!hasTable(db, "conversation_messages")) return;
+    for (const row of db.prepare("SELECT message_id FROM conversation_messages").all()) ids.add(String(row.message_id));
+  });
+  return ids;
 }
 
 export interface DeliveryRow {

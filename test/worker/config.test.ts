@@ -21,6 +21,7 @@ describe("config", () => {
       deliveryLogDays: 30,
       realtimeMaxSubscribers: 100,
       realtimeSocketMaxSeconds: 86400,
+      access: null,
       // The worker tests' own (vitest.config.ts); wrangler.toml leaves it empty.
       emailDomain: "mail.parley.test",
       emailRetryBaseSeconds: 10,
@@ -46,6 +47,17 @@ describe("config", () => {
     expect(parsed.account).toBeNull();
     expect(config(withVars({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" })).webhookAllowPrivateTargets).toBe(true);
     expect(config(withVars({ DEMO_ENABLED: "true" })).demoEnabled).toBe(true);
+  });
+
+  it("takes Cloudflare Access's team domain and audience together, or neither", () => {
+    expect(config(withVars({})).access).toBeNull();
+    expect(config(withVars({ ACCESS_TEAM_DOMAIN: "https://team.cloudflareaccess.com/", ACCESS_AUD: " tag " })).access).toEqual({
+      teamDomain: "https://team.cloudflareaccess.com",
+      audience: "tag",
+    });
+    expect(() => config(withVars({ ACCESS_TEAM_DOMAIN: "https://team.cloudflareaccess.com" }))).toThrow(/ACCESS_AUD/);
+    expect(() => config(withVars({ ACCESS_AUD: "tag" }))).toThrow(/ACCESS_TEAM_DOMAIN/);
+    expect(() => config(withVars({ ACCESS_TEAM_DOMAIN: "team", ACCESS_AUD: "tag" }))).toThrow(/ACCESS_TEAM_DOMAIN/);
   });
 
   it("replaces the push providers' endpoints when set, and takes the VAPID contact from PUBLIC_URL unless given", () => {

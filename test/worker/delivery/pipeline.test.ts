@@ -75,7 +75,7 @@ describe("a channel defined only in a test", () => {
     const user = await freshUser(app);
     const message = await post(user.id, "written with its job");
     const rows = await runInDurableObject(await conversationOf(user.id), (_instance, state) =>
-      state.storage.sql.exec<{ channel: string; job: string }>("SELECT channel, job FROM outbox ORDER BY seq").toArray(),
+      state.storage.sql.exec<{ channel: string; job: string }>("SELECT channel, job FROM outbox WHERE channel = 'test-echo' ORDER BY seq").toArray(),
     );
     expect(rows.map((row) => ({ channel: row.channel, job: JSON.parse(row.job) }))).toEqual([
       { channel: "test-echo", job: { messageId: message._id, lane: user.id, text: "written with its job" } },

@@ -259,7 +259,18 @@ describe("replies refused", () => {
     const outcome = await receive(await replyAddress(user.id), rawReply({ from: "mallory@evil.example" }), "mallory@evil.example");
     expect(outcome).toEqual({ rejected: expect.stringContaining("mallory@evil.example") });
     expect(await messagesOf(user.id)).toEqual([]);
-    expect(isAllowedSender({ to: [BUSINESS] }, "SUPPORT@business.example")).toBe(true);
+    expect(await isAllowedSender(env, { appId: app.appId, to: [BUSINESS] }, "SUPPORT@business.example")).toBe(true);
+  });
+
+  it("from anyone but the integration's addresses and the app's agents: an agent may answer", async () => {
+    const agent = "Ana.Agent@business.example";
+    expect(await isAllowedSender(env, { appId: app.appId, to: [BUSINESS] }, agent)).toBe(false);
+    expect((await call("POST", `/v1/apps/${app.appId}/agents`, await account(), { body: { email: agent, name: "Ana" } })).status).toBe(201);
+    expect(await isAllowedSender(env, { appId: app.appId, to: [BUSINESS] }, "ana.agent@BUSINESS.example")).toBe(true);
+    const user = await freshUser(app);
+    const outcome = await receive(await replyAddress(user.id), rawReply({ from: agent }), agent);
+    expect(outcome).not.toHaveProperty("rejected");
+    expect(await messagesOf(user.id)).toHaveLength(1);
   });
 
   it("to unknown or malformed local parts, another domain, or a forged token", async () => {

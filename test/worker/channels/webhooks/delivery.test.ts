@@ -365,13 +365,14 @@ describe("what a posted message puts in the outbox", () => {
   it.each([
     ["an app without webhooks", [] as string[][]],
     ["an app whose only webhook listens to the other role", [["message:appMaker"]]],
-  ])("with %s a message leaves the outbox empty and sets no alarm", async (_, triggers) => {
+  ])("with %s a message leaves no webhook job in the outbox, only the conversation index's", async (_, triggers) => {
     holdOutboxAlarms();
     const { owner, user } = await setup(triggers);
     await post(owner, user._id, "appUser", "nobody listens");
     const stub = await conversationOf(user._id);
     expect(await outboxJobs(stub)).toEqual([]);
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
+    const channels = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ channel: string }>("SELECT channel FROM outbox").toArray());
+    expect(channels.map((row) => row.channel)).toEqual(["index"]);
   });
 
   it("a deleted webhook gets no deliveries for later messages", async () => {

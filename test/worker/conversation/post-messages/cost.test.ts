@@ -5,6 +5,7 @@ import { createExecutionContext, env, runDurableObjectAlarm, waitOnExecutionCont
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../../src/index";
 import type { DeliveryJob } from "../../../../src/channels/webhooks/delivery";
+import type { IndexJob } from "../../../../src/channels/conversation-index/channel";
 import { countInside, countingEnv, emptyTally, type Tally } from "../../support/billing";
 import { account, BASE, call, conversationOf, createApp, freshUser, hexId, interceptFetch, outboxJobs, runQueue, type TestApp } from "../../support/helpers";
 
@@ -29,26 +30,28 @@ const dollarsPerMillion = (tally: Tally) =>
 
 /** What README.md ("Cost") quotes. */
 const TEXT_MESSAGE: Tally = {
-  workerRequests: 2,
+  workerRequests: 3,
   durableObjectRequests: 2,
-  durableObjectRowsRead: 5,
-  durableObjectRowsWritten: 6,
-  d1RowsRead: 16,
-  d1RowsWritten: 3,
-  queueOperations: 3,
+  durableObjectRowsRead: 8,
+  durableObjectRowsWritten: 9,
+  d1RowsRead: 23,
+  d1RowsWritten: 10,
+  queueOperations: 6,
   r2ClassA: 0,
   r2ClassB: 0,
 };
 /** The same text message in an app that also has an email integration: what emailing it adds. */
 const EMAILED_MESSAGE: Tally = {
   ...TEXT_MESSAGE,
-  workerRequests: 3,
-  durableObjectRowsRead: 8,
-  durableObjectRowsWritten: 9,
-  d1RowsRead: 31,
-  d1RowsWritten: 8,
-  queueOperations: 6,
+  workerRequests: 4,
+  durableObjectRowsRead: 11,
+  durableObjectRowsWritten: 12,
+  d1RowsRead: 40,
+  d1RowsWritten: 14,
+  queueOperations: 9,
 };
+/** Of the text message, the conversation index's consumer (its queue write and outbox rows are counted with the post). */
+const INDEX_CONSUMER: Tally = { ...emptyTally(), workerRequests: 1, d1RowsRead: 7, d1RowsWritten: 7, queueOperations: 2 };
 const IMAGE_MESSAGE: Tally = { ...TEXT_MESSAGE, r2ClassA: 1 };
 const IMAGE_VIEW: Tally = { ...emptyTally(), workerRequests: 1, d1RowsRead: 2, r2ClassB: 2 };
 
@@ -100,6 +103,8 @@ async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) =
   expect((await call("POST", `/v1/appusers/${user.id}/messages`, app.token, { body: { role: "appUser", text: "first" } })).status).toBe(201);
   const stub = await conversationOf(user.id);
   await vi.waitUntil(async () => (await outboxJobs(stub)).length === 0, { timeout: 10_000 });
+  // The first message's index job consumed, so that the counted one finds its conversation indexed.
+  await vi.waitUntil(async () => (await call("GET", "/v1/conversations", app.server)).json.conversations.length === 1, { timeout: 10_000 });
   // Its safety-net alarm run too: the counted message is alone in its conversation, and pays
   // for a safety net of its own.
   expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -108,27 +113,39 @@ async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) =
   await runQueue("parley-webhooks", [{ body: warmUp }]);
 
   const tally = emptyTally();
-  const sent: DeliveryJob[] = [];
-  await countInside(stub, tally, sent);
+  const sent: Array<DeliveryJob | IndexJob | { messageId: string }> = [];
+  await countInside(stub, tally, sent as DeliveryJob[]);
   const response = await post(tally, app, user.id);
   expect(response.status).toBe(201);
-  await vi.waitUntil(() => sent.length === (emailDomain ? 2 : 1), { timeout: 10_000 });
+  // One webhook delivery, one index job, and the email.
+  await vi.waitUntil(() => sent.length === (emailDomain ? 3 : 2), { timeout: 10_000 });
+  const delivery = sent.find((job): job is DeliveryJob => "webhookId" in job)!;
+  const indexJob = sent.find((job): job is IndexJob => "op" in job)!;
+  const emailJob = sent.find((job) => job !== delivery && job !== indexJob);
   // The safety net it armed runs later and finds nothing left to send.
   expect(await runDurableObjectAlarm(stub)).toBe(true);
 
   // The queue: the outbox's write (counted above), then the consumer's read and its ack (delete).
   tally.workerRequests++;
   tally.queueOperations++;
-  const { result } = await runQueue("parley-webhooks", [{ body: sent[0] }], coldEnv(tally, emailDomain));
+  const { result } = await runQueue("parley-webhooks", [{ body: delivery }], coldEnv(tally, emailDomain));
   tally.queueOperations += result.explicitAcks.length;
   if (emailDomain) {
     // The email job, on its own queue: its own consumer invocation, read and ack.
     tally.workerRequests++;
     tally.queueOperations++;
-    const email = await runQueue<unknown>("parley-email", [{ body: sent[1] }], coldEnv(tally, emailDomain));
+    const email = await runQueue<unknown>("parley-email", [{ body: emailJob }], coldEnv(tally, emailDomain));
     tally.queueOperations += email.result.explicitAcks.length;
   }
-  return { ...tally, app, user, response };
+  // The index's consumer (src/conversations-index/): its own queue batch, shared by up to 100 jobs.
+  const index = emptyTally();
+  index.workerRequests++;
+  index.queueOperations++;
+  const indexed = await runQueue<IndexJob>("parley-index", [{ body: indexJob }], coldEnv(index, emailDomain));
+  index.queueOperations += indexed.result.explicitAcks.length;
+  const total = { ...tally };
+  for (const key of Object.keys(total) as Array<keyof Tally>) total[key] += index[key];
+  return { ...total, index, app, user, response };
 }
 
 describe("the cost of a posted message with one webhook", () => {
@@ -140,9 +157,10 @@ describe("the cost of a posted message with one webhook", () => {
         body: JSON.stringify({ role: "appUser", text: "What does this cost?" }),
       }),
     );
-    const { app: _app, user: _user, response: _response, ...tally } = counted;
+    const { app: _app, user: _user, response: _response, index, ...tally } = counted;
     expect(tally).toEqual(TEXT_MESSAGE);
-    expect(dollarsPerMillion(tally)).toBeCloseTo(11.12, 2);
+    expect(dollarsPerMillion(tally)).toBeCloseTo(22.63, 2);
+    expect(index).toEqual(INDEX_CONSUMER);
   });
 
   it("counts an image message the same way, and what each view of the image costs", async () => {
@@ -152,9 +170,9 @@ describe("the cost of a posted message with one webhook", () => {
       form.append("role", "appUser");
       return fetchCounted(tally, `/v1/appusers/${userId}/images`, { method: "POST", headers: app.token, body: form });
     });
-    const { app, user: _user, response, ...tally } = counted;
+    const { app, user: _user, response, index: _index, ...tally } = counted;
     expect(tally).toEqual(IMAGE_MESSAGE);
-    expect(dollarsPerMillion(tally)).toBeCloseTo(15.62, 2);
+    expect(dollarsPerMillion(tally)).toBeCloseTo(27.13, 2);
     const { message } = (await response.json()) as { message: { mediaUrl: string } };
     const view = emptyTally();
     const served = await fetchCounted(view, new URL(message.mediaUrl).pathname, { headers: app.token });
@@ -175,8 +193,8 @@ describe("the cost of a posted message with one webhook", () => {
         ),
       "mail.parley.test",
     );
-    const { app: _app, user: _user, response: _response, ...tally } = counted;
+    const { app: _app, user: _user, response: _response, index: _index, ...tally } = counted;
     expect(tally).toEqual(EMAILED_MESSAGE);
-    expect(dollarsPerMillion(tally)).toBeCloseTo(20.64, 2);
+    expect(dollarsPerMillion(tally)).toBeCloseTo(31.15, 2);
   });
 });

@@ -55,7 +55,7 @@ const TEST_TIMEOUT = 180_000;
 // ---------------------------------------------------------------------------------------------
 // The world: a victim app V, an attacker app A, a sacrificial app S for destructive account calls
 
-type Slot = "appId" | "keyId" | "integrationId" | "appUserId" | "deviceId" | "whisperId" | "webhookId" | "key" | "messageId";
+type Slot = "appId" | "keyId" | "integrationId" | "agentId" | "appUserId" | "deviceId" | "whisperId" | "webhookId" | "key" | "messageId";
 type Ids = Partial<Record<Slot, string[]>>;
 
 interface Session {
@@ -86,8 +86,9 @@ const MARK = `victim-secret-${hex(8)}`;
 
 let V: TestApp;
 let A: TestApp;
-let S: { appId: string; keyId: string; integrationId: string };
+let S: { appId: string; keyId: string; integrationId: string; agentId: string };
 let vIntegration: string;
+let vAgent: string;
 let alice: UserRef;
 let anon: UserRef;
 let carol: UserRef;
@@ -148,7 +149,7 @@ async function upload(appUserId: string, headers: Record<string, string>) {
 }
 
 /** What the account credential calls its own: the sacrificial app and its fixtures. */
-const accountOwn = (): Ids => ({ appId: [S.appId], keyId: [S.keyId], integrationId: [S.integrationId] });
+const accountOwn = (): Ids => ({ appId: [S.appId], keyId: [S.keyId], integrationId: [S.integrationId], agentId: [S.agentId] });
 
 async function setUpWorld() {
   accountHeaders = await account();
@@ -158,8 +159,11 @@ async function setUpWorld() {
   const sacrificial = await createAppVia(workerSend, ACCOUNT, { name: "sacrificial", keyName: "s" });
   const integrationOf = async (appId: string) =>
     (await ok(call("POST", `/v1/apps/${appId}/integrations`, accountHeaders, { body: { type: "webpush" } }))).integration._id as string;
-  S = { appId: sacrificial.appId, keyId: sacrificial.keyId, integrationId: await integrationOf(sacrificial.appId) };
+  const agentOf = async (appId: string) =>
+    (await ok(call("POST", `/v1/apps/${appId}/agents`, accountHeaders, { body: { email: `agent-${hex(4)}@example.com` } }))).agent._id as string;
+  S = { appId: sacrificial.appId, keyId: sacrificial.keyId, integrationId: await integrationOf(sacrificial.appId), agentId: await agentOf(sacrificial.appId) };
   vIntegration = await integrationOf(V.appId);
+  vAgent = await agentOf(V.appId);
 
   // The victim: identified, anonymous and credential-required users, each with messages.
   alice = await initUser(V.token, "victim-device-alice", "alice@victim.test");
@@ -235,7 +239,7 @@ function buildActors(): typeof actors {
     account: {
       name: "account JWT",
       can: ["account", "public"],
-      foreign: { keyId: [V.keyId, A.keyId], integrationId: [vIntegration] },
+      foreign: { keyId: [V.keyId, A.keyId], integrationId: [vIntegration], agentId: [vAgent] },
       next: () => ({ headers: withAddress(accountHeaders), prefix: "", own: accountOwn() }),
     },
     accountAtA: {

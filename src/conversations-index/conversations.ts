@@ -1,0 +1,80 @@
+import { agentOf, normalEmail } from "../agents/agents";
+import type { AppUser } from "../db/app-users";
+import { findIndexedConversation, listConversations, searchMessages, updateConversationState, type ListFilter } from "../db/conversation-index";
+import { badRequest, notFound } from "../errors";
+import { presentEntry, presentHit } from "./presenter";
+import { announceStateChange } from "./state-webhooks";
+
+/** A page and whether another follows: the queries read one row more than the page. */
+const paged = <T>(rows: T[], limit: number) => ({ page: rows.slice(0, limit), hasMore: rows.length > limit });
+
+/** The list's query parameters, as GET /v1/conversations and the Desk take them (validated). */
+export interface ListQuery {
+  limit: number;
+  before?: number;
+  status: ListFilter["status"];
+  /** An agent's email, or `none`. */
+  assignee?: string;
+  q?: string;
+}
+
+/** The app's conversations, newest activity first (GET /v1/conversations). */
+export async function conversationList(env: Env, appId: string, query: ListQuery) {
+  const filter: ListFilter = {
+    appId,
+    limit: query.limit,
+    before: query.before ?? null,
+    status: query.status,
+    assignee: query.assignee === undefined ? undefined : query.assignee === "none" ? null : normalEmail(query.assignee),
+    userText: query.q?.toLowerCase(),
+  };
+  const { page, hasMore } = paged(await listConversations(env.DB, filter), filter.limit);
+  return { conversations: page.map(presentEntry), hasMore };
+}
+
+/** FTS5's own syntax never reaches it: every word is a quoted string, the last one a prefix. */
+export function searchExpression(appId: string, q: string): string | null {
+  const words = q.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return null;
+  const quoted = (word: string) => `"${word.replaceAll('"', '""')}"`;
+  const terms = words.map((word, i) => `body : ${quoted(word)}${i === words.length - 1 ? "*" : ""}`);
+  return [`app_id : ${quoted(appId)}`, ...terms].join(" AND ");
+}
+
+/** The app's messages holding every word of `q` (the last as a prefix), newest first. */
+export async function searchConversations(env: Env, appId: string, query: { q: string; limit: number; before?: number }) {
+  const match = searchExpression(appId, query.q);
+  if (match === null) throw badRequest("q: must hold a word");
+  const { page, hasMore } = paged(await searchMessages(env.DB, appId, match, query.limit, query.before ?? null), query.limit);
+  return { results: page.map(presentHit), hasMore };
+}
+
+/** The user's list entry; before its first indexed message, a row without one. */
+export async function conversationEntry(env: Env, user: AppUser) {
+  const entry = await findIndexedConversation(env.DB, user.appId, user.id);
+  if (!entry) throw notFound(`appUserId: app user '${user.id}' was deleted`);
+  return presentEntry(entry);
+}
+
+/**
+ * Closes or reopens the conversation and/or (un)assigns it, then tells the webhooks listening to
+ * what changed. An assignee must be an agent of the app.
+ */
+export async function changeConversation(env: Env, user: AppUser, changes: { status?: "open" | "closed"; assignee?: string | null }) {
+  let assignee = changes.assignee;
+  if (assignee) {
+    const agent = await agentOf(env, user.appId, assignee);
+    if (!agent) throw badRequest(`assignee: '${assignee}' is no agent of this app`);
+    assignee = agent.email;
+  }
+  const before = await updateConversationState(env.DB, user.appId, user.id, { status: changes.status, assignee });
+  const entry = await conversationEntry(env, user);
+  const newestMessageId = entry.lastMessage?._id ?? null;
+  if (changes.status !== undefined && changes.status !== before.status) {
+    await announceStateChange(env, user, { trigger: "conversation:status", newestMessageId, detail: { status: entry.status, previousStatus: before.status } });
+  }
+  if (assignee !== undefined && assignee !== before.assignee) {
+    await announceStateChange(env, user, { trigger: "conversation:assignee", newestMessageId, detail: { assignee: entry.assignee } });
+  }
+  return entry;
+}

@@ -1,0 +1,40 @@
+import { agentOf, agentshipsOf } from "../agents/agents";
+import { requireApp } from "../apps/apps";
+import type { Credential } from "../auth/credential";
+import { findApp, listApps, type App } from "../db/apps";
+import { forbidden } from "../errors";
+import type { DeskIdentity } from "./access";
+
+/** The most apps the local agent's picker lists (every app of a development database). */
+const LOCAL_APPS_LISTED = 100;
+
+/** The person answering in an app: what their messages carry as `name` and `email`. */
+export interface DeskAgent {
+  email: string;
+  name: string;
+}
+
+/** The apps the identity answers for: those where it is an agent (the local agent: every app). */
+export async function deskApps(env: Env, identity: DeskIdentity): Promise<App[]> {
+  if (identity.kind === "local") return listApps(env.DB, LOCAL_APPS_LISTED, 0);
+  const agentships = await agentshipsOf(env, identity.email);
+  const apps = await Promise.all(agentships.map((agent) => findApp(env.DB, agent.appId)));
+  return apps.filter((app): app is App => app !== null);
+}
+
+/** The identity as an agent of the app; 403 when it is none (whether or not the app exists). */
+export async function deskAgent(env: Env, identity: DeskIdentity, appId: string): Promise<DeskAgent> {
+  if (identity.kind === "local") {
+    await requireApp(env, appId);
+    return { email: identity.email, name: identity.name };
+  }
+  const agent = await agentOf(env, appId, identity.email);
+  if (!agent) throw forbidden(`appId: ${identity.email} is no agent of app '${appId}'`);
+  return { email: agent.email, name: agent.name };
+}
+
+/**
+ * What an agent acts with in the conversation code: the business's own scope in that app (an
+ * agent answers as the app maker), named for the Desk so that no key of the app is involved.
+ */
+export const deskCredential = (appId: string): Credential => ({ kind: "jwt", scope: "app", appId, keyId: "desk" });

@@ -1,0 +1,26 @@
+import { z } from "zod";
+import { CONVERSATION_STATUSES } from "../../conversations-index/presenter";
+
+const limit = (fallback: number) => z.coerce.number().int().min(1).max(100).default(fallback);
+const before = z.coerce.number().positive().optional().meta({ description: "A `lastActivity` (or a message's `received`): the page starts below it." });
+
+export const listQuery = z.object({
+  limit: limit(25),
+  before,
+  status: z.enum([...CONVERSATION_STATUSES, "all"]).default("open"),
+  assignee: z.union([z.literal("none"), z.email()]).optional().meta({ description: "An agent's email, or `none` for the unassigned." }),
+  q: z.string().trim().min(1).max(200).optional().meta({ description: "Kept: users whose userId, givenName, surname or email contains it (case ignored)." }),
+});
+
+export const searchQuery = z.object({
+  q: z.string().trim().min(1, "must not be empty").max(200),
+  limit: limit(25),
+  before,
+});
+
+export const changeConversationBody = z
+  .object({
+    status: z.enum(CONVERSATION_STATUSES).optional(),
+    assignee: z.email().nullable().optional().meta({ description: "An agent's email, or null to unassign." }),
+  })
+  .refine((body) => body.status !== undefined || body.assignee !== undefined, { message: "must set status or assignee", path: ["body"] });

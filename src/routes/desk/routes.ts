@@ -1,0 +1,133 @@
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { presentAgent } from "../../agents/presenter";
+import { appAgents } from "../../agents/agents";
+import { cachedAppUser } from "../../auth/app-users";
+import { sendActivity } from "../../conversation/activity";
+import { markRead } from "../../conversation/mark-read";
+import { postMessage } from "../../conversation/post";
+import { readMessages } from "../../conversation/read";
+import { changeConversation, conversationList, searchConversations } from "../../conversations-index/conversations";
+import type { AppUser } from "../../db/app-users";
+import { deskIdentity, type DeskIdentity } from "../../desk/access";
+import { deskAgent, deskApps, deskCredential, type DeskAgent } from "../../desk/desk";
+import { ApiError, ErrorCode, forbidden, notFound } from "../../errors";
+import { parseWith } from "../../http/validate";
+import { presentAppUser } from "../../presenters/app-user";
+import type { ConversationMessage } from "../../model/message";
+import { changeConversationBody, deskActivityBody, deskMessageBody, historyQuery, listQuery, searchQuery } from "./schemas";
+
+interface DeskEnv {
+  Bindings: Env;
+  Variables: { identity: DeskIdentity; agent: DeskAgent; appId: string; appUser: AppUser };
+}
+
+type Context = Parameters<Parameters<typeof createMiddleware<DeskEnv>>[0]>[0];
+
+/**
+ * The Desk page's own API (`/desk/api`), behind Cloudflare Access rather than Parley's credentials:
+ * every request's Access token is verified (src/desk/access.ts), and an app is reached only by
+ * its agents. Mounted apart from the v1 API, so it is not in the OpenAPI document.
+ */
+export const deskApi = new Hono<DeskEnv>();
+
+/** Who is calling, first of all: 401 (or 404 without Access off loopback) before anything else is said. */
+deskApi.use("*", async (c, next) => {
+  c.set("identity", await deskIdentity(c.env, c.req.raw));
+  await next();
+});
+
+/**
+ * The Access cookie rides along with any request the browser sends to this host, a cross-site
+ * form's too: a request that changes something must come from the Desk page itself (its Origin).
+ */
+deskApi.use("*", async (c, next) => {
+  if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.header("origin") !== new URL(c.req.url).origin) {
+    throw forbidden("origin: the Desk changes things only for requests from its own page");
+  }
+  await next();
+});
+
+/** The app in the path, once the identity is known to be one of its agents. */
+deskApi.use("/apps/:appId/*", async (c, next) => {
+  const appId = c.req.param("appId");
+  c.set("agent", await deskAgent(c.env, c.get("identity"), appId));
+  c.set("appId", appId);
+  await next();
+});
+
+deskApi.use("/apps/:appId/appusers/:appUserId/*", async (c, next) => {
+  const id = c.req.param("appUserId");
+  const user = await cachedAppUser(c.env, c.get("appId"), id);
+  if (!user) throw notFound(`appUserId: no app user '${id}'`);
+  c.set("appUser", user);
+  await next();
+});
+
+const query = <S extends Parameters<typeof parseWith>[0]>(c: Context, schema: S) => parseWith(schema, c.req.query(), "query");
+async function body<S extends Parameters<typeof parseWith>[0]>(c: Context, schema: S) {
+  const json = await c.req.json().catch(() => {
+    throw new ApiError(ErrorCode.BadRequest, "body: malformed JSON");
+  });
+  return parseWith(schema, json, "body");
+}
+
+deskApi.get("/apps", async (c) => {
+  const identity = c.get("identity");
+  const apps = await deskApps(c.env, identity);
+  return c.json({ email: identity.email, apps: apps.map((app) => ({ _id: app.id, name: app.name })) });
+});
+
+deskApi.get("/apps/:appId/agents", async (c) =>
+  c.json({ me: c.get("agent"), agents: (await appAgents(c.env, c.get("appId"))).map(presentAgent) }),
+);
+
+deskApi.get("/apps/:appId/conversations", async (c) => c.json(await conversationList(c.env, c.get("appId"), query(c, listQuery))));
+
+deskApi.get("/apps/:appId/conversations/search", async (c) => c.json(await searchConversations(c.env, c.get("appId"), query(c, searchQuery))));
+
+deskApi.get("/apps/:appId/appusers/:appUserId/messages", async (c) => {
+  const user = c.get("appUser");
+  const page = await readMessages(c.env, user, query(c, historyQuery));
+  return c.json({
+    appUser: presentAppUser(user),
+    conversation: { _id: user.conversationId },
+    messages: JSON.parse(page.messagesJson) as ConversationMessage[],
+    hasOlder: page.hasOlder,
+  });
+});
+
+deskApi.post("/apps/:appId/appusers/:appUserId/messages", async (c) => {
+  const { text } = await body(c, deskMessageBody);
+  const agent = c.get("agent");
+  // An agent's message is the business's, signed with who wrote it (the avatar comes from the email).
+  const { message } = await postMessage(c.env, deskCredential(c.get("appId")), c.get("appUser"), {
+    role: "appMaker",
+    text,
+    name: agent.name,
+    email: agent.email,
+  });
+  return c.json({ message }, 201);
+});
+
+deskApi.post("/apps/:appId/appusers/:appUserId/read", async (c) => {
+  await markRead(c.env, deskCredential(c.get("appId")), c.get("appUser"), "appMaker");
+  return c.json({});
+});
+
+deskApi.post("/apps/:appId/appusers/:appUserId/activity", async (c) => {
+  const { type } = await body(c, deskActivityBody);
+  await sendActivity(c.env, c.get("appUser"), { type, name: c.get("agent").name });
+  return c.json({});
+});
+
+deskApi.put("/apps/:appId/appusers/:appUserId/conversation", async (c) =>
+  c.json({ conversation: await changeConversation(c.env, c.get("appUser"), await body(c, changeConversationBody)) }),
+);
+
+deskApi.notFound((c) => notFound(`path: no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse());
+deskApi.onError((error) => {
+  if (error instanceof ApiError) return error.toResponse();
+  console.error("desk: unhandled error", error);
+  return new ApiError(ErrorCode.Internal, "internal error").toResponse();
+});

@@ -1,0 +1,185 @@
+// The Desk's API behind Cloudflare Access (issue 26): tokens verified against a fake team key set
+// served on a loopback team domain, agents scoped to their apps, and no change from another origin.
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import worker from "../../../src/index";
+import { account, call, createApp, expectError, freshUser, type TestApp } from "../support/helpers";
+
+const TEAM = "http://127.0.0.1:9931";
+const AUD = "desk-audience-tag";
+const DESK = "https://desk.example.com";
+const accessEnv = { ...env, ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD };
+
+let teamKey: CryptoKey;
+let strangerKey: CryptoKey;
+let app: TestApp;
+let otherApp: TestApp;
+let certFetches = 0;
+
+beforeAll(async () => {
+  const team = await generateKeyPair("RS256", { extractable: true });
+  teamKey = team.privateKey;
+  strangerKey = (await generateKeyPair("RS256")).privateKey;
+  const jwk = { ...(await exportJWK(team.publicKey)), kid: "team-key-1", alg: "RS256", use: "sig" };
+  const realFetch = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = new Request(input, init).url;
+    if (url === `${TEAM}/cdn-cgi/access/certs`) {
+      certFetches++;
+      return Response.json({ keys: [jwk] });
+    }
+    return realFetch(input, init);
+  });
+  app = await createApp("desk access");
+  otherApp = await createApp("desk other");
+  const auth = await account();
+  expect((await call("POST", `/v1/apps/${app.appId}/agents`, auth, { body: { email: "ana@example.com", name: "Ana" } })).status).toBe(201);
+});
+
+afterAll(() => vi.restoreAllMocks());
+
+interface TokenOptions {
+  key?: CryptoKey;
+  kid?: string;
+  aud?: string;
+  iss?: string;
+  exp?: number | string;
+  nbf?: number | string;
+  email?: string | null;
+}
+
+function accessToken(options: TokenOptions = {}) {
+  const { key = teamKey, kid = "team-key-1", aud = AUD, iss = TEAM, exp = "5m", email = "Ana@example.com" } = options;
+  const jwt = new SignJWT(email === null ? {} : { email }).setProtectedHeader({ alg: "RS256", kid }).setIssuer(iss).setAudience(aud).setIssuedAt().setExpirationTime(exp);
+  if (options.nbf !== undefined) jwt.setNotBefore(options.nbf);
+  return jwt.sign(key);
+}
+
+/** A request to the Desk API through the worker, with Access configured. */
+async function desk(method: string, path: string, headers: Record<string, string> = {}, body?: unknown, environment: Env = accessEnv, origin = DESK) {
+  const ctx = createExecutionContext();
+  const request = new Request(`${origin}/desk/api${path}`, {
+    method,
+    headers: { ...headers, ...(body !== undefined && { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const response = await worker.fetch!(request as never, environment, ctx);
+  await waitOnExecutionContext(ctx);
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : undefined, headers: response.headers };
+}
+
+const header = async (options?: TokenOptions) => ({ "cf-access-jwt-assertion": await accessToken(options) });
+const sameOrigin = { origin: DESK };
+
+describe("the Desk behind Cloudflare Access", () => {
+  it("lets a signed-in agent see their apps, by the header or the cookie", async () => {
+    const byHeader = await desk("GET", "/apps", await header());
+    expect(byHeader.status, JSON.stringify(byHeader.json)).toBe(200);
+    expect(byHeader.json).toEqual({ email: "ana@example.com", apps: [{ _id: app.appId, name: "desk access" }] });
+    const byCookie = await desk("GET", "/apps", { cookie: `theme=dark; CF_Authorization=${await accessToken()}` });
+    expect(byCookie.json.apps).toHaveLength(1);
+    expect(certFetches).toBeGreaterThan(0);
+  });
+
+  it.each<[string, TokenOptions | null]>([
+    ["no token", null],
+    ["a token signed by another key under the team's kid (forged)", { key: undefined as never }],
+    ["an expired token", { exp: Math.floor(Date.now() / 1000) - 60 }],
+    ["a token not valid yet", { nbf: Math.floor(Date.now() / 1000) + 600 }],
+    ["a token for another application (wrong audience)", { aud: "another-app" }],
+    ["a token of another team (wrong issuer)", { iss: "https://other.cloudflareaccess.com" }],
+    ["a token naming a kid the team does not have", { kid: "unknown-kid", key: undefined as never }],
+    ["a token without an email", { email: null }],
+  ])("refuses %s with 401", async (_name, options) => {
+    let headers: Record<string, string> = {};
+    if (options) {
+      const forged = "key" in options;
+      headers = await header(forged ? { ...options, key: strangerKey } : options);
+    }
+    for (const [method, path] of [
+      ["GET", "/apps"],
+      ["GET", `/apps/${app.appId}/conversations`],
+      ["POST", `/apps/${app.appId}/appusers/nobody/read`],
+    ]) {
+      const response = await desk(method, path, { ...headers, ...sameOrigin });
+      expectError(response, 401);
+    }
+  });
+
+  it("answers 403 for an app where the signed-in address is no agent, and lists it no app", async () => {
+    const stranger = await header({ email: "eve@example.com" });
+    expect((await desk("GET", "/apps", stranger)).json.apps).toEqual([]);
+    expectError(await desk("GET", `/apps/${app.appId}/conversations`, stranger), 403, "appId");
+    expectError(await desk("GET", `/apps/${otherApp.appId}/conversations`, await header()), 403, "appId");
+    expectError(await desk("GET", "/apps/000000000000000000000000/conversations", await header()), 403, "appId");
+  });
+
+  it("lets an agent answer, read, triage and search; the answer is an appMaker message signed with the agent", async () => {
+    const user = await freshUser(app, { givenName: "Vic" });
+    const { json: asked } = await call("POST", `/v1/appusers/${user.id}/messages`, app.server, { body: { role: "appUser", text: "Is anyone there?" } });
+    const auth = { ...(await header()), ...sameOrigin };
+    const answered = await desk("POST", `/apps/${app.appId}/appusers/${user.id}/messages`, auth, { text: "Yes, Ana here." });
+    expect(answered.status, JSON.stringify(answered.json)).toBe(201);
+    expect(answered.json.message).toMatchObject({ role: "appMaker", text: "Yes, Ana here.", name: "Ana", avatarUrl: expect.stringContaining("gravatar") });
+
+    const history = await desk("GET", `/apps/${app.appId}/appusers/${user.id}/messages`, auth);
+    expect(history.json.messages.map((m: { _id: string }) => m._id)).toEqual([asked.message._id, answered.json.message._id]);
+    expect(history.json.appUser).toMatchObject({ _id: user.id, givenName: "Vic" });
+
+    expect((await desk("POST", `/apps/${app.appId}/appusers/${user.id}/read`, auth)).status).toBe(200);
+    expect((await desk("POST", `/apps/${app.appId}/appusers/${user.id}/activity`, auth, { type: "typing:start" })).status).toBe(200);
+    const triaged = await desk("PUT", `/apps/${app.appId}/appusers/${user.id}/conversation`, auth, { assignee: "ana@example.com" });
+    expect(triaged.json.conversation.assignee).toEqual({ email: "ana@example.com", name: "Ana" });
+
+    const entry = await vi.waitUntil(
+      async () => (await desk("GET", `/apps/${app.appId}/conversations?assignee=ana@example.com`, auth)).json.conversations.find((e: any) => e.appUser._id === user.id && e.businessUnreadCount === 0),
+      { timeout: 5_000, interval: 25 },
+    );
+    expect(entry.lastMessage.text).toBe("Yes, Ana here.");
+    const found = await desk("GET", `/apps/${app.appId}/conversations/search?q=anyone`, auth);
+    expect(found.json.results.map((r: any) => r.message._id)).toEqual([asked.message._id]);
+    const agents = await desk("GET", `/apps/${app.appId}/agents`, auth);
+    expect(agents.json.me).toEqual({ email: "ana@example.com", name: "Ana" });
+  });
+
+  it("changes nothing for a request from another origin, even with a valid cookie", async () => {
+    const user = await freshUser(app);
+    const cookie = { cookie: `CF_Authorization=${await accessToken()}` };
+    for (const origin of [{ origin: "https://evil.example" }, {}] as Array<Record<string, string>>) {
+      expectError(await desk("POST", `/apps/${app.appId}/appusers/${user.id}/messages`, { ...cookie, ...origin }, { text: "forged" }), 403, "origin");
+      expectError(await desk("PUT", `/apps/${app.appId}/appusers/${user.id}/conversation`, { ...cookie, ...origin }, { status: "closed" }), 403, "origin");
+    }
+    const { json } = await call("GET", `/v1/appusers/${user.id}/messages`, app.server);
+    expect(json.messages).toEqual([]);
+    const state = await env.DB.prepare("SELECT status FROM conversation_index WHERE app_user_id = ?").bind(user.id).first();
+    expect(state).toBeNull();
+  });
+
+  it("refuses bad input with a 400 naming the field", async () => {
+    const user = await freshUser(app);
+    const auth = { ...(await header()), ...sameOrigin };
+    expectError(await desk("POST", `/apps/${app.appId}/appusers/${user.id}/messages`, auth, { text: " " }), 400, "text");
+    expectError(await desk("PUT", `/apps/${app.appId}/appusers/${user.id}/conversation`, auth, { assignee: "eve@example.com" }), 400, "assignee");
+    expectError(await desk("GET", `/apps/${app.appId}/conversations?status=maybe`, auth), 400, "status");
+    expectError(await desk("GET", `/apps/${app.appId}/appusers/nobody/messages`, auth), 404, "appUserId");
+  });
+});
+
+describe("the Desk without Access", () => {
+  it("answers on a loopback host as a local agent of every app", async () => {
+    const local = await desk("GET", "/apps", {}, undefined, env, "http://127.0.0.1:8787");
+    expect(local.status).toBe(200);
+    expect(local.json.email).toBe("agent@localhost");
+    expect(local.json.apps.map((a: { _id: string }) => a._id)).toEqual(expect.arrayContaining([app.appId, otherApp.appId]));
+    const user = await freshUser(otherApp);
+    const answered = await desk("POST", `/apps/${otherApp.appId}/appusers/${user.id}/messages`, { origin: "http://127.0.0.1:8787" }, { text: "hi" }, env, "http://127.0.0.1:8787");
+    expect(answered.json.message).toMatchObject({ role: "appMaker", name: "Local agent" });
+  });
+
+  it("is 404 on any other host", async () => {
+    expectError(await desk("GET", "/apps", {}, undefined, env), 404);
+    expectError(await desk("GET", `/apps/${app.appId}/conversations`, await header(), undefined, env), 404);
+  });
+});
