@@ -111,7 +111,7 @@ const TAGS = [
   { name: "Apps", description: "The account API: apps and their settings." },
   { name: "Keys", description: "The account API: an app's secret keys, which sign its JWTs." },
   { name: "Agents", description: "The account API: the people who answer an app's users (Parley Desk)." },
-  { name: "Integrations", description: "The account API: an app's push channels." },
+  { name: "Integrations", description: "The account API: an app's channels: push (FCM, APNs, Web Push), Slack and email." },
   { name: "Media", description: "Uploaded images." },
   { name: "Realtime", description: "Bayeux (Faye) channels: what the web messengers listen on." },
   { name: "Messenger", description: "Parley Messenger, the web chat script." },
