@@ -130,6 +130,21 @@ describe("the Desk's live channel", () => {
     }
   });
 
+  it("shows the app user typing, and stopping", async () => {
+    const socket = await openedSocket();
+    const user = await freshUser(app);
+    const jwt = await app.user(user.userId);
+    for (const type of ["typing:start", "typing:stop"]) {
+      expect((await call("POST", `/v1/appusers/${user.id}/conversation/activity`, jwt, { body: { role: "appUser", type } })).status).toBe(200);
+    }
+    await socket.next((f) => f.type === "typing" && f.appUserId === user.id && f.active === false);
+    expect(socket.frames.filter((f) => f.type === "typing")).toEqual([
+      { type: "typing", appUserId: user.id, active: true },
+      { type: "typing", appUserId: user.id, active: false },
+    ]);
+    socket.ws.close(1000);
+  });
+
   it("closes the socket (4001) when the Access token that opened it expires", async () => {
     const socket = await openedSocket({ exp: Math.floor(Date.now() / 1000) + 2 });
     expect(await socket.waitClosed()).toEqual({ code: 4001, reason: "access expired" });
