@@ -1,9 +1,9 @@
 import { agentOf, normalEmail } from "../agents/agents";
 import type { AppUser } from "../db/app-users";
 import { findIndexedConversation, listConversations, searchMessages, updateConversationState, type ListFilter } from "../db/conversation-index";
-import { announceChanges } from "../desk/live/announce";
+import { announceChanges } from "../desk-live/announce";
 import { badRequest, notFound } from "../errors";
-import { presentEntry, presentHit } from "./presenter";
+import { presentEntry, presentHit } from "../presenters/conversation-entry";
 import { announceStateChange } from "./state-webhooks";
 
 /** A page and whether another follows: the queries read one row more than the page. */

@@ -1,6 +1,6 @@
 import type { Channel, Job, Sent } from "../../delivery/channel";
 import { businessReadStatement, indexMessageStatements } from "../../db/conversation-index";
-import { announceChanges } from "../../desk/live/announce";
+import { announceChanges } from "../../desk-live/announce";
 import type { ConversationMessage } from "../../model/message";
 
 /** Whose conversation a job is about. */
