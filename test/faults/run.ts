@@ -1,10 +1,11 @@
-// `npm run test:faults`: crash, email crash, app erasure, erasure racing posts, webhook target outage, slow target, push provider outage, a Slack crash and
+// `npm run test:faults`: crash, index crash, email crash, app erasure, erasure racing posts, webhook target outage, slow target, push provider outage, a Slack crash and
 // soak against a real `wrangler dev`,
 // one after the other (each starts and stops its own server). `node test/faults/run.ts soak`
 // runs one of them. Exits non-zero when any check fails.
 import { crash } from "./crash.ts";
 import { emailCrash } from "./email.ts";
 import { erasure, erasureRace } from "./erasure.ts";
+import { indexCrash } from "./index-crash.ts";
 import { outage } from "./outage.ts";
 import { pushOutage } from "./push-outage.ts";
 import { slackCrash } from "./slack-crash.ts";
@@ -14,6 +15,7 @@ import { soak } from "./soak.ts";
 const checks: Record<string, { title: string; run: () => Promise<string[]> }> = {
   crash: { title: "crash: SIGKILL under load, restart on the same state", run: crash },
   "email-crash": { title: "email crash: SIGKILL while messages wait for their emails, restart, each emailed exactly once", run: emailCrash },
+  "index-crash": { title: "index crash: SIGKILL while the outbox holds index jobs, restart, every acknowledged message in the list and search", run: indexCrash },
   erasure: { title: "erasure: SIGKILL while an app's users are erased, restart, the erasure resumes", run: erasure },
   "erasure-race": { title: "erasure race: posts and uploads racing each user's deletion", run: erasureRace },
   outage: { title: "target outage: webhook target down 10 s, then up", run: outage },
