@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signalGroup, startDevServer, type DevServer } from "../support/dev-server.ts";
+import { startDevServer, type DevServer } from "../support/dev-server.ts";
 import { sleep } from "../support/pace.ts";
 import {
   allMessages,
@@ -15,9 +15,9 @@ import {
   figures,
   freezeWhen,
   initUsers,
+  killUnderLoad,
   log,
   postingLoad,
-  waitGroupGone,
   WebhookTarget,
   type StoredMessage,
   type User,
@@ -69,12 +69,7 @@ export async function crash(): Promise<string[]> {
     // kill while frozen once the outbox holds deliveries; otherwise let it run a moment longer.
     const probes = await freezeWhen(server.pid, () => readConversations(persistTo).outboxByMessage.size > 0, KILL_PROBES);
     const inFlightAtKill = load.inFlight();
-    const killedAt = Date.now();
-    signalGroup(server.pid, "SIGKILL");
-    load.stop();
-    failures.check(await waitGroupGone(server.pid), "the killed process group did not go away");
-    await load.done;
-    await server.stop();
+    const killedAt = await killUnderLoad(server, load, failures);
     server = undefined;
     const deliveredBeforeKill = target.delivered.filter((a) => a.at <= killedAt).length;
 

@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signalGroup, startDevServer, type DevServer } from "../support/dev-server.ts";
+import { startDevServer, type DevServer } from "../support/dev-server.ts";
 import { sleep } from "../support/pace.ts";
 import { readConversations, readIndexedMessages } from "../support/workerd.ts";
-import { allMessages, createApp, expectStatus, Failures, figures, freezeWhen, initUsers, log, postingLoad, waitGroupGone, type User } from "./lib.ts";
+import { allMessages, createApp, expectStatus, Failures, figures, freezeWhen, initUsers, killUnderLoad, log, postingLoad, type User } from "./lib.ts";
 
 const USERS = 24;
 const CONCURRENCY = 8;
@@ -56,12 +56,7 @@ export async function indexCrash(): Promise<string[]> {
     const probes = await freezeWhen(server.pid, holdsAcknowledged, KILL_PROBES);
     const atKill = readConversations(persistTo);
     const indexedAtKill = readIndexedMessages(persistTo);
-    const killedAt = Date.now();
-    signalGroup(server.pid, "SIGKILL");
-    load.stop();
-    failures.check(await waitGroupGone(server.pid), "the killed process group did not go away");
-    await load.done;
-    await server.stop();
+    const killedAt = await killUnderLoad(server, load, failures);
     server = undefined;
     failures.check(atKill.indexOutbox.size > 0, `no index job was in the outbox in ${probes} probes: the kill did not fall between a message and its indexing`);
 

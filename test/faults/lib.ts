@@ -149,6 +149,20 @@ export function postingLoad(
   return { posts, startedAt, inFlight: () => inFlight, stop: () => (stopped = true), done };
 }
 
+/**
+ * Kills the (frozen) server's process group under its posting load, stops the load, and waits for
+ * both to be gone; returns when it was killed.
+ */
+export async function killUnderLoad(server: { pid: number; stop: () => Promise<void> }, load: PostingLoad, failures: Failures): Promise<number> {
+  const killedAt = Date.now();
+  signalGroup(server.pid, "SIGKILL");
+  load.stop();
+  failures.check(await waitGroupGone(server.pid), "the killed process group did not go away");
+  await load.done;
+  await server.stop();
+  return killedAt;
+}
+
 export interface StoredMessage {
   _id: string;
   authorId: string;
