@@ -15,7 +15,8 @@ const CONCURRENCY = 8;
 const LOAD_BEFORE_KILL_MS = 6_000;
 const MIN_ACKED = 100;
 const KILL_PROBES = 100;
-const MAX_LOAD_MS = 30_000;
+/** The load stops after this long, killed or not: long enough for the probes to run under it. */
+const MAX_LOAD_MS = 60_000;
 /** Each user's messages fit one page of search results (100), with room for the unanswered. */
 const MAX_REQUESTS = USERS * 90;
 /**
@@ -47,13 +48,18 @@ export async function indexCrash(): Promise<string[]> {
     await sleep(LOAD_BEFORE_KILL_MS);
     while (acknowledged() < MIN_ACKED && Date.now() - load.startedAt < MAX_LOAD_MS) await sleep(100);
     // Frozen, the state on disk is what a kill now leaves: kill once the outbox holds the index job
-    // of an acknowledged message (the drain runs beside the 201, so now and then it comes first).
-    const ackedIds = () => new Set(posts.filter((p) => p.status === 201).map((p) => p.id!));
-    const holdsAcknowledged = () => {
-      const acked = ackedIds();
-      return [...readConversations(persistTo).indexOutbox].some((id) => acked.has(id));
+    // of an acknowledged message (the drain runs beside the 201, so now and then it comes first),
+    // or after half the probes any index job.
+    let loadEnded = false;
+    void load.done.then(() => (loadEnded = true));
+    let looks = 0;
+    const killNow = () => {
+      looks++;
+      const held = [...readConversations(persistTo).indexOutbox];
+      const acked = new Set(posts.filter((p) => p.status === 201).map((p) => p.id!));
+      return loadEnded || (held.length > 0 && (looks > KILL_PROBES / 2 || held.some((id) => acked.has(id))));
     };
-    const probes = await freezeWhen(server.pid, holdsAcknowledged, KILL_PROBES);
+    const probes = await freezeWhen(server.pid, killNow, KILL_PROBES);
     const atKill = readConversations(persistTo);
     const indexedAtKill = readIndexedMessages(persistTo);
     const killedAt = await killUnderLoad(server, load, failures);
