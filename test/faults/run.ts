@@ -1,4 +1,4 @@
-// `npm run test:faults`: crash, index crash, email crash, app erasure, erasure racing posts, webhook target outage, slow target, push provider outage, a Slack crash and
+// `npm run test:faults`: crash, email crash, app erasure, erasure racing posts, webhook target outage, slow target, push provider outage, a Slack crash and
 // soak against a real `wrangler dev`,
 // one after the other (each starts and stops its own server). `node test/faults/run.ts soak`
 // runs one of them. Exits non-zero when any check fails.
