@@ -15,7 +15,8 @@ export function writeBenchConfig(dir: string): string {
       limits++;
       return match.replace(/\d+$/, String(BENCH_RATE_LIMIT));
     });
-    if (limits !== 4) throw new Error("wrangler.toml no longer has the four [[ratelimits]] limits the benchmark rewrites");
+    // Realtime's too: scenario 8 opens 1,000 sockets from one address.
+    if (limits !== 5) throw new Error("wrangler.toml no longer has the five [[ratelimits]] limits the benchmark rewrites");
     return text;
   });
 }
@@ -44,8 +45,9 @@ max_batch_timeout = 0
 
 /**
  * The floor worker's config (test/bench/floor/worker.ts) and its one migration, in `dir`: a D1
- * table of FLOOR_USERS users, one of devices and one of delivered webhook ids, a SQLite Durable Object class, two rate limiters (as high as the
- * benchmark's) and two queues consumed as Parley's webhook queue is (batches of up to 100, no
+ * table of FLOOR_USERS users, one of devices, one of delivered webhook ids, and the tables of the
+ * copy of Parley's conversation index (entries, messages and their full-text index); a SQLite
+ * Durable Object class, two rate limiters (as high as the benchmark's) and two queues consumed as Parley's webhook queue is (batches of up to 100, no
  * wait), posting to `hookTarget`; on wrangler.toml's compatibility date.
  */
 export function writeFloorConfig(dir: string, hookTarget: string): string {
@@ -60,6 +62,10 @@ WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${F
 INSERT INTO users (id, conversation) SELECT 'u' || i, 'c' || i FROM n;
 CREATE TABLE devices (id TEXT PRIMARY KEY, user_id TEXT NOT NULL);
 CREATE TABLE delivered (id TEXT PRIMARY KEY);
+CREATE TABLE conversations (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, last_activity REAL NOT NULL, app_user TEXT NOT NULL, entry TEXT NOT NULL);
+CREATE INDEX conversations_by_activity ON conversations (app_id, last_activity);
+CREATE TABLE messages (seq INTEGER PRIMARY KEY, conversation TEXT NOT NULL, message TEXT NOT NULL);
+CREATE VIRTUAL TABLE search USING fts5(app_id, body, content='');
 `,
   );
   const path = join(dir, "wrangler.floor.toml");

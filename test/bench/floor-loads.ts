@@ -6,16 +6,29 @@ import { pool } from "../support/pace.ts";
 import { SPREAD, writeFloorConfig } from "./config.ts";
 import type { Figures, LoadOptions } from "./load.ts";
 
-export type FloorLoad = "trivial" | "append" | "readAppend" | "serverReadAppend" | "limitedReadAppend" | "webhook" | "durableWebhook" | "read" | "oneConversation" | "init";
+export type FloorLoad = "trivial" | "append" | "readAppend" | "serverReadAppend" | "limitedReadAppend" | "webhook" | "durableWebhook" | "read" | "oneConversation" | "init" | "list" | "search";
+
+/** Parley's conversation index, as the floor copies it (test/bench/floor/worker.ts, POST /index-rows). */
+export interface IndexCopy {
+  appId: string;
+  /** The words both searches look for. */
+  q: string;
+  conversations: { id: string; appId: string; lastActivity: number; appUser: string; entry: string }[];
+  messages: { seq: number; conversation: string; text: string; message: string }[];
+}
 
 export interface Floor {
   measure(load: FloorLoad): Promise<Figures>;
+  /** Copies Parley's index into the floor's tables: F7 and F8 read it. */
+  copyIndex(copy: IndexCopy): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Objects touched before a posting load, and messages in the conversation a read shows. */
 const SETUP_CONCURRENCY = 16;
 const PAGE = 100;
+/** Rows of the index copy per request. */
+const COPY_CHUNK = 500;
 
 type Load = (baseUrl: string, options: Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "warmupSeconds">) => Promise<Figures>;
 
@@ -42,6 +55,20 @@ export async function startFloor(dir: string, hookTarget: string, body: string, 
   // u0's conversation holds at least the messages of a page.
   const filled = pool(PAGE, 1, () => post("/append/c0"));
   let device = 0;
+  let index: { appId: string; q: string } | undefined;
+  const copied = () => {
+    if (!index) throw new Error("the floor's list and search run on a copy of Parley's index: copyIndex first");
+    return index;
+  };
+  const copyIndex = async ({ appId, q, conversations, messages }: IndexCopy) => {
+    const send = async (rows: Omit<IndexCopy, "appId" | "q">) => {
+      const response = await fetch(`${baseUrl}/index-rows`, { method: "POST", body: JSON.stringify(rows) });
+      if (!response.ok) throw new Error(`floor: copying the index failed (${response.status}): ${await response.text()}`);
+    };
+    await send({ conversations, messages: [] });
+    for (let i = 0; i < messages.length; i += COPY_CHUNK) await send({ conversations: [], messages: messages.slice(i, i + COPY_CHUNK) });
+    index = { appId, q };
+  };
   const loads: Record<FloorLoad, () => Promise<Figures>> = {
     trivial: () => load(baseUrl, { path: "/" }),
     append: () => spread("append", "c"),
@@ -53,6 +80,8 @@ export async function startFloor(dir: string, hookTarget: string, body: string, 
     read: async () => (await filled, load(baseUrl, { path: "/read/u0" })),
     oneConversation: async () => (await filled, load(baseUrl, { method: "POST", path: "/conversation-append/u0", body })),
     init: () => load(baseUrl, { method: "POST", path: "/init/d0", vary: () => ({ path: `/init/d${++device}` }) }),
+    list: () => load(baseUrl, { path: `/list/${copied().appId}` }),
+    search: () => load(baseUrl, { path: `/search/${copied().appId}?q=${encodeURIComponent(copied().q)}` }),
   };
-  return { measure: (name) => loads[name](), stop: () => server.stop() };
+  return { measure: (name) => loads[name](), copyIndex, stop: () => server.stop() };
 }

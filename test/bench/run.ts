@@ -1,8 +1,10 @@
 // `npm run bench`: starts wrangler dev on fresh local state, measures the scenarios of issue 4
 // against a baseline taken in the same run, and the floor (a bare Durable Object append, and one
 // behind a D1 read: test/bench/floor/) in the same run, each scenario judged against a floor as
-// the median of five pairs of loads; prints the table with each target of issue 12 and writes
-// test/bench/latest.json, the record the README's table is generated from.
+// the median of five pairs of loads; prints the table with each target of issues 12 and 26 and
+// writes test/bench/latest.json, the record the README's table is generated from.
+// `npm run bench -- --only 9,10,11` runs the setup, the baseline and the conversation index's
+// scenarios named (the list, the search, the index lag) only, and leaves latest.json as it was.
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +19,9 @@ import { BENCH_RATE_LIMIT, ROOT, SPREAD, writeBenchConfig } from "./config.ts";
 import { startFloor, type Floor, type FloorLoad } from "./floor-loads.ts";
 import { runLoad, type Figures, type LoadOptions } from "./load.ts";
 import { fmt, machine, percentile, table, writeJson, type ScenarioResult } from "./report.ts";
-import { judge, verdictLines } from "./targets.ts";
+import { judge, judgeIndex, verdictLines } from "./targets.ts";
+import type { LagRequest, LagResult } from "./index-probe.ts";
+import { readIndexCopy, waitIndexed } from "./index-copy.ts";
 import type { OpenResult, ProbeRequest, ReceiptResult, Subscribee } from "./realtime-probe.ts";
 import type { SampleRequest, SampleResult, SettleRequest, SettleResult } from "./webhook-probe.ts";
 import { openInspector, readConversations, workerdRss } from "../support/workerd.ts";
@@ -39,6 +43,16 @@ const SOCKET_CONCURRENCY = 32;
 const REALTIME_SAMPLES = 200;
 const REALTIME_AWAIT_MS = 30_000;
 const RESULTS = join(ROOT, "test/bench/latest.json");
+/** How long the index gets to hold every message stored before its reads are measured. */
+const INDEX_WAIT_MS = 300_000;
+/** The words scenario 10 and F8 search for: the last one a prefix, as a search box sends them. */
+const SEARCH_Q = "seeded message 4";
+/** Scenario 11: loads of scenario 2, each with this many lag samples, each to a user of its own. */
+const LAG_ROUNDS = 3;
+const LAG_SAMPLES = 100;
+const LAG_POLL_MS = 50;
+const LAG_AWAIT_MS = 30_000;
+const INDEX_SCENARIOS = ["9", "10", "11"];
 /**
  * Idle time before each measured load: locally workerd evicts a Durable Object 10 s after its
  * last request, and the objects the last load (Parley's or the floor's) left would otherwise
@@ -59,6 +73,27 @@ const ALARMS_SETTLE_MS = 25_000;
 const ROUNDS = 5;
 
 const log = (text: string) => console.log(text);
+/** A latency, or how long it was waited for in vain. */
+const lateBy = (n: number | null, waitedMs: number) => (n === null ? `over ${waitedMs / 1000} s` : `${fmt(n)} ms`);
+
+/** Scenario 11's samples of every round together: a message never shown is later than every one that was. */
+function lagFigures(rounds: LagResult[]) {
+  const sum = (pick: (round: LagResult) => number) => rounds.reduce((total, round) => total + pick(round), 0);
+  const missing = sum((round) => round.missing);
+  const lags = [...rounds.flatMap((round) => round.lags), ...Array<number>(missing).fill(Infinity)];
+  const finite = (n: number | null) => (n !== null && Number.isFinite(n) ? n : null);
+  return {
+    samples: sum((round) => round.posted),
+    shown: lags.length - missing,
+    missing,
+    postFailures: sum((round) => round.postFailures),
+    polls: sum((round) => round.polls),
+    pollFailures: sum((round) => round.pollFailures),
+    p50: finite(percentile(lags, 50)),
+    p99: finite(percentile(lags, 99)),
+    max: finite(lags.length ? Math.max(...lags) : null),
+  };
+}
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 interface Prepared {
@@ -163,19 +198,31 @@ async function conversationOrder(baseUrl: string, headers: Record<string, string
   return { stored: received.length, strictlyIncreasing: received.every((r, i) => i === 0 || r > received[i - 1]) };
 }
 
+/** `--only 9,10,11`: the index scenarios to run alone, or null for the whole bench. */
+function onlyOption(): Set<string> | null {
+  const at = process.argv.indexOf("--only");
+  if (at < 0) return null;
+  const ids = (process.argv[at + 1] ?? "").split(",").filter(Boolean);
+  const unknown = ids.filter((id) => !INDEX_SCENARIOS.includes(id));
+  if (ids.length === 0 || unknown.length > 0) throw new Error(`--only takes some of ${INDEX_SCENARIOS.join(",")} (the index scenarios), not '${process.argv[at + 1] ?? ""}'`);
+  return new Set(ids);
+}
+
 async function main() {
   const started = Date.now();
+  const only = onlyOption();
   const dir = mkdtempSync(join(tmpdir(), "parley-bench-"));
   let server: DevServer | undefined;
   let floorServer: Floor | undefined;
   let floorProbe: ChildProcess | undefined;
   let probe: ChildProcess | undefined;
   let realtimeProbe: ChildProcess | undefined;
+  let lagProbe: ChildProcess | undefined;
   let stopping: Promise<void> | undefined;
   // Once only: Ctrl-C and the failure it causes in the run both come here.
   const cleanup = () =>
     (stopping ??= (async () => {
-      for (const child of [probe, realtimeProbe, floorProbe]) {
+      for (const child of [probe, realtimeProbe, lagProbe, floorProbe]) {
         if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       }
       await Promise.all([server?.stop(), floorServer?.stop()]);
@@ -204,7 +251,7 @@ async function main() {
     const config = writeBenchConfig(dir);
     log(`Parley benchmark: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s per scenario, loopback only.`);
     log(
-      `Rate limits: RATE_LIMITER, SERVER_RATE_LIMITER, APP_RATE_LIMITER and AUTH_FAILURE_LIMITER raised to ${fmt(BENCH_RATE_LIMIT)} per 60 s in a temporary copy ` +
+      `Rate limits: RATE_LIMITER, SERVER_RATE_LIMITER, APP_RATE_LIMITER, AUTH_FAILURE_LIMITER and REALTIME_LIMITER raised to ${fmt(BENCH_RATE_LIMIT)} per 60 s in a temporary copy ` +
         `of wrangler.toml (${config}), so that one load generator on one address is not throttled.`,
     );
     server = await startDevServer({ config, logLevel: "warn", vars: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" } });
@@ -263,15 +310,92 @@ async function main() {
     const anyUser = () => ({ path: `/v1/appusers/${users[next++ % SPREAD]}/conversation/messages` });
     const postToUsers = { method: "POST" as const, path: anyUser().path, headers: app.token, body: messageBody, vary: anyUser };
 
-    log("Scenarios:");
-    await scenario("1", "baseline: GET / (no auth)", { path: "/" });
-    await measureFloor("trivial", "append", "readAppend");
     // Every conversation object a load is spread over in memory before it, as the floor's are:
     // the runtime evicts idle objects after 10 s locally, and a cold start per post is not the
     // steady state (the 2 s warm-up reaches a fraction of the users).
     const touchConversations = async () => {
       await pool(SPREAD, SETUP_CONCURRENCY, (i) => call(s.baseUrl, "GET", `/v1/appusers/${users[i]}/conversation`, app.token));
     };
+
+    /**
+     * Scenarios 9 to 11, the conversation index (issue 26): once it holds every message stored so
+     * far and the floor holds a copy of it, the list and the search, each judged against its floor;
+     * then scenario 2's load again, LAG_ROUNDS times, while the probe samples the index's lag.
+     */
+    const indexScenarios = async (wanted: Set<string>) => {
+      const pending = await waitIndexed(s.persistTo, INDEX_WAIT_MS);
+      if (pending > 0) log(`  NOTE: ${fmt(pending)} stored messages were not in the index after ${INDEX_WAIT_MS / 1000} s`);
+      const copy = readIndexCopy(s.persistTo, app.appId, SEARCH_Q);
+      const index = { conversations: copy.conversations.length, messages: copy.messages.length, searchQuery: SEARCH_Q, lag: null as null | ReturnType<typeof lagFigures> };
+      if (wanted.has("9") || wanted.has("10")) {
+        await floorServer!.copyIndex(copy);
+        log(`  the index holds ${fmt(index.conversations)} conversations and ${fmt(index.messages)} messages; the floor, a copy of them`);
+      }
+      if (wanted.has("9")) {
+        await judged("list", "9", `list conversations, app JWT, 25 of ${fmt(index.conversations)}`, { path: "/v1/conversations", headers: app.server });
+      }
+      if (wanted.has("10")) {
+        const path = `/v1/conversations/search?q=${encodeURIComponent(SEARCH_Q)}`;
+        await judged("search", "10", `search "${SEARCH_Q}", app JWT, ${fmt(index.messages)} messages`, { path, headers: app.server });
+      }
+      if (!wanted.has("11")) return index;
+      lagProbe = (await startProbe<{ type: "ready" }>("index-probe.ts")).child;
+      const lagRounds: { result: ScenarioResult; lag: LagResult }[] = [];
+      for (let round = 0; round < LAG_ROUNDS; round++) {
+        await settle();
+        await touchConversations();
+        // Users past the load's SPREAD: nothing else posts to them while their samples wait.
+        const first = SPREAD + round * LAG_SAMPLES;
+        const sampling = ask<LagResult>(lagProbe, {
+          baseUrl: s.baseUrl,
+          appToken: app.appToken,
+          appJwt: app.appJwt,
+          users: users.slice(first, first + LAG_SAMPLES).map((id, k) => ({ id, userId: `bench-user-${first + k}` })),
+          startDelayMs: WARMUP_SECONDS * 1000,
+          intervalMs: (DURATION_SECONDS * 1000) / LAG_SAMPLES,
+          pollMs: LAG_POLL_MS,
+          awaitMs: LAG_AWAIT_MS,
+        } satisfies LagRequest);
+        lagRounds.push({ result: await measure("11", "post message as in 2, index lag sampled", postToUsers), lag: await sampling });
+      }
+      // The round of the median post rate is the table's.
+      const kept = [...lagRounds].sort((a, b) => a.result.rps - b.result.rps)[Math.floor(LAG_ROUNDS / 2)];
+      results.push(kept.result);
+      index.lag = lagFigures(lagRounds.map((round) => round.lag));
+      log(
+        `     index lag over ${LAG_ROUNDS} loads: p50 ${lateBy(index.lag.p50, LAG_AWAIT_MS)}, p99 ${lateBy(index.lag.p99, LAG_AWAIT_MS)}, max ${lateBy(index.lag.max, LAG_AWAIT_MS)} ` +
+          `(${index.lag.shown} of ${index.lag.samples} sampled messages shown within ${LAG_AWAIT_MS / 1000} s; ${fmt(index.lag.polls)} list requests)`,
+      );
+      return index;
+    };
+    const indexRows = (index: Awaited<ReturnType<typeof indexScenarios>>, floor: Partial<Record<FloorLoad, Figures>>) => [
+      ...(floor.list ? [{ id: "F7", name: "floor: 1 rate limit + D1 query: newest 25 of a plain table", ...floor.list, ratioToBaseline: floor.list.rps / baseline }] : []),
+      ...(floor.search ? [{ id: "F8", name: "floor: 1 rate limit + D1 query: FTS5 match, newest 25", ...floor.search, ratioToBaseline: floor.search.rps / baseline }] : []),
+      ...results.filter((r) => INDEX_SCENARIOS.includes(r.id)),
+      ...(index.lag
+        ? [{ id: "11", name: "index lag: 201 → lastMessage in the list, under 11's load", rps: null, p50: index.lag.p50, p99: index.lag.p99, errors: index.lag.missing + index.lag.postFailures, ratioToBaseline: null }]
+        : []),
+    ];
+
+    log("Scenarios:");
+    await scenario("1", "baseline: GET / (no auth)", { path: "/" });
+    if (only) {
+      const index = await indexScenarios(only);
+      const verdicts = judgeIndex({
+        ratios: Object.fromEntries(results.map((r) => [r.id, r.ratioToBaseline])),
+        floor: { list: (floorFigures.list?.rps ?? 0) / baseline, search: (floorFigures.search?.rps ?? 0) / baseline },
+        indexLagP50: index.lag?.p50 ?? null,
+        indexLagP99: index.lag?.p99 ?? null,
+      });
+      log("");
+      log(table([results[0], ...indexRows(index, floorFigures)]));
+      log("");
+      for (const line of verdictLines(verdicts)) log(line);
+      log("");
+      log(`Only ${[...only].join(", ")} ran (--only): ${RESULTS} is left as it was; whole run ${elapsed(started)}.`);
+      return;
+    }
+    await measureFloor("trivial", "append", "readAppend");
     await judged("limitedReadAppend", "2", `post message, app token, ${SPREAD} users`, postToUsers, { prepare: touchConversations });
     const appMakerBody = JSON.stringify({ role: "appMaker", text: "A business reply of ordinary length, about sixty characters." });
     const postAsBusiness = { ...postToUsers, headers: app.server, body: appMakerBody };
@@ -340,6 +464,8 @@ async function main() {
       path: `/v1/appusers/${small}/conversation`,
       headers: app.server,
     });
+    // Before scenario 7's webhook: scenario 11's loads are scenario 2's.
+    const index = await indexScenarios(new Set(INDEX_SCENARIOS));
 
     // Scenario 7: scenario 2's load again, now with a webhook, sampled by the probe.
     const started7 = await startProbe<{ port: number }>("webhook-probe.ts");
@@ -475,6 +601,8 @@ async function main() {
       read: floor.read.rps / baseline,
       oneConversation: floor.oneConversation.rps / baseline,
       init: floor.init.rps / baseline,
+      list: floor.list.rps / baseline,
+      search: floor.search.rps / baseline,
     };
     const verdicts = judge({
       ratios: Object.fromEntries(results.map((r) => [r.id, r.ratioToBaseline])),
@@ -483,6 +611,8 @@ async function main() {
       webhookP50: webhook.p50,
       webhookP99: webhook.p99,
       oneConversationIncreasing: oneConversation.receivedStrictlyIncreasing,
+      indexLagP50: index.lag?.p50 ?? null,
+      indexLagP99: index.lag?.p99 ?? null,
     });
     const record = {
       date: new Date().toISOString(),
@@ -508,6 +638,8 @@ async function main() {
         twoRateLimitsThenD1ReadThenNewest100: { ...floor.read, ratioToBaseline: floorRatios.read },
         twoRateLimitsThenD1ReadThenAppendToOneConversationAnsweringItsNewest100: { ...floor.oneConversation, ratioToBaseline: floorRatios.oneConversation },
         twoRateLimitsThenD1ReadThenDeviceAndUserWritten: { ...floor.init, ratioToBaseline: floorRatios.init },
+        oneRateLimitThenNewest25OfAPlainTable: { ...floor.list, ratioToBaseline: floorRatios.list },
+        oneRateLimitThenFts5MatchNewest25: { ...floor.search, ratioToBaseline: floorRatios.search },
         ownTrivialRoute: floor.trivial,
       },
       targets: verdicts,
@@ -517,6 +649,8 @@ async function main() {
       conversationReadRatio: { largeToSmallRps: readRatio, small: SMALL_CONVERSATION, large: LARGE_CONVERSATION },
       jwtToAppTokenReadRatio: jwt6.rps / small4.rps,
       webhookDelivery: webhook,
+      /** The index the reads ran on, and scenario 11's lag samples taken together (ms; null: beyond the wait). */
+      conversationIndex: index,
       realtime: { ...realtime, receiptToPostRatio: realtimeRatios },
       workerMemory: memory,
       totalSeconds: (Date.now() - started) / 1000,
@@ -525,7 +659,7 @@ async function main() {
 
     const m = record.machine;
     log("");
-    const late = (n: number | null) => (n === null ? `over ${WEBHOOK_AWAIT_MS / 1000} s` : `${fmt(n)} ms`);
+    const late = (n: number | null) => lateBy(n, WEBHOOK_AWAIT_MS);
     log(
       table([
         results[0],
@@ -538,7 +672,8 @@ async function main() {
         { id: "F5", name: "floor: 2 rate limits + D1 read + newest 100 messages", ...floor.read, ratioToBaseline: floorRatios.read },
         { id: "F3c", name: "floor: F3 to one conversation, answering its newest 100", ...floor.oneConversation, ratioToBaseline: floorRatios.oneConversation },
         { id: "F6", name: "floor: 2 rate limits + D1 read + D1 batch: device, user", ...floor.init, ratioToBaseline: floorRatios.init },
-        ...results.slice(1),
+        ...results.slice(1).filter((r) => !INDEX_SCENARIOS.includes(r.id)),
+        ...indexRows(index, floor),
         {
           id: "7",
           name: "webhook delivery: 2xx → arrival, under 7's load",

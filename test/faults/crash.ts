@@ -1,10 +1,11 @@
 // Crash: SIGKILL `wrangler dev` under a steady load of message posts, restart it on the same
 // state, and check that every acknowledged message survived exactly once and in order, and that
-// every stored message's webhook delivery and conversation-index entry arrives or is accounted for.
+// every stored message's webhook delivery arrives or is accounted for. (The conversation index after
+// a crash: index-crash.ts.)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signalGroup, startDevServer, type DevServer } from "../support/dev-server.ts";
+import { startDevServer, type DevServer } from "../support/dev-server.ts";
 import { sleep } from "../support/pace.ts";
 import {
   allMessages,
@@ -14,14 +15,14 @@ import {
   figures,
   freezeWhen,
   initUsers,
+  killUnderLoad,
   log,
-  request,
-  waitGroupGone,
+  postingLoad,
   WebhookTarget,
   type StoredMessage,
   type User,
 } from "./lib.ts";
-import { readConversations, readDeliveryLog, readIndexedMessages } from "../support/workerd.ts";
+import { readConversations, readDeliveryLog } from "../support/workerd.ts";
 
 const USERS = 24;
 const CONCURRENCY = 8;
@@ -36,15 +37,6 @@ const MAX_REQUESTS = 20_000;
 const DELIVERY_WAIT_MS = 45_000;
 /** Arrivals stopped this long: nothing more is coming. */
 const QUIET_MS = 5_000;
-
-interface Post {
-  user: User;
-  seq: number;
-  text: string;
-  /** HTTP status, or 0 when no answer came (the kill cut the connection). */
-  status: number;
-  id?: string;
-}
 
 const textOf = (user: User, seq: number) => `crash ${user.userId} #${seq}`;
 const seqOf = (text: string) => Number(/#(\d+)$/.exec(text)?.[1] ?? NaN);
@@ -67,32 +59,8 @@ export async function crash(): Promise<string[]> {
     });
     const users = await initUsers(baseUrl, app, "crash", USERS);
 
-    // Each worker owns a fixed set of users and posts for them in turn, so a user's posts are
-    // sequential: the order they were acknowledged in is the order they must be stored in.
-    const posts: Post[] = [];
-    let stopLoad = false;
-    let inFlight = 0;
-    const loadStart = Date.now();
-    const load = Promise.all(
-      Array.from({ length: CONCURRENCY }, async (_, worker) => {
-        const owned = users.filter((u) => u.index % CONCURRENCY === worker);
-        for (let turn = 0; !stopLoad && posts.length < MAX_REQUESTS && Date.now() - loadStart < MAX_LOAD_MS; turn++) {
-          const user = owned[turn % owned.length];
-          const post: Post = { user, seq: Math.floor(turn / owned.length), text: "", status: -1 };
-          post.text = textOf(user, post.seq);
-          posts.push(post);
-          inFlight++;
-          const outcome = await request(baseUrl, "POST", `/v1/appusers/${user.id}/messages`, {
-            jwt: user.jwt,
-            body: { role: "appUser", text: post.text },
-            timeoutMs: 15_000,
-          });
-          inFlight--;
-          post.status = outcome.status;
-          if (outcome.status === 201 && "json" in outcome) post.id = outcome.json.message._id;
-        }
-      }),
-    );
+    const load = postingLoad(baseUrl, users, { concurrency: CONCURRENCY, maxMs: MAX_LOAD_MS, maxRequests: MAX_REQUESTS, textOf });
+    const { posts, startedAt: loadStart } = load;
 
     await sleep(LOAD_BEFORE_KILL_MS);
     while (posts.filter((p) => p.status === 201).length < MIN_ACKED && Date.now() - loadStart < MAX_LOAD_MS) await sleep(100);
@@ -100,13 +68,8 @@ export async function crash(): Promise<string[]> {
     // anything. Freeze the group, look at the state on disk (what a crash now would leave), and
     // kill while frozen once the outbox holds deliveries; otherwise let it run a moment longer.
     const probes = await freezeWhen(server.pid, () => readConversations(persistTo).outboxByMessage.size > 0, KILL_PROBES);
-    const inFlightAtKill = inFlight;
-    const killedAt = Date.now();
-    signalGroup(server.pid, "SIGKILL");
-    stopLoad = true;
-    failures.check(await waitGroupGone(server.pid), "the killed process group did not go away");
-    await load;
-    await server.stop();
+    const inFlightAtKill = load.inFlight();
+    const killedAt = await killUnderLoad(server, load, failures);
     server = undefined;
     const deliveredBeforeKill = target.delivered.filter((a) => a.at <= killedAt).length;
 
@@ -183,24 +146,6 @@ export async function crash(): Promise<string[]> {
     failures.check(strangers.length === 0, `${strangers.length} deliveries for messages that are not stored`);
     failures.check(splitDeliveries === 0, `${splitDeliveries} messages were delivered under more than one delivery id (one webhook)`);
 
-    // The conversation index: every stored message indexed, or its job accounted for as the webhooks' are.
-    const indexDeadline = Date.now() + DELIVERY_WAIT_MS;
-    let indexed = readIndexedMessages(persistTo);
-    const outboxIndexed = () => [...atCrash.indexOutbox].every((id) => indexed.has(id));
-    while ([...stored.keys()].some((id) => !indexed.has(id)) && !outboxIndexed() && Date.now() < indexDeadline) {
-      await sleep(250);
-      indexed = readIndexedMessages(persistTo);
-    }
-    // Jobs the outbox held at the kill are indexed by now; a last look lets the queue's batch window pass.
-    await sleep(2_000);
-    indexed = readIndexedMessages(persistTo);
-    const notIndexed = [...stored.keys()].filter((id) => !indexed.has(id));
-    const indexDroppedByOutbox = notIndexed.filter((id) => atCrash.indexOutbox.has(id));
-    const indexLostInQueue = notIndexed.filter((id) => !atCrash.indexOutbox.has(id));
-    const indexStrangers = [...indexed].filter((id) => !stored.has(id));
-    failures.check(indexDroppedByOutbox.length === 0, `${indexDroppedByOutbox.length} index jobs the outbox held at the kill were never indexed after the restart`);
-    failures.check(indexStrangers.length === 0, `${indexStrangers.length} indexed messages that are not stored`);
-
     await server.stop();
     server = undefined;
     const deliveryLog = new Map(readDeliveryLog(persistTo).map((row) => [row.message_id, row]));
@@ -219,15 +164,7 @@ export async function crash(): Promise<string[]> {
       ["stored messages delivered", `${stored.size - notArrived.length} of ${stored.size}`],
       ["last delivery after restart", lastArrival > restartedAt ? `${((lastArrival - restartedAt) / 1000).toFixed(1)} s` : "none after restart"],
       ["duplicate arrivals (at least once)", target.delivered.length - target.deliveredIds().size],
-      ["index jobs in the outbox at the kill", `${atCrash.indexOutbox.size}, indexed after restart: ${[...atCrash.indexOutbox].filter((id) => indexed.has(id)).length}`],
-      ["stored messages in the conversation index", `${stored.size - notIndexed.length} of ${stored.size}`],
     ]);
-    if (indexLostInQueue.length > 0) {
-      log(
-        `NOTE: ${indexLostInQueue.length} index jobs had left the outbox for the local queue before the kill and were lost with ` +
-          "the queue's in-memory state (the simulator's; Cloudflare Queues keep them)",
-      );
-    }
     if (lostInQueue.length > 0) {
       const ages = lostInQueue.map(killAge);
       const logged = lostInQueue.map((id) => deliveryLog.get(id)?.outcome ?? "no attempt logged");

@@ -92,6 +92,77 @@ export async function initUsers(baseUrl: string, app: App, prefix: string, count
   });
 }
 
+/** One post of a posting load. */
+export interface Post {
+  user: User;
+  /** Its place among its user's posts. */
+  seq: number;
+  text: string;
+  /** HTTP status, or 0 when no answer came (the kill cut the connection); -1 while in flight. */
+  status: number;
+  id?: string;
+}
+
+export interface PostingLoad {
+  posts: Post[];
+  startedAt: number;
+  inFlight: () => number;
+  stop: () => void;
+  /** Settles once every worker stopped (stopped, or the limits reached). */
+  done: Promise<unknown>;
+}
+
+/**
+ * Posts appUser messages with the users' own JWTs, `concurrency` at a time: each worker owns a
+ * fixed set of users and posts for them in turn, so a user's posts are sequential, and the order
+ * they were acknowledged in is the order they must be stored in.
+ */
+export function postingLoad(
+  baseUrl: string,
+  users: User[],
+  options: { concurrency: number; maxMs: number; maxRequests: number; textOf: (user: User, seq: number) => string },
+): PostingLoad {
+  const posts: Post[] = [];
+  let stopped = false;
+  let inFlight = 0;
+  const startedAt = Date.now();
+  const done = Promise.all(
+    Array.from({ length: options.concurrency }, async (_, worker) => {
+      const owned = users.filter((u) => u.index % options.concurrency === worker);
+      for (let turn = 0; !stopped && posts.length < options.maxRequests && Date.now() - startedAt < options.maxMs; turn++) {
+        const user = owned[turn % owned.length];
+        const seq = Math.floor(turn / owned.length);
+        const post: Post = { user, seq, text: options.textOf(user, seq), status: -1 };
+        posts.push(post);
+        inFlight++;
+        const outcome = await request(baseUrl, "POST", `/v1/appusers/${user.id}/messages`, {
+          jwt: user.jwt,
+          body: { role: "appUser", text: post.text },
+          timeoutMs: 15_000,
+        });
+        inFlight--;
+        post.status = outcome.status;
+        if (outcome.status === 201 && "json" in outcome) post.id = outcome.json.message._id;
+      }
+    }),
+  );
+  return { posts, startedAt, inFlight: () => inFlight, stop: () => (stopped = true), done };
+}
+
+/**
+ * Kills the (frozen) server's process group under its posting load, stops the load, and waits for
+ * both to be gone; returns when it was killed.
+ */
+export async function killUnderLoad(server: { pid: number; stop: () => Promise<void> }, load: PostingLoad, failures: Failures): Promise<number> {
+  const killedAt = Date.now();
+  signalGroup(server.pid, "SIGKILL");
+  load.stop();
+  failures.check(await waitGroupGone(server.pid), "the killed process group did not go away");
+  await load.done;
+  await server.stop();
+  return killedAt;
+}
+
 export interface StoredMessage {
   _id: string;
   authorId: string;

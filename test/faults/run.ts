@@ -5,6 +5,7 @@
 import { crash } from "./crash.ts";
 import { emailCrash } from "./email.ts";
 import { erasure, erasureRace } from "./erasure.ts";
+import { indexCrash } from "./index-crash.ts";
 import { outage } from "./outage.ts";
 import { pushOutage } from "./push-outage.ts";
 import { slackCrash } from "./slack-crash.ts";
@@ -14,6 +15,7 @@ import { soak } from "./soak.ts";
 const checks: Record<string, { title: string; run: () => Promise<string[]> }> = {
   crash: { title: "crash: SIGKILL under load, restart on the same state", run: crash },
   "email-crash": { title: "email crash: SIGKILL while messages wait for their emails, restart, each emailed exactly once", run: emailCrash },
+  "index-crash": { title: "index crash: SIGKILL while the outbox holds index jobs, restart, every acknowledged message in the list and search", run: indexCrash },
   erasure: { title: "erasure: SIGKILL while an app's users are erased, restart, the erasure resumes", run: erasure },
   "erasure-race": { title: "erasure race: posts and uploads racing each user's deletion", run: erasureRace },
   outage: { title: "target outage: webhook target down 10 s, then up", run: outage },

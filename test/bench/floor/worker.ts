@@ -13,7 +13,12 @@
 // read, POSTs each signed, and records the delivered ones in one D1 batch. The naive read (F5):
 // the two rate limits, the D1 read of the user, and the newest 100 messages of its conversation
 // as JSON. The naive init (F6): the two rate limits, a D1 read (the app), and one D1 batch
-// writing the new device and its user.
+// writing the new device and its user. The naive conversation list (F7) and message search (F8),
+// over a plain copy of Parley's conversation index (its entries and its messages, as the benchmark
+// read them from it): the one rate-limit check an app JWT passes, then one D1 query, its answer
+// spliced from the stored JSON. F7 reads the 25 (and one) newest entries by an index on
+// (app_id, last_activity); F8 the newest messages matching the words in a full-text (FTS5) table
+// of the messages' text with the app as a token of its own, as Parley's search does.
 import { DurableObject } from "cloudflare:workers";
 
 interface FloorEnv {
@@ -162,6 +167,54 @@ async function deliverDurably(batch: MessageBatch<string>, env: FloorEnv): Promi
   batch.messages.forEach((message, i) => (outcomes[i] ? message.ack() : message.retry()));
 }
 
+/** A stored conversation entry and its messages, copied from Parley's index (POST /index-rows). */
+interface IndexRows {
+  conversations: { id: string; appId: string; lastActivity: number; appUser: string; entry: string }[];
+  messages: { seq: number; conversation: string; text: string; message: string }[];
+}
+
+async function copyIndexRows(env: FloorEnv, rows: IndexRows): Promise<Response> {
+  await env.DB.batch([
+    env.DB.prepare(
+      `INSERT OR REPLACE INTO conversations (id, app_id, last_activity, app_user, entry)
+       SELECT value ->> 'id', value ->> 'appId', value ->> 'lastActivity', value ->> 'appUser', value ->> 'entry' FROM json_each(?)`,
+    ).bind(JSON.stringify(rows.conversations)),
+    env.DB.prepare(
+      `INSERT INTO messages (seq, conversation, message) SELECT value ->> 'seq', value ->> 'conversation', value ->> 'message' FROM json_each(?)`,
+    ).bind(JSON.stringify(rows.messages)),
+    env.DB.prepare(
+      `INSERT INTO search (rowid, app_id, body)
+       SELECT value ->> 'seq', c.app_id, value ->> 'text' FROM json_each(?1) JOIN conversations c ON c.id = value ->> 'conversation'`,
+    ).bind(JSON.stringify(rows.messages)),
+  ]);
+  return new Response(null, { status: 204 });
+}
+
+const PAGE = 25;
+const page = (name: string, items: string[]) =>
+  new Response(`{"${name}":[${items.slice(0, PAGE).join(",")}],"hasMore":${items.length > PAGE}}`, { headers: { "content-type": "application/json" } });
+
+async function listConversations(env: FloorEnv, appId: string): Promise<Response> {
+  const { results } = await env.DB.prepare("SELECT entry FROM conversations WHERE app_id = ? ORDER BY last_activity DESC LIMIT ?")
+    .bind(appId, PAGE + 1)
+    .all<{ entry: string }>();
+  return page("conversations", results.map((row) => row.entry));
+}
+
+/** Every word quoted, the last one a prefix, within the app's messages. */
+const matchOf = (appId: string, q: string) =>
+  [`app_id : "${appId}"`, ...q.toLowerCase().split(/\s+/).filter(Boolean).map((word, i, all) => `body : "${word.replaceAll('"', '""')}"${i === all.length - 1 ? "*" : ""}`)].join(" AND ");
+
+async function searchMessages(env: FloorEnv, appId: string, q: string): Promise<Response> {
+  const { results } = await env.DB.prepare(
+    `SELECT c.app_user, m.message FROM search s JOIN messages m ON m.seq = s.rowid JOIN conversations c ON c.id = m.conversation
+     WHERE search MATCH ? ORDER BY s.rowid DESC LIMIT ?`,
+  )
+    .bind(matchOf(appId, q), PAGE + 1)
+    .all<{ app_user: string; message: string }>();
+  return page("results", results.map((row) => `{"appUser":${row.app_user},"message":${row.message}}`));
+}
+
 const limited = ["limited-read-append", "webhook-append", "durable-webhook-append", "read", "init", "conversation-append"];
 
 /** A new device and its user, both written in one D1 batch after the app's lookup. */
@@ -179,6 +232,12 @@ async function init(env: FloorEnv, deviceId: string): Promise<Response> {
 export default {
   async fetch(request, env) {
     const [, route, id] = new URL(request.url).pathname.split("/");
+    if (route === "index-rows") return copyIndexRows(env, await request.json<IndexRows>());
+    if (route === "list" || route === "search") {
+      // An app JWT's request passes one check (its key's budget), as F2s.
+      await env.CALLER_LIMIT.limit({ key: "server" });
+      return route === "list" ? listConversations(env, id) : searchMessages(env, id, new URL(request.url).searchParams.get("q") ?? "");
+    }
     if (route === "append") {
       const message = await env.LOG.get(env.LOG.idFromName(id)).append(await request.text());
       return new Response(`{"message":${message}}`, { status: 201, headers: { "content-type": "application/json" } });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../../src/index";
 import type { DeliveryJob } from "../../../../src/channels/webhooks/delivery";
 import type { IndexJob } from "../../../../src/channels/conversation-index/channel";
+import type { ConversationMessage } from "../../../../src/model/message";
 import { countInside, countingEnv, emptyTally, type Tally } from "../../support/billing";
 import { account, BASE, call, conversationOf, createApp, freshUser, hexId, interceptFetch, outboxJobs, runQueue, type TestApp } from "../../support/helpers";
 
@@ -53,8 +54,13 @@ const EMAILED_MESSAGE: Tally = {
 /**
  * Of the text message, the conversation index's consumer (its queue write and outbox rows are
  * counted with the post), with its call to the app's Desk room (nobody watching: it reads nothing).
+ * Its 7 rows written: the conversation's row and its two indexes (by status, by assignee: both hold
+ * the activity it moves), the message's row and its two indexes, and one for its words in the FTS5
+ * search index (D1 counts an insert into an FTS5 table as one row, whatever FTS5 writes in its own tables).
  */
 const INDEX_CONSUMER: Tally = { ...emptyTally(), workerRequests: 1, durableObjectRequests: 1, d1RowsRead: 7, d1RowsWritten: 7, queueOperations: 2 };
+/** A conversation's first indexed message adds its row's unique key and its user's row in the user filter's trigram index. */
+const FIRST_INDEX_ROWS_WRITTEN = INDEX_CONSUMER.d1RowsWritten + 2;
 const IMAGE_MESSAGE: Tally = { ...TEXT_MESSAGE, r2ClassA: 1 };
 const IMAGE_VIEW: Tally = { ...emptyTally(), workerRequests: 1, d1RowsRead: 2, r2ClassB: 2 };
 
@@ -155,6 +161,24 @@ async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) =
   for (const key of Object.keys(total) as Array<keyof Tally>) total[key] += index[key];
   return { ...total, index, app, user, response };
 }
+
+describe("what the conversation index writes per message", () => {
+  it("writes 2 rows more for a conversation's first message (its unique key, its user in the trigram index), then 7", async () => {
+    const app = await createApp("index cost");
+    const user = await freshUser(app);
+    const written: number[] = [];
+    for (const [i, text] of ["first words", "second words"].entries()) {
+      const message = { _id: hexId(), type: "text", text, role: "appUser", authorId: user.id, received: 1_000 + i, actions: [], source: { type: "api" } } as ConversationMessage;
+      const job: IndexJob = { appId: app.appId, appUserId: user.id, op: "message", messageId: message._id, message };
+      const tally = emptyTally();
+      await runQueue<IndexJob>("parley-index", [{ body: job }], coldEnv(tally));
+      written.push(tally.d1RowsWritten);
+    }
+    expect(written).toEqual([FIRST_INDEX_ROWS_WRITTEN, INDEX_CONSUMER.d1RowsWritten]);
+    const found = await call("GET", "/v1/conversations/search?q=words", app.server);
+    expect(found.json.results).toHaveLength(2);
+  });
+});
 
 describe("the cost of a posted message with one webhook", () => {
   it("counts the billable operations of a text message, from the post to its delivery", async () => {
