@@ -126,8 +126,10 @@ deskApi.put("/apps/:appId/appusers/:appUserId/conversation", async (c) =>
 );
 
 deskApi.notFound((c) => notFound(`path: no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse());
-deskApi.onError((error) => {
+/** The contract's error shape for whatever a Desk route throws (the page's routes too). */
+export function deskErrorResponse(error: Error): Response {
   if (error instanceof ApiError) return error.toResponse();
   console.error("desk: unhandled error", error);
   return new ApiError(ErrorCode.Internal, "internal error").toResponse();
-});
+}
+deskApi.onError(deskErrorResponse);

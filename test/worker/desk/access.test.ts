@@ -183,3 +183,60 @@ describe("the Desk without Access", () => {
     expectError(await desk("GET", `/apps/${app.appId}/conversations`, await header(), undefined, env), 404);
   });
 });
+
+/** A GET of the Desk's page or script through the worker. */
+async function page(path: "/desk" | "/desk/desk.js", headers: Record<string, string> = {}, environment: Env = accessEnv, origin = DESK) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch!(new Request(`${origin}${path}`, { headers }) as never, environment, ctx);
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+describe("the Desk's page", () => {
+  it("is served to a signed-in person, with a strict Content-Security-Policy and its script", async () => {
+    const html = await page("/desk", await header());
+    expect(html.status).toBe(200);
+    expect(html.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(html.text).toContain('<script src="/desk/desk.js" defer></script>');
+    const csp = Object.fromEntries(html.headers.get("content-security-policy")!.split("; ").map((d) => [d.split(" ")[0], d.split(" ").slice(1).join(" ")]));
+    expect(csp).toMatchObject({
+      "default-src": "'none'",
+      "script-src": "'self'",
+      "style-src": "'none'",
+      "connect-src": "'self' wss://desk.example.com",
+      "img-src": "'self' blob:",
+      "frame-ancestors": "'none'",
+    });
+    expect(html.text).not.toMatch(/<script(?![^>]*\bsrc=)/);
+    const script = await page("/desk/desk.js", { cookie: `CF_Authorization=${await accessToken()}` });
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toMatch(/javascript/);
+    expect(script.headers.get("cache-control")).toBe("private, no-cache");
+    expect(script.text.length).toBeGreaterThan(1000);
+  });
+
+  it("shows images from PUBLIC_URL's origin when that is another", async () => {
+    const html = await page("/desk", await header(), { ...accessEnv, PUBLIC_URL: "https://media.example.com" });
+    expect(html.headers.get("content-security-policy")).toContain("img-src 'self' blob: https://media.example.com;");
+    expect(html.text).toContain('data-media-origin="https://media.example.com"');
+  });
+
+  it.each<[string, TokenOptions | null]>([
+    ["no token", null],
+    ["an expired token", { exp: Math.floor(Date.now() / 1000) - 60 }],
+    ["a token for another application", { aud: "another-app" }],
+  ])("answers 401 to %s, for the page and its script", async (_name, options) => {
+    const headers = options ? await header(options) : {};
+    for (const path of ["/desk", "/desk/desk.js"] as const) {
+      const response = await page(path, headers);
+      expect(response.status, path).toBe(401);
+      expect(JSON.parse(response.text).error.code).toBe("unauthorized");
+    }
+  });
+
+  it("without Access, is served on a loopback host only (404 elsewhere)", async () => {
+    expect((await page("/desk", {}, env, "http://127.0.0.1:8787")).status).toBe(200);
+    expect((await page("/desk/desk.js", {}, env, "http://localhost:8787")).status).toBe(200);
+    for (const path of ["/desk", "/desk/desk.js"] as const) expect((await page(path, {}, env)).status, path).toBe(404);
+  });
+});
