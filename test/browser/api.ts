@@ -65,3 +65,9 @@ export async function businessTyping(app: App, appUserId: string, type: "typing:
 export async function conversationOf(app: App, appUserId: string) {
   return expectStatus(send, "GET", `/v1/appusers/${encodeURIComponent(appUserId)}/conversation`, app.server, 200);
 }
+
+/** POST /v1/apps/{appId}/agents with the account JWT: a person who answers in the Desk. */
+export async function addAgent(app: App, email: string, name: string) {
+  const account = bearer(await accountJwt({ keyId: inject("accountKeyId"), secret: inject("accountSecret") }));
+  return (await expectStatus(send, "POST", `/v1/apps/${app.appId}/agents`, account, 201, { email, name })).agent;
+}
