@@ -9,6 +9,7 @@ export enum ErrorCode {
   PayloadTooLarge = "payload_too_large",
   UnsupportedMediaType = "unsupported_media_type",
   RangeNotSatisfiable = "range_not_satisfiable",
+  UpgradeRequired = "upgrade_required",
   TooManyRequests = "too_many_requests",
   Internal = "internal_error",
 }
@@ -23,6 +24,7 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.RangeNotSatisfiable]: 416,
+  [ErrorCode.UpgradeRequired]: 426,
   [ErrorCode.TooManyRequests]: 429,
   [ErrorCode.Internal]: 500,
 };

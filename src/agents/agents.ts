@@ -1,4 +1,5 @@
 import { requireApp } from "../apps/apps";
+import { announceAgentRemoved } from "../desk/live/announce";
 import { agentsWithEmail, deleteAgent, findAgentByEmail, insertAgent, listAgents, type Agent } from "../db/agents";
 import { badRequest, conflict, notFound } from "../errors";
 import { newId } from "../lib/ids";
@@ -24,8 +25,11 @@ export async function appAgents(env: Env, appId: string): Promise<Agent[]> {
   return listAgents(env.DB, appId);
 }
 
+/** Removes the agent; the Desks they have open on the app are closed. */
 export async function removeAgent(env: Env, appId: string, agentId: string): Promise<void> {
-  if (!(await deleteAgent(env.DB, appId, agentId))) throw notFound(`agentId: no agent '${agentId}' in app '${appId}'`);
+  const email = await deleteAgent(env.DB, appId, agentId);
+  if (email === null) throw notFound(`agentId: no agent '${agentId}' in app '${appId}'`);
+  await announceAgentRemoved(env, appId, email);
 }
 
 /** The app's agent with this address, or null. */

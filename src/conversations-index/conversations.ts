@@ -1,6 +1,7 @@
 import { agentOf, normalEmail } from "../agents/agents";
 import type { AppUser } from "../db/app-users";
 import { findIndexedConversation, listConversations, searchMessages, updateConversationState, type ListFilter } from "../db/conversation-index";
+import { announceChanges } from "../desk/live/announce";
 import { badRequest, notFound } from "../errors";
 import { presentEntry, presentHit } from "./presenter";
 import { announceStateChange } from "./state-webhooks";
@@ -76,5 +77,6 @@ export async function changeConversation(env: Env, user: AppUser, changes: { sta
   if (assignee !== undefined && assignee !== before.assignee) {
     await announceStateChange(env, user, { trigger: "conversation:assignee", newestMessageId, detail: { assignee: entry.assignee } });
   }
+  await announceChanges(env, user.appId, [user.id]);
   return entry;
 }

@@ -60,7 +60,8 @@ export async function agentsWithEmail(db: D1Database, email: string): Promise<Ag
   return results.map(toAgent);
 }
 
-export async function deleteAgent(db: D1Database, appId: string, id: string): Promise<boolean> {
-  const result = await db.prepare("DELETE FROM agents WHERE app_id = ? AND id = ?").bind(appId, id).run();
-  return result.meta.changes > 0;
+/** Deletes the agent; returns the address it had, or null when the app has no such agent. */
+export async function deleteAgent(db: D1Database, appId: string, id: string): Promise<string | null> {
+  const row = await db.prepare("DELETE FROM agents WHERE app_id = ? AND id = ? RETURNING email").bind(appId, id).first<{ email: string }>();
+  return row?.email ?? null;
 }

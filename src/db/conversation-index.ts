@@ -157,8 +157,16 @@ export async function listConversations(db: D1Database, filter: ListFilter): Pro
 }
 
 export async function findIndexedConversation(db: D1Database, appId: string, appUserId: string): Promise<IndexedConversation | null> {
-  const row = await db.prepare(`${ENTRY} WHERE c.app_id = ? AND c.app_user_id = ?`).bind(appId, appUserId).first<ConversationRow>();
-  return row && toConversation(row);
+  return (await findIndexedConversations(db, appId, [appUserId]))[0] ?? null;
+}
+
+/** The entries of those of the app's users whose conversations are indexed (each by its primary key). */
+export async function findIndexedConversations(db: D1Database, appId: string, appUserIds: string[]): Promise<IndexedConversation[]> {
+  const { results } = await db
+    .prepare(`${ENTRY} WHERE c.app_user_id IN (SELECT value FROM json_each(?2)) AND c.app_id = ?1`)
+    .bind(appId, JSON.stringify(appUserIds))
+    .all<ConversationRow>();
+  return results.map(toConversation);
 }
 
 /**

@@ -101,6 +101,8 @@ export interface Channel<J extends Job = Job, D = unknown, State = unknown> {
   failedRecords?(env: Env, job: J, attempt: number, error: unknown): D1PreparedStatement[];
   /** The records of a job that used up its retries (its dead letter). */
   deadLetterRecords(env: Env, job: J): D1PreparedStatement[];
+  /** Once the batch's records are committed: tells whoever watches what the batch changed (a failure is its own to log). */
+  afterCommit?(env: Env, jobs: J[]): Promise<void>;
   /** Housekeeping once a batch sent something (bounding a log); a failure is left for a later batch. */
   afterBatch?(env: Env, jobs: J[]): D1PreparedStatement[];
 }

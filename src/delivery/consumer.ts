@@ -119,6 +119,7 @@ export async function handleDeliveryBatch(batch: MessageBatch<QueuedJob>, env: E
       }
     },
   });
+  await Promise.all([...groups].map(([channel, messages]) => channel.afterCommit?.(env, messages.map((m) => m.body))));
   const housekeeping = report.worked === 0 ? [] : [...groups].flatMap(([channel, messages]) => channel.afterBatch?.(env, messages.map((m) => m.body)) ?? []);
   if (housekeeping.length === 0) return;
   await env.DB.batch(housekeeping).catch((error) => console.error("delivery housekeeping failed", error));

@@ -5,7 +5,7 @@ import { notFound, unauthorized } from "../errors";
 import { isLoopbackHost } from "../lib/loopback";
 
 /** Who is using the Desk: an address Cloudflare Access signed in, or the local agent of `npm run dev`. */
-export type DeskIdentity = { kind: "access"; email: string } | { kind: "local"; email: string; name: string };
+export type DeskIdentity = { kind: "access"; email: string; expiresAt?: number } | { kind: "local"; email: string; name: string };
 
 /** Without Access, on a loopback host: an agent of every app. */
 export const LOCAL_AGENT = { kind: "local", email: "agent@localhost", name: "Local agent" } as const;
@@ -52,6 +52,7 @@ export async function deskIdentity(env: Env, request: Request): Promise<DeskIden
   const token = accessToken(request);
   if (!token) throw unauthorized("Cf-Access-Jwt-Assertion: sign in through Cloudflare Access");
   let email: unknown;
+  let expiresAt: number | undefined;
   try {
     const { payload } = await jwtVerify(token, keySetOf(access.teamDomain), {
       algorithms: ["RS256"],
@@ -59,9 +60,11 @@ export async function deskIdentity(env: Env, request: Request): Promise<DeskIden
       audience: access.audience,
     });
     email = payload.email;
+    expiresAt = payload.exp;
   } catch {
     throw unauthorized("Cf-Access-Jwt-Assertion: not a valid Access token for this Desk");
   }
   if (typeof email !== "string" || email === "") throw unauthorized("Cf-Access-Jwt-Assertion: the token names no email");
-  return { kind: "access", email: normalEmail(email) };
+  // Its `exp` (unix seconds) bounds what the token opened: the Desk's realtime socket closes then.
+  return { kind: "access", email: normalEmail(email), expiresAt };
 }

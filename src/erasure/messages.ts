@@ -1,5 +1,6 @@
 import { conversationStub } from "../conversation/stub";
 import { userAndMergedRows, type AppUser } from "../db/app-users";
+import { announceChanges } from "../desk/live/announce";
 import { notFound } from "../errors";
 import { tombstone } from "./tombstones";
 
@@ -12,6 +13,7 @@ const uploaders = async (env: Env, user: AppUser) => (await userAndMergedRows(en
  */
 export async function eraseMessages(env: Env, user: AppUser): Promise<void> {
   await tombstone(env, await conversationStub(env, user.conversationId).eraseMessages(user.appId, await uploaders(env, user)));
+  await announceChanges(env, user.appId, [user.id]);
 }
 
 /** Erases one message of the user's conversation (404 when it has none with that `_id`). */
@@ -19,4 +21,5 @@ export async function eraseMessage(env: Env, user: AppUser, messageId: string): 
   const erased = await conversationStub(env, user.conversationId).eraseMessage(user.appId, await uploaders(env, user), messageId);
   if (erased === null) throw notFound(`messageId: no message '${messageId}' in this conversation`);
   await tombstone(env, erased);
+  await announceChanges(env, user.appId, [user.id]);
 }

@@ -2,6 +2,7 @@ import { forgetAppUsers } from "../auth/app-users";
 import { conversationStub } from "../conversation/stub";
 import { deleteUsersStatement, userAndMergedRows } from "../db/app-users";
 import { forgetUsersDevicesStatements } from "../db/devices";
+import { announceChanges } from "../desk/live/announce";
 
 /** A user's rows to delete: its own and those merged into it, each with its conversation. */
 export interface UserRows {
@@ -21,6 +22,7 @@ export async function eraseRows(env: Env, { appId, rows, wholeApp }: UserRows): 
   await Promise.all(rows.map((row) => conversationStub(env, row.conversationId).erase(appId, wholeApp ? "app" : ids)));
   await env.DB.batch([...forgetUsersDevicesStatements(env.DB, appId, ids), deleteUsersStatement(env.DB, appId, ids)]);
   forgetAppUsers(ids);
+  await announceChanges(env, appId, ids);
 }
 
 /**

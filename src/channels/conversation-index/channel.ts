@@ -1,5 +1,6 @@
 import type { Channel, Job, Sent } from "../../delivery/channel";
 import { businessReadStatement, indexMessageStatements } from "../../db/conversation-index";
+import { announceChanges } from "../../desk/live/announce";
 import type { ConversationMessage } from "../../model/message";
 
 /** Whose conversation a job is about. */
@@ -60,6 +61,13 @@ export const indexChannel: Channel<IndexJob, IndexTarget, null> = {
         json: JSON.stringify(message),
       }),
     };
+  },
+
+  // The app's open Desks hear of the batch's conversations once their rows are written: one call per app.
+  async afterCommit(env, jobs) {
+    const byApp = new Map<string, string[]>();
+    for (const job of jobs) byApp.set(job.appId, [...(byApp.get(job.appId) ?? []), job.appUserId]);
+    await Promise.all([...byApp].map(([appId, appUserIds]) => announceChanges(env, appId, appUserIds)));
   },
 
   deadLetterRecords(_env, job) {

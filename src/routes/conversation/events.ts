@@ -1,8 +1,8 @@
 import { Hono } from "hono";
-import { sendActivity } from "../../conversation/activity";
+import { sendActivityAs } from "../../conversation/activity";
 import { markRead } from "../../conversation/mark-read";
 import { postBack } from "../../conversation/postback";
-import { appUserAccess, serverAppUserAccess } from "../../http/access";
+import { appUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody } from "../../http/validate";
@@ -57,20 +57,20 @@ conversationEventRoutes.post(
 conversationEventRoutes.post(
   "/appusers/:appUserId/conversation/activity",
   describe({
-    summary: "Show the business typing",
+    summary: "Show typing",
     example: { role: "appMaker", type: "typing:start" },
     description:
-      "`typing:start` or `typing:stop` as `appMaker` (smooch-core's `typingActivity`): shown live to the app user's " +
-      "web messenger as `{activity, role: \"appMaker\", data: {name, avatarUrl}}`, by default the app's name and " +
-      "`iconUrl` setting. Nothing is stored and no webhook fires. App scope only.",
+      "`typing:start` or `typing:stop` as `appMaker` (smooch-core's `typingActivity`; app scope only): shown live to " +
+      "the app user's web messenger as `{activity, role: \"appMaker\", data: {name, avatarUrl}}`, by default the " +
+      "app's name and `iconUrl` setting. As `appUser` (any credential of the user): shown in the app's open Parley " +
+      "Desks. Nothing is stored and no webhook fires.",
     tags,
     responses: done,
   }),
-  ...serverAppUserAccess,
+  ...appUserAccess,
   jsonBody(activityBody),
   async (c) => {
-    const { type, name, avatarUrl } = c.req.valid("json");
-    await sendActivity(c.env, c.get("appUser"), { type, name, avatarUrl });
+    await sendActivityAs(c.env, c.get("credential"), c.get("appUser"), c.req.valid("json"));
     return c.json({});
   },
 );

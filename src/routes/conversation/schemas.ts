@@ -64,7 +64,9 @@ export const postbackBody = z.object({
 });
 
 export const activityBody = z.object({
-  role: z.literal("appMaker", { error: "must be appMaker: only the business's activity is shown" }),
+  role: role.meta({
+    description: "`appMaker`: the business (app scope), shown in the user's web messenger; `appUser`: the user (any credential of theirs), shown in the app's open Desks.",
+  }),
   type: z.enum(ACTIVITY_TYPES),
   name: z.string().max(256).optional().meta({ description: "Shown as who is typing; the app's name by default." }),
   avatarUrl: z

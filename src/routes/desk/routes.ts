@@ -11,6 +11,7 @@ import { changeConversation, conversationList, searchConversations } from "../..
 import type { AppUser } from "../../db/app-users";
 import { deskIdentity, type DeskIdentity } from "../../desk/access";
 import { deskAgent, deskApps, deskCredential, type DeskAgent } from "../../desk/desk";
+import { openLive } from "../../desk/live/announce";
 import { ApiError, ErrorCode, forbidden, notFound } from "../../errors";
 import { parseWith } from "../../http/validate";
 import { presentAppUser } from "../../presenters/app-user";
@@ -124,6 +125,20 @@ deskApi.post("/apps/:appId/appusers/:appUserId/activity", async (c) => {
 deskApi.put("/apps/:appId/appusers/:appUserId/conversation", async (c) =>
   c.json({ conversation: await changeConversation(c.env, c.get("appUser"), await body(c, changeConversationBody)) }),
 );
+
+/**
+ * The app's live channel: a WebSocket over which the page hears of every change to the app's
+ * conversations (src/desk/live/room.ts). A cross-site page's socket would carry the Access
+ * cookie too, and browsers apply no CORS to WebSockets: only the Desk's own origin may open one.
+ */
+deskApi.get("/apps/:appId/live", async (c) => {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new ApiError(ErrorCode.UpgradeRequired, "upgrade: open this as a WebSocket");
+  }
+  if (c.req.header("origin") !== new URL(c.req.url).origin) throw forbidden("origin: the Desk's live channel opens only from its own page");
+  const identity = c.get("identity");
+  return openLive(c.env, c.get("appId"), c.req.raw, { email: identity.email, expiresAt: identity.kind === "access" ? identity.expiresAt : undefined });
+});
 
 deskApi.notFound((c) => notFound(`path: no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse());
 /** The contract's error shape for whatever a Desk route throws (the page's routes too). */

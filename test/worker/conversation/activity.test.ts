@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Conversation } from "../../../src/conversation/object/conversation";
+import { DeskRoom } from "../../../src/desk/live/room";
 import { account, call, conversationOf, createApp, expectError, freshUser, hexId, invalidCredentials, outboxJobs, type TestApp } from "../support/helpers";
 
 const ICON = "https://cdn.example.com/shop.png";
@@ -71,7 +72,7 @@ describe("POST /v1/appusers/{id}/conversation/activity", () => {
 
   it.each([
     ["role is missing", { type: "typing:start" }, "role"],
-    ["role is appUser", { role: "appUser", type: "typing:start" }, "role"],
+    ["role is unknown", { role: "business", type: "typing:start" }, "role"],
     ["type is missing", { role: "appMaker" }, "type"],
     ["type is unknown", { role: "appMaker", type: "typing" }, "type"],
     ["type is conversation:read", { role: "appMaker", type: "conversation:read" }, "type"],
@@ -98,6 +99,18 @@ describe("POST /v1/appusers/{id}/conversation/activity", () => {
       expect(response.status, name).toBe(401);
       expect(response.headers.get("www-authenticate"), name).toBeTruthy();
     }
+  });
+
+  it("takes the user's own typing from any credential of theirs, for the app's open Desks, not their messenger", async () => {
+    const seam = watchActivity();
+    const desk = vi.spyOn(DeskRoom.prototype, "typing");
+    const { id, userId } = await newUser();
+    for (const auth of [await app.user(userId), app.token, app.server]) {
+      expect((await typing(id, auth, { role: "appUser", type: "typing:start" })).status).toBe(200);
+    }
+    expect(desk.mock.calls).toEqual([[id, true], [id, true], [id, true]]);
+    expect(seam).not.toHaveBeenCalled();
+    expectError(await typing(id, await app.user("someone-else"), { role: "appUser", type: "typing:start" }), 403);
   });
 
   it("refuses the app token, the user's own JWT and an account JWT outside /v1/apps/{appId} (403)", async () => {

@@ -1,36 +1,17 @@
 // The Desk's API behind Cloudflare Access (issue 26): tokens verified against a fake team key set
 // served on a loopback team domain, agents scoped to their apps, and no change from another origin.
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
+import { accessEnv, DESK, fakeAccessTeam, type TokenOptions } from "../support/access-team";
 import { account, call, createApp, expectError, freshUser, type TestApp } from "../support/helpers";
 
-const TEAM = "http://127.0.0.1:9931";
-const AUD = "desk-audience-tag";
-const DESK = "https://desk.example.com";
-const accessEnv = { ...env, ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD };
-
-let teamKey: CryptoKey;
-let strangerKey: CryptoKey;
+let team: Awaited<ReturnType<typeof fakeAccessTeam>>;
 let app: TestApp;
 let otherApp: TestApp;
-let certFetches = 0;
 
 beforeAll(async () => {
-  const team = await generateKeyPair("RS256", { extractable: true });
-  teamKey = team.privateKey;
-  strangerKey = (await generateKeyPair("RS256")).privateKey;
-  const jwk = { ...(await exportJWK(team.publicKey)), kid: "team-key-1", alg: "RS256", use: "sig" };
-  const realFetch = globalThis.fetch;
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const url = new Request(input, init).url;
-    if (url === `${TEAM}/cdn-cgi/access/certs`) {
-      certFetches++;
-      return Response.json({ keys: [jwk] });
-    }
-    return realFetch(input, init);
-  });
+  team = await fakeAccessTeam();
   app = await createApp("desk access");
   otherApp = await createApp("desk other");
   const auth = await account();
@@ -39,22 +20,7 @@ beforeAll(async () => {
 
 afterAll(() => vi.restoreAllMocks());
 
-interface TokenOptions {
-  key?: CryptoKey;
-  kid?: string;
-  aud?: string;
-  iss?: string;
-  exp?: number | string;
-  nbf?: number | string;
-  email?: string | null;
-}
-
-function accessToken(options: TokenOptions = {}) {
-  const { key = teamKey, kid = "team-key-1", aud = AUD, iss = TEAM, exp = "5m", email = "Ana@example.com" } = options;
-  const jwt = new SignJWT(email === null ? {} : { email }).setProtectedHeader({ alg: "RS256", kid }).setIssuer(iss).setAudience(aud).setIssuedAt().setExpirationTime(exp);
-  if (options.nbf !== undefined) jwt.setNotBefore(options.nbf);
-  return jwt.sign(key);
-}
+const accessToken = (options?: TokenOptions) => team.accessToken(options);
 
 /** A request to the Desk API through the worker, with Access configured. */
 async function desk(method: string, path: string, headers: Record<string, string> = {}, body?: unknown, environment: Env = accessEnv, origin = DESK) {
@@ -80,7 +46,7 @@ describe("the Desk behind Cloudflare Access", () => {
     expect(byHeader.json).toEqual({ email: "ana@example.com", apps: [{ _id: app.appId, name: "desk access" }] });
     const byCookie = await desk("GET", "/apps", { cookie: `theme=dark; CF_Authorization=${await accessToken()}` });
     expect(byCookie.json.apps).toHaveLength(1);
-    expect(certFetches).toBeGreaterThan(0);
+    expect(team.served.certFetches).toBeGreaterThan(0);
   });
 
   it.each<[string, TokenOptions | null]>([
@@ -96,7 +62,7 @@ describe("the Desk behind Cloudflare Access", () => {
     let headers: Record<string, string> = {};
     if (options) {
       const forged = "key" in options;
-      headers = await header(forged ? { ...options, key: strangerKey } : options);
+      headers = await header(forged ? { ...options, key: team.strangerKey } : options);
     }
     for (const [method, path] of [
       ["GET", "/apps"],

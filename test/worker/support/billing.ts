@@ -115,13 +115,14 @@ function countingNamespace(namespace: DurableObjectNamespace, tally: Tally): Dur
   });
 }
 
-/** The worker's env with its D1, R2 and Conversation bindings counted into `tally`. */
+/** The worker's env with its D1, R2, Conversation and Desk room bindings counted into `tally`. */
 export function countingEnv(env: Env, tally: Tally): Env {
   return {
     ...env,
     DB: countingD1(env.DB, tally),
     MEDIA: countingR2(env.MEDIA, tally),
     CONVERSATIONS: countingNamespace(env.CONVERSATIONS as unknown as DurableObjectNamespace, tally) as unknown as Env["CONVERSATIONS"],
+    DESK_ROOMS: countingNamespace(env.DESK_ROOMS as unknown as DurableObjectNamespace, tally) as unknown as Env["DESK_ROOMS"],
   };
 }
 
