@@ -1,8 +1,8 @@
-import { agentOf, agentshipsOf } from "../agents/agents";
+import { agentOf, agentshipsOf, createAgent, normalEmail } from "../agents/agents";
 import { requireApp } from "../apps/apps";
 import type { Credential } from "../auth/credential";
 import { findApp, listApps, type App } from "../db/apps";
-import { forbidden } from "../errors";
+import { ApiError, ErrorCode, forbidden } from "../errors";
 import type { DeskIdentity } from "./access";
 
 /** The most apps the local agent's picker lists (every app of a development database). */
@@ -38,3 +38,17 @@ export async function deskAgent(env: Env, identity: DeskIdentity, appId: string)
  * agent answers as the app maker), named for the Desk so that no key of the app is involved.
  */
 export const deskCredential = (appId: string): Credential => ({ kind: "jwt", scope: "app", appId, keyId: "desk" });
+
+/**
+ * The local agent answers in every app without being one of its agents, but an assignee must be
+ * one: assigning itself makes it an agent of the app (once), so that "assign to me" works under
+ * `npm run dev` as it does behind Access.
+ */
+export async function enrolLocalAssignee(env: Env, identity: DeskIdentity, appId: string, assignee: string | null | undefined): Promise<void> {
+  if (identity.kind !== "local" || !assignee || normalEmail(assignee) !== identity.email) return;
+  if (await agentOf(env, appId, identity.email)) return;
+  await createAgent(env, appId, { email: identity.email, name: identity.name }).catch((error: unknown) => {
+    // Enrolled meanwhile by another request: as wanted.
+    if (!(error instanceof ApiError && error.code === ErrorCode.Conflict)) throw error;
+  });
+}

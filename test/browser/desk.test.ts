@@ -4,7 +4,7 @@
 // in light and dark and at 360 px.
 import { describe, expect, it, type TestContext } from "vitest";
 import type { App } from "../support/apps.ts";
-import { addAgent, baseUrl, businessSays, conversationOf, newApp, pageOrigin } from "./api.ts";
+import { addAgent, baseUrl, businessSays, conversationOf, newApp, pageOrigin, typing } from "./api.ts";
 import { DeskPage, type DeskOptions } from "./desk-page.ts";
 import { browserSuite } from "./suite.ts";
 
@@ -113,7 +113,7 @@ describe("Parley Desk against wrangler dev", () => {
     await desk.expectClean();
   });
 
-  it(`live: a visitor's message shows in the list and the open conversation without a reload (< ${LIVE_BUDGET_MS} ms); in the background, the title counts and a notification shows`, async (ctx) => {
+  it(`live: a visitor's message shows in the list and the open conversation without a reload (< ${LIVE_BUDGET_MS} ms), with their typing; in the background, the title counts and a notification shows`, async (ctx) => {
     const app = await newApp("Desk live");
     const first = await visitorOf(ctx, app);
     await first.say("First visitor here");
@@ -123,6 +123,9 @@ describe("Parley Desk against wrangler dev", () => {
     await desk.entry("Visitor").click();
     await desk.log.getByText("First visitor here").waitFor();
 
+    // The user's typing (the contract's messengers send none: posted as the app user), then their message.
+    await typing(app, first.appUser._id, "typing:start", "appUser");
+    await desk.page.getByText("is typing…").waitFor({ timeout: 5_000 });
     const seen = desk.page.evaluate(
       (text) =>
         new Promise<number>((resolve) => {
@@ -138,6 +141,8 @@ describe("Parley Desk against wrangler dev", () => {
     const latency = (await seen) - sent;
     console.log(`parley desk: visitor message -> shown in the open Desk: ${latency} ms`);
     expect(latency).toBeLessThan(LIVE_BUDGET_MS);
+    // A message from the user ends their typing.
+    await expect.poll(() => desk.page.getByText("is typing…").count()).toBe(0);
 
     // A second visitor, while the Desk is in the background: the list gains them at the top, the
     // title counts, a notification shows; back in front, the title is plain again.

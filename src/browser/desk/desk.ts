@@ -222,12 +222,18 @@ export class Desk {
     this.renderMessages("newer");
   }
 
+  /** The composer empties at once (the visitor may see the answer before its response is back); a failure puts the text back. */
   private async send(text: string) {
     const open = this.open!;
     this.stopTyping();
-    const { message } = await this.api!.send(open.appUserId, text);
-    this.view.clearComposer();
-    if (open === this.open) this.addMessages([message]);
+    this.view.setComposer("");
+    try {
+      const { message } = await this.api!.send(open.appUserId, text);
+      if (open === this.open) this.addMessages([message]);
+    } catch (error) {
+      if (open === this.open) this.view.setComposer(text);
+      throw error;
+    }
   }
 
   private async sendImage(file: File) {

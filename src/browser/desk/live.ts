@@ -1,7 +1,13 @@
 import type { LiveEvent } from "./types.ts";
 
-/** The server closes with this code when the Access token it was opened with expires. */
-const ACCESS_EXPIRED = 4001;
+/**
+ * The server closes with these when the Access token the socket was opened with expires, and when
+ * the agent is removed from the app: either way the page loads again (Access signs the agent in
+ * again; the picker no longer lists the app).
+ */
+const RELOAD_CODES = [4001, 4003];
+/** A keep-alive the runtime answers without waking the app's room, so that idle proxies keep the socket. */
+const PING_MS = 30_000;
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
 
@@ -21,6 +27,7 @@ export class LiveChannel {
   private socket: WebSocket | null = null;
   private retryMs = FIRST_RETRY_MS;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private pinger: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
   private everOpened = false;
 
@@ -36,11 +43,12 @@ export class LiveChannel {
     this.socket = socket;
     socket.onopen = () => {
       this.retryMs = FIRST_RETRY_MS;
+      this.pinger = setInterval(() => socket.send("ping"), PING_MS);
       this.handlers.opened(this.everOpened);
       this.everOpened = true;
     };
     socket.onmessage = (frame) => {
-      if (typeof frame.data !== "string") return;
+      if (typeof frame.data !== "string" || frame.data === "pong") return;
       let event: LiveEvent;
       try {
         event = JSON.parse(frame.data);
@@ -50,9 +58,10 @@ export class LiveChannel {
       this.handlers.event(event);
     };
     socket.onclose = (close) => {
+      clearInterval(this.pinger);
       if (this.stopped || socket !== this.socket) return;
       this.handlers.closed();
-      if (close.code === ACCESS_EXPIRED) {
+      if (RELOAD_CODES.includes(close.code)) {
         location.reload();
         return;
       }

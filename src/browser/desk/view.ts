@@ -41,14 +41,14 @@ export class DeskView {
   private readonly list = h("ul", { class: "list", role: "list", "aria-labelledby": "list-title" });
   private readonly empty = h("p", { class: "empty", role: "status" });
   private readonly moreButton: HTMLButtonElement;
-  private readonly conversation = h("main", { class: "conversation", "aria-labelledby": "conversation-title" });
+  private readonly conversation = h("section", { class: "conversation", "aria-labelledby": "conversation-title" });
   private readonly placeholder = h("div", { class: "placeholder" }, "Pick a conversation.");
   private readonly title = h("h2", { id: "conversation-title" }, "No conversation open");
   private readonly assignee = h("select", { "aria-label": "Assignee" });
   private readonly statusButton: HTMLButtonElement;
   private readonly scroller = h("div", { class: "scroll" });
   private readonly olderButton: HTMLButtonElement;
-  private readonly log = h("ol", { class: "log", role: "log", "aria-label": "Messages" });
+  private readonly log = h("ol", { class: "log" });
   private readonly typingLine = h("div", { class: "typing", role: "status" });
   private readonly error = h("p", { class: "error", role: "alert" });
   private readonly input = h("textarea", { id: "reply", rows: 2, placeholder: "Write a reply (Enter sends, Shift+Enter for a new line)" });
@@ -97,7 +97,8 @@ export class DeskView {
       h("button", { type: "button", class: "button profile-toggle", "aria-pressed": "false", onclick: (event: Event) => this.toggleProfile(event.currentTarget as HTMLButtonElement) }, "Profile"),
     );
     this.olderButton = h("button", { type: "button", class: "button more", hidden: true, onclick: () => actions.older() }, "Load earlier messages");
-    this.scroller.append(this.olderButton, this.log);
+    // The log region holds the list (a list with role="log" would no longer be a list).
+    this.scroller.append(this.olderButton, h("div", { role: "log", "aria-label": "Messages" }, this.log));
     this.input.addEventListener("keydown", (event) => {
       if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
       event.preventDefault();
@@ -132,7 +133,7 @@ export class DeskView {
         this.who,
       ),
       h(
-        "div",
+        "main",
         { class: "panes" },
         h(
           "section",
@@ -244,8 +245,8 @@ export class DeskView {
     this.input.focus();
   }
 
-  clearComposer() {
-    this.input.value = "";
+  setComposer(text: string) {
+    this.input.value = text;
   }
 
   /**

@@ -10,7 +10,7 @@ import { readMessages } from "../../conversation/read";
 import { changeConversation, conversationList, searchConversations } from "../../conversations-index/conversations";
 import type { AppUser } from "../../db/app-users";
 import { deskIdentity, type DeskIdentity } from "../../desk/access";
-import { deskAgent, deskApps, deskCredential, type DeskAgent } from "../../desk/desk";
+import { deskAgent, deskApps, deskCredential, enrolLocalAssignee, type DeskAgent } from "../../desk/desk";
 import { openLive } from "../../desk/live/announce";
 import { ApiError, ErrorCode, forbidden, notFound } from "../../errors";
 import { parseWith } from "../../http/validate";
@@ -122,9 +122,11 @@ deskApi.post("/apps/:appId/appusers/:appUserId/activity", async (c) => {
   return c.json({});
 });
 
-deskApi.put("/apps/:appId/appusers/:appUserId/conversation", async (c) =>
-  c.json({ conversation: await changeConversation(c.env, c.get("appUser"), await body(c, changeConversationBody)) }),
-);
+deskApi.put("/apps/:appId/appusers/:appUserId/conversation", async (c) => {
+  const changes = await body(c, changeConversationBody);
+  await enrolLocalAssignee(c.env, c.get("identity"), c.get("appId"), changes.assignee);
+  return c.json({ conversation: await changeConversation(c.env, c.get("appUser"), changes) });
+});
 
 /**
  * The app's live channel: a WebSocket over which the page hears of every change to the app's

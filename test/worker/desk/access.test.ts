@@ -144,6 +144,21 @@ describe("the Desk without Access", () => {
     expect(answered.json.message).toMatchObject({ role: "appMaker", name: "Local agent" });
   });
 
+  it("lets the local agent assign itself (it becomes an agent of the app), and no one else who is not an agent", async () => {
+    const local = "http://127.0.0.1:8787";
+    const user = await freshUser(otherApp);
+    await call("POST", `/v1/appusers/${user.id}/messages`, otherApp.server, { body: { role: "appUser", text: "Hi" } });
+    const path = `/apps/${otherApp.appId}/appusers/${user.id}/conversation`;
+    for (let twice = 0; twice < 2; twice++) {
+      const assigned = await desk("PUT", path, { origin: local }, { assignee: "Agent@localhost" }, env, local);
+      expect(assigned.status, JSON.stringify(assigned.json)).toBe(200);
+      expect(assigned.json.conversation.assignee).toEqual({ email: "agent@localhost", name: "Local agent" });
+    }
+    expectError(await desk("PUT", path, { origin: local }, { assignee: "eve@example.com" }, env, local), 400, "assignee");
+    const { json } = await call("GET", `/v1/apps/${otherApp.appId}/agents`, await account());
+    expect(json.agents.map((a: { email: string }) => a.email)).toEqual(["agent@localhost"]);
+  });
+
   it("is 404 on any other host", async () => {
     expectError(await desk("GET", "/apps", {}, undefined, env), 404);
     expectError(await desk("GET", `/apps/${app.appId}/conversations`, await header(), undefined, env), 404);
