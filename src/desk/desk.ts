@@ -1,12 +1,17 @@
 import { agentOf, agentshipsOf, createAgent, normalEmail } from "../agents/agents";
 import { requireApp } from "../apps/apps";
 import type { Credential } from "../auth/credential";
+import type { AppUser } from "../db/app-users";
 import { findApp, listApps, type App } from "../db/apps";
+import { devicesOfUser } from "../db/devices";
 import { ApiError, ErrorCode, forbidden } from "../errors";
+import { presentDeviceProfile } from "../presenters/app-user";
 import type { DeskIdentity } from "./access";
 
 /** The most apps the local agent's picker lists (every app of a development database). */
 const LOCAL_APPS_LISTED = 100;
+/** The most devices the profile panel shows, the most recently known first. */
+const PROFILE_DEVICES = 20;
 
 /** The person answering in an app: what their messages carry as `name` and `email`. */
 export interface DeskAgent {
@@ -32,6 +37,14 @@ export async function deskAgent(env: Env, identity: DeskIdentity, appId: string)
   if (!agent) throw forbidden(`appId: ${identity.email} is no agent of app '${appId}'`);
   return { email: agent.email, name: agent.name };
 }
+
+/** The devices the user has used, as the Desk's profile panel shows them. */
+export async function profileDevices(env: Env, user: AppUser) {
+  return (await devicesOfUser(env.DB, user.appId, user.id, PROFILE_DEVICES)).map(presentDeviceProfile);
+}
+
+/** What an agent's messages carry: the business's role, signed with who wrote (the avatar comes from the email). */
+export const agentAuthor = (agent: DeskAgent) => ({ role: "appMaker" as const, name: agent.name, email: agent.email });
 
 /**
  * What an agent acts with in the conversation code: the business's own scope in that app (an

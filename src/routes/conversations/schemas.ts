@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CONVERSATION_STATUSES } from "../../conversations-index/presenter";
+import { CONVERSATION_STATUSES } from "../../enums";
 
 const limit = (fallback: number) => z.coerce.number().int().min(1).max(100).default(fallback);
 const before = z.coerce.number().positive().optional().meta({ description: "A `lastActivity` (or a message's `received`): the page starts below it." });

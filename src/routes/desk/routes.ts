@@ -10,10 +10,12 @@ import { readMessages } from "../../conversation/read";
 import { changeConversation, conversationList, searchConversations } from "../../conversations-index/conversations";
 import type { AppUser } from "../../db/app-users";
 import { deskIdentity, type DeskIdentity } from "../../desk/access";
-import { deskAgent, deskApps, deskCredential, enrolLocalAssignee, type DeskAgent } from "../../desk/desk";
+import { agentAuthor, deskAgent, deskApps, deskCredential, enrolLocalAssignee, profileDevices, type DeskAgent } from "../../desk/desk";
 import { openLive } from "../../desk/live/announce";
 import { ApiError, ErrorCode, forbidden, notFound } from "../../errors";
+import { imageUploadLimit, readImageForm } from "../../http/image-form";
 import { parseWith } from "../../http/validate";
+import { postImage } from "../../media/upload";
 import { presentAppUser } from "../../presenters/app-user";
 import type { ConversationMessage } from "../../model/message";
 import { changeConversationBody, deskActivityBody, deskMessageBody, historyQuery, listQuery, searchQuery } from "./schemas";
@@ -95,19 +97,28 @@ deskApi.get("/apps/:appId/appusers/:appUserId/messages", async (c) => {
     conversation: { _id: user.conversationId },
     messages: JSON.parse(page.messagesJson) as ConversationMessage[],
     hasOlder: page.hasOlder,
+    devices: await profileDevices(c.env, user),
   });
 });
 
 deskApi.post("/apps/:appId/appusers/:appUserId/messages", async (c) => {
   const { text } = await body(c, deskMessageBody);
-  const agent = c.get("agent");
-  // An agent's message is the business's, signed with who wrote it (the avatar comes from the email).
-  const { message } = await postMessage(c.env, deskCredential(c.get("appId")), c.get("appUser"), {
-    role: "appMaker",
-    text,
-    name: agent.name,
-    email: agent.email,
-  });
+  const { message } = await postMessage(c.env, deskCredential(c.get("appId")), c.get("appUser"), { ...agentAuthor(c.get("agent")), text });
+  return c.json({ message }, 201);
+});
+
+/** An image the agent sends, uploaded as the v1 `/images` endpoint takes it (the file in `source`). */
+deskApi.post("/apps/:appId/appusers/:appUserId/images", imageUploadLimit, async (c) => {
+  const form = await readImageForm(c.req.raw);
+  const author = agentAuthor(c.get("agent"));
+  const { message } = await postImage(
+    c.env,
+    deskCredential(c.get("appId")),
+    c.get("appUser"),
+    form.get("source"),
+    () => author,
+    new URL(c.req.url).origin,
+  );
   return c.json({ message }, 201);
 });
 

@@ -25,10 +25,11 @@ const accessToken = (options?: TokenOptions) => team.accessToken(options);
 /** A request to the Desk API through the worker, with Access configured. */
 async function desk(method: string, path: string, headers: Record<string, string> = {}, body?: unknown, environment: Env = accessEnv, origin = DESK) {
   const ctx = createExecutionContext();
+  const form = body instanceof FormData;
   const request = new Request(`${origin}/desk/api${path}`, {
     method,
-    headers: { ...headers, ...(body !== undefined && { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { ...headers, ...(body !== undefined && !form && { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   });
   const response = await worker.fetch!(request as never, environment, ctx);
   await waitOnExecutionContext(ctx);
@@ -88,7 +89,7 @@ describe("the Desk behind Cloudflare Access", () => {
     const auth = { ...(await header()), ...sameOrigin };
     const answered = await desk("POST", `/apps/${app.appId}/appusers/${user.id}/messages`, auth, { text: "Yes, Ana here." });
     expect(answered.status, JSON.stringify(answered.json)).toBe(201);
-    expect(answered.json.message).toMatchObject({ role: "appMaker", text: "Yes, Ana here.", name: "Ana", avatarUrl: expect.stringContaining("gravatar") });
+    expect(answered.json.message).toMatchObject({ role: "appMaker", text: "Yes, Ana here.", name: "Ana", email: "ana@example.com", avatarUrl: expect.stringContaining("gravatar") });
 
     const history = await desk("GET", `/apps/${app.appId}/appusers/${user.id}/messages`, auth);
     expect(history.json.messages.map((m: { _id: string }) => m._id)).toEqual([asked.message._id, answered.json.message._id]);
@@ -130,6 +131,78 @@ describe("the Desk behind Cloudflare Access", () => {
     expectError(await desk("PUT", `/apps/${app.appId}/appusers/${user.id}/conversation`, auth, { assignee: "eve@example.com" }), 400, "assignee");
     expectError(await desk("GET", `/apps/${app.appId}/conversations?status=maybe`, auth), 400, "status");
     expectError(await desk("GET", `/apps/${app.appId}/appusers/nobody/messages`, auth), 404, "appUserId");
+  });
+});
+
+describe("the Desk's images and profile", () => {
+  const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1]);
+  const imageForm = (source: Blob | string | null = new File([PNG], "photo.png", { type: "image/png" })) => {
+    const data = new FormData();
+    if (source !== null) data.set("source", source);
+    return data;
+  };
+  const imagesPath = (id: string) => `/apps/${app.appId}/appusers/${id}/images`;
+
+  it("sends an agent's image as an appMaker image message signed with the agent", async () => {
+    const user = await freshUser(app);
+    const auth = { ...(await header()), ...sameOrigin };
+    const sent = await desk("POST", imagesPath(user.id), auth, imageForm());
+    expect(sent.status, JSON.stringify(sent.json)).toBe(201);
+    expect(Object.keys(sent.json)).toEqual(["message"]);
+    expect(sent.json.message).toMatchObject({
+      type: "image",
+      role: "appMaker",
+      name: "Ana",
+      email: "ana@example.com",
+      mediaType: "image/png",
+      mediaUrl: expect.stringMatching(/\/v1\/media\//),
+      avatarUrl: expect.stringContaining("gravatar"),
+    });
+    const stored = await env.MEDIA.get(new URL(sent.json.message.mediaUrl).pathname.split("/").at(-1)!);
+    expect(stored && new Uint8Array(await stored.arrayBuffer())).toEqual(PNG);
+    const history = await desk("GET", `/apps/${app.appId}/appusers/${user.id}/messages`, auth);
+    expect(history.json.messages.at(-1)).toEqual(sent.json.message);
+  });
+
+  it("refuses an upload without an image with a 400 or 415 naming the field", async () => {
+    const user = await freshUser(app);
+    const auth = { ...(await header()), ...sameOrigin };
+    expectError(await desk("POST", imagesPath(user.id), auth, imageForm(null)), 400, "source");
+    expectError(await desk("POST", imagesPath(user.id), auth, imageForm("not a file")), 400, "source");
+    expectError(await desk("POST", imagesPath(user.id), auth, imageForm(new File([], "empty.png"))), 400, "source");
+    expectError(await desk("POST", imagesPath(user.id), auth, imageForm(new File(["<svg/>"], "x.png", { type: "image/png" }))), 415, "source");
+    expectError(await desk("POST", imagesPath(user.id), auth, { text: "json, not a form" }), 400, "body");
+    const { json } = await call("GET", `/v1/appusers/${user.id}/messages`, app.server);
+    expect(json.messages).toEqual([]);
+  });
+
+  it("refuses an upload from another origin, and from an address that is no agent of the app", async () => {
+    const user = await freshUser(app);
+    const cookie = { cookie: `CF_Authorization=${await accessToken()}` };
+    for (const origin of [{ origin: "https://evil.example" }, {}] as Array<Record<string, string>>) {
+      expectError(await desk("POST", imagesPath(user.id), { ...cookie, ...origin }, imageForm()), 403, "origin");
+    }
+    expectError(await desk("POST", imagesPath(user.id), { ...(await header({ email: "eve@example.com" })), ...sameOrigin }, imageForm()), 403, "appId");
+    expectError(await desk("POST", imagesPath(user.id), sameOrigin, imageForm()), 401);
+    const { json } = await call("GET", `/v1/appusers/${user.id}/messages`, app.server);
+    expect(json.messages).toEqual([]);
+  });
+
+  it("shows the user's devices with the history: platform, appVersion and info, never a push token or device id", async () => {
+    const deviceId = `phone-${crypto.randomUUID()}`;
+    const init = await call("POST", "/v1/init", app.token, {
+      body: { device: { id: deviceId, platform: "ios", appVersion: "2.4.1", info: { os: "iOS 17" } }, userId: `dev-${crypto.randomUUID()}@example.com` },
+    });
+    expect(init.status, JSON.stringify(init.json)).toBe(200);
+    const id = init.json.appUser._id;
+    expect((await call("POST", `/v1/appusers/${id}/pushtoken`, app.server, { body: { deviceId, token: "secret-push-token" } })).status).toBe(200);
+    const history = await desk("GET", `/apps/${app.appId}/appusers/${id}/messages`, await header());
+    expect(history.status, JSON.stringify(history.json)).toBe(200);
+    expect(history.json.devices).toEqual([{ platform: "ios", appVersion: "2.4.1", info: { os: "iOS 17" } }]);
+    expect(JSON.stringify(history.json)).not.toContain("secret-push-token");
+    expect(JSON.stringify(history.json)).not.toContain(deviceId);
+    const bare = await freshUser(app);
+    expect((await desk("GET", `/apps/${app.appId}/appusers/${bare.id}/messages`, await header())).json.devices).toEqual([]);
   });
 });
 
