@@ -228,6 +228,10 @@ describe("the Desk without Access", () => {
       expect(assigned.json.conversation.assignee).toEqual({ email: "agent@localhost", name: "Local agent" });
     }
     expectError(await desk("PUT", path, { origin: local }, { assignee: "eve@example.com" }, env, local), 400, "assignee");
+    // The "mine" filter takes the local agent's address too (once the message is indexed).
+    const mine = () => desk("GET", `/apps/${otherApp.appId}/conversations?assignee=agent@localhost`, {}, undefined, env, local);
+    await vi.waitUntil(async () => (await mine()).json.conversations.length > 0, { timeout: 5_000, interval: 25 });
+    expect((await mine()).json.conversations.map((e: { appUser: { _id: string } }) => e.appUser._id)).toEqual([user.id]);
     const { json } = await call("GET", `/v1/apps/${otherApp.appId}/agents`, await account());
     expect(json.agents.map((a: { email: string }) => a.email)).toEqual(["agent@localhost"]);
   });
