@@ -60,6 +60,11 @@ export async function typing(app: App, appUserId: string, type: "typing:start" |
 
 export const businessTyping = (app: App, appUserId: string, type?: "typing:start" | "typing:stop") => typing(app, appUserId, type);
 
+/** POST /v1/appusers with the app's JWT: a user made by the business (as Smooch's pre-create). */
+export async function createUser(app: App, userId: string, fields: Record<string, unknown> = {}) {
+  return (await expectStatus(send, "POST", "/v1/appusers", app.server, 201, { userId, ...fields })).appUser;
+}
+
 /** GET /v1/appusers/{id}/conversation with the app's JWT. */
 export async function conversationOf(app: App, appUserId: string) {
   return expectStatus(send, "GET", `/v1/appusers/${encodeURIComponent(appUserId)}/conversation`, app.server, 200);

@@ -4,7 +4,7 @@
 // in light and dark and at 360 px.
 import { describe, expect, it, type TestContext } from "vitest";
 import type { App } from "../support/apps.ts";
-import { addAgent, baseUrl, businessSays, conversationOf, newApp, pageOrigin, typing } from "./api.ts";
+import { addAgent, baseUrl, businessSays, conversationOf, createUser, newApp, pageOrigin, typing } from "./api.ts";
 import { DeskPage, type DeskOptions } from "./desk-page.ts";
 import { browserSuite } from "./suite.ts";
 
@@ -214,6 +214,34 @@ describe("Parley Desk against wrangler dev", () => {
     expect(await result.textContent()).toContain("My parcel never arrived");
     await desk.page.getByRole("button", { name: "Clear search" }).click();
     await desk.page.getByRole("list", { name: "Conversations" }).waitFor();
+    await desk.expectClean();
+  });
+
+  it("pages: the list's next page with `before`, the history's older messages", async (ctx) => {
+    const app = await newApp("Desk paging");
+    // 27 conversations (a page is 25), the oldest with 105 messages (a history page is 100).
+    const users: Array<{ _id: string; userId: string }> = [];
+    for (let i = 1; i <= 27; i++) users.push(await createUser(app, `paged-${i}`, { givenName: `Paged${String(i).padStart(2, "0")}` }));
+    for (let i = 1; i <= 105; i += 15) {
+      await Promise.all(Array.from({ length: Math.min(15, 106 - i) }, (_, j) => businessSays(app, users[0]._id, { text: `history ${String(i + j).padStart(3, "0")}` })));
+    }
+    for (const user of users.slice(1)) await businessSays(app, user._id, { text: `hello ${user.userId}` });
+    await indexed(app, users[26]._id, "hello paged-27");
+    const desk = await openDesk(ctx, { appId: app.appId });
+    await desk.entry("Paged27").waitFor();
+    expect(await desk.list.getByRole("button", { name: /^Paged/ }).count()).toBe(25);
+    await desk.page.getByRole("button", { name: "Load more" }).click();
+    await expect.poll(() => desk.list.getByRole("button", { name: /^Paged/ }).count()).toBe(27);
+    expect(desk.calls.some((c) => /\/conversations\?status=open&before=\d/.test(c) && c.endsWith("200"))).toBe(true);
+    expect(await desk.page.getByRole("button", { name: "Load more" }).isVisible()).toBe(false);
+
+    await desk.entry("Paged01").click();
+    await desk.log.getByText("history 105").waitFor();
+    expect(await desk.log.locator("li").count()).toBe(100);
+    await desk.page.getByRole("button", { name: "Load earlier messages" }).click();
+    await expect.poll(() => desk.log.locator("li").count()).toBe(105);
+    await desk.log.getByText("history 001").waitFor();
+    expect(await desk.page.getByRole("button", { name: "Load earlier messages" }).isVisible()).toBe(false);
     await desk.expectClean();
   });
 
