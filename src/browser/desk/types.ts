@@ -1,5 +1,5 @@
 /** The shapes the Desk page reads from the Desk API (/desk/api) and its live channel. */
-import type { Action } from "../messenger/types.ts";
+import type { Message as MessengerMessage } from "../messenger/types.ts";
 
 export interface DeskApp {
   _id: string;
@@ -11,18 +11,8 @@ export interface Agent {
   name: string;
 }
 
-export interface Message {
-  _id: string;
-  type?: string;
-  role: "appUser" | "appMaker" | "whisper";
-  text: string;
-  name?: string;
-  email?: string;
-  mediaUrl?: string;
-  mediaType?: string;
-  actions?: Action[];
-  received: number;
-}
+/** A message as the messenger reads it, with the address an agent's message carries. */
+export type Message = MessengerMessage & { email?: string };
 
 export interface EntryUser {
   _id: string;
