@@ -110,8 +110,11 @@ export class Desk {
     await this.loadList();
     this.live = new LiveChannel(api.liveUrl(), {
       event: (event) => this.onLive(api, event),
-      opened: (reconnected) => reconnected && this.guard(() => this.catchUp()),
-      closed: () => undefined,
+      opened: (reconnected) => {
+        this.view.setLive(true);
+        if (reconnected) void this.guard(() => this.catchUp());
+      },
+      closed: () => this.view.setLive(false),
     });
   }
 

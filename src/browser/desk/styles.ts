@@ -27,6 +27,7 @@ svg { width: 20px; height: 20px; fill: currentColor; }
 .desk { display: grid; grid-template-rows: auto 1fr; height: 100vh; height: 100dvh; }
 .top { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; padding: 8px 12px; border-bottom: 1px solid var(--line); background: var(--panel); }
 .top h1 { font-size: 17px; margin: 0 8px 0 0; }
+.connection { font-size: 13px; color: var(--danger); }
 .top .who { margin-left: auto; color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
 select, input[type=search], input[type=text] { border: 1px solid var(--line); border-radius: 6px; padding: 5px 8px; background: var(--bg); min-width: 0; }
 .button { border: 1px solid var(--line); border-radius: 6px; padding: 5px 10px; background: var(--bg); }
@@ -95,6 +96,7 @@ select, input[type=search], input[type=text] { border: 1px solid var(--line); bo
   .desk[data-profile] .profile { grid-column: 1; }
   .back { display: inline-block; }
   .msg { max-width: 92%; }
-  .top .who { display: none; }
+  .connection { font-size: 13px; color: var(--danger); }
+.top .who { display: none; }
 }
 `;

@@ -32,6 +32,7 @@ export class DeskView {
   private readonly appSelect = h("select", { id: "app", "aria-label": "App" });
   private readonly notify: HTMLButtonElement;
   private readonly who = h("span", { class: "who" });
+  private readonly connection = h("span", { class: "connection", role: "status" });
   private readonly status = h("select", { "aria-label": "Show conversations" }, h("option", { value: "open" }, "Open"), h("option", { value: "closed" }, "Closed"), h("option", { value: "all" }, "All"));
   private readonly mine = h("input", { type: "checkbox" });
   private readonly userFilter = h("input", { type: "search", "aria-label": "Filter by user", placeholder: "Filter by user" });
@@ -130,6 +131,7 @@ export class DeskView {
         h("label", { for: "app", class: "sr-only" }, "App"),
         this.appSelect,
         this.notify,
+        this.connection,
         this.who,
       ),
       h(
@@ -171,6 +173,11 @@ export class DeskView {
     if (appId) this.appSelect.value = appId;
     this.appSelect.disabled = apps.length === 0;
     this.notify.hidden = !canAskNotifications;
+  }
+
+  /** Says when the live channel is down (the list and conversation may lag until it is back). */
+  setLive(up: boolean) {
+    this.connection.textContent = up ? "" : "Reconnecting…";
   }
 
   hideNotificationButton() {
