@@ -11,7 +11,7 @@ answerSlackEventsWith(answerFromSlack);
 export { Conversation } from "./conversation/object/conversation";
 export { RealtimeClient } from "./realtime/client";
 export { AppEraser } from "./erasure/app-eraser";
-export { DeskRoom } from "./desk/live/room";
+export { DeskRoom } from "./desk-live/room";
 
 export default {
   fetch: app.fetch,

@@ -1,5 +1,5 @@
 import { requireApp } from "../apps/apps";
-import { announceAgentRemoved } from "../desk/live/announce";
+import { announceAgentRemoved } from "../desk-live/announce";
 import { agentsWithEmail, deleteAgent, findAgentByEmail, insertAgent, listAgents, type Agent } from "../db/agents";
 import { badRequest, conflict, notFound } from "../errors";
 import { newId } from "../lib/ids";

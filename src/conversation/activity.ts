@@ -1,7 +1,7 @@
 import type { Credential } from "../auth/credential";
 import { cachedApp } from "../auth/lookup";
 import type { AppUser } from "../db/app-users";
-import { announceTyping } from "../desk/live/announce";
+import { announceTyping } from "../desk-live/announce";
 import type { ActivityType, Role } from "../enums";
 import { presentActivity } from "../presenters/activity";
 import { assertMayActAs } from "./role";

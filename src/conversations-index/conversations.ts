@@ -13,10 +13,10 @@ import {
   type ListFilter,
 } from "../db/conversation-index";
 import { destinationsFor } from "../delivery/destinations";
-import { announceChanges } from "../desk/live/announce";
+import { announceChanges } from "../desk-live/announce";
 import type { ConversationStatus } from "../enums";
 import { badRequest, notFound } from "../errors";
-import { presentEntry, presentHit } from "./presenter";
+import { presentEntry, presentHit } from "../presenters/conversation-entry";
 
 /** A page and whether another follows: the queries read one row more than the page. */
 const paged = <T>(rows: T[], limit: number) => ({ page: rows.slice(0, limit), hasMore: rows.length > limit });

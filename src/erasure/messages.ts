@@ -1,6 +1,6 @@
 import { conversationStub } from "../conversation/stub";
 import { userAndMergedRows, type AppUser } from "../db/app-users";
-import { announceChanges } from "../desk/live/announce";
+import { announceChanges } from "../desk-live/announce";
 import { notFound } from "../errors";
 import { tombstone } from "./tombstones";
 

@@ -2,7 +2,7 @@ import { forgetAppUsers } from "../auth/app-users";
 import { conversationStub } from "../conversation/stub";
 import { deleteUsersStatement, userAndMergedRows } from "../db/app-users";
 import { forgetUsersDevicesStatements } from "../db/devices";
-import { announceChanges } from "../desk/live/announce";
+import { announceChanges } from "../desk-live/announce";
 
 /** A user's rows to delete: its own and those merged into it, each with its conversation. */
 export interface UserRows {

@@ -114,6 +114,7 @@ export const BINDINGS: Binding[] = [
   { binding: "CONVERSATIONS", serves: "conversation/object/conversation.ts" },
   { binding: "REALTIME", serves: "realtime/client.ts", callbacks: ["conversation/subscription.ts"] },
   { binding: "APP_ERASER", serves: "erasure/app-eraser.ts" },
+  { binding: "DESK_ROOMS", serves: "desk-live/room.ts" },
 ];
 
 export interface Binding {

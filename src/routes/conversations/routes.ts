@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { changeConversation, conversationList, searchConversations } from "../../conversations-index/conversations";
-import { conversationEntrySchema, searchResultSchema } from "../../conversations-index/presenter";
+import { conversationEntrySchema, searchResultSchema } from "../../presenters/conversation-entry";
 import { serverAccess, serverAppUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";

@@ -11,7 +11,7 @@ import { changeConversation, conversationList, searchConversations } from "../..
 import type { AppUser } from "../../db/app-users";
 import { deskIdentity, type DeskIdentity } from "../../desk/access";
 import { agentAuthor, deskAgent, deskApps, deskCredential, enrolLocalAssignee, profileDevices, type DeskAgent } from "../../desk/desk";
-import { openLive } from "../../desk/live/announce";
+import { openLive } from "../../desk-live/announce";
 import { ApiError, ErrorCode, forbidden, notFound } from "../../errors";
 import { imageUploadLimit, readImageForm } from "../../http/image-form";
 import { parseWith } from "../../http/validate";
@@ -141,7 +141,7 @@ deskApi.put("/apps/:appId/appusers/:appUserId/conversation", async (c) => {
 
 /**
  * The app's live channel: a WebSocket over which the page hears of every change to the app's
- * conversations (src/desk/live/room.ts). A cross-site page's socket would carry the Access
+ * conversations (src/desk-live/room.ts). A cross-site page's socket would carry the Access
  * cookie too, and browsers apply no CORS to WebSockets: only the Desk's own origin may open one.
  */
 deskApi.get("/apps/:appId/live", async (c) => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Conversation } from "../../../src/conversation/object/conversation";
-import { DeskRoom } from "../../../src/desk/live/room";
+import { DeskRoom } from "../../../src/desk-live/room";
 import { account, call, conversationOf, createApp, expectError, freshUser, hexId, invalidCredentials, outboxJobs, type TestApp } from "../support/helpers";
 
 const ICON = "https://cdn.example.com/shop.png";

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { IndexedConversation, IndexedUser, SearchHit } from "../db/conversation-index";
-import { appUserSchema } from "../presenters/app-user";
+import { appUserSchema } from "./app-user";
 import { messageSchema, type ConversationMessage } from "../model/message";
-import { withoutNulls } from "../presenters/without-nulls";
+import { withoutNulls } from "./without-nulls";
 import { CONVERSATION_STATUSES } from "../enums";
 
 const entryUserSchema = appUserSchema

@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import { presentEntry } from "../../conversations-index/presenter";
-import { findIndexedConversations } from "../../db/conversation-index";
+import { presentEntry } from "../presenters/conversation-entry";
+import { findIndexedConversations } from "../db/conversation-index";
 import type { z } from "zod";
-import type { conversationEntrySchema } from "../../conversations-index/presenter";
+import type { conversationEntrySchema } from "../presenters/conversation-entry";
 
 /** What the worker tells the room about the socket it hands over (request headers, set by the worker only). */
 export const WATCHER_EMAIL = "x-desk-email";
