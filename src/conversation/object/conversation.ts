@@ -257,8 +257,7 @@ export class Conversation extends DurableObject<Env> {
     const outcome = this.transaction(() => {
       const outcome = this.triageState.change(change, seed);
       if (outcome.after !== outcome.before) {
-        const assignee = change.assignee === undefined ? null : change.assignee;
-        const event = { kind: "triage" as const, conversationId, outcome, assignee, newestMessageId: newest?.id ?? null };
+        const event = { kind: "triage" as const, conversationId, outcome, assignee: change.assignee ?? null, newestMessageId: newest?.id ?? null };
         queued = this.outbox.add(event, destinations);
       }
       return outcome;
