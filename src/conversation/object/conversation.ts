@@ -15,7 +15,8 @@ import { ReadMarkers } from "./read-markers";
 import { forgetSchema, migrate } from "./schema";
 import type { ChannelKind } from "../subscription";
 import { Subscribers } from "./subscribers";
-import { TriageKeeper, type Triage, type TriageChange, type TriageOutcome } from "./triage";
+import type { Triage } from "../../db/conversation-index";
+import { TriageKeeper, type TriageChange, type TriageOutcome } from "./triage";
 
 /** A side of the conversation marking it read; `conversationId` is the conversation's `_id`. */
 export interface Read {
