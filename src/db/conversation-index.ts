@@ -1,7 +1,18 @@
-import type { Triage } from "../conversation/object/triage";
 import type { ConversationStatus } from "../enums";
 import type { FlatObject } from "../lib/schemas";
 import { parseObject } from "./json";
+
+/**
+ * Where the business stands with a conversation: open or closed, and who answers it. Its
+ * Conversation object records it and numbers each change (`seq`); the index keeps the number
+ * beside the state it shows, so that a change reaching it late never undoes a newer one.
+ */
+export interface Triage {
+  status: ConversationStatus;
+  /** The agent's email. */
+  assignee: string | null;
+  seq: number;
+}
 
 /** The user text the list's user filter (q) matches: the same expression as migrations/0013's trigger. */
 const USER_TEXT = "lower(concat_ws(' ', u.user_id, u.given_name, u.surname, u.email))";

@@ -1,7 +1,7 @@
 import type { AppUser } from "../db/app-users";
 import type { Role } from "../enums";
 import type { ConversationMessage, MessageAction } from "../model/message";
-import type { Triage, TriageOutcome } from "../conversation/object/triage";
+import type { Triage } from "../db/conversation-index";
 
 /**
  * Something a conversation records that destinations may hear about: a stored message, a read,
@@ -17,7 +17,8 @@ export type ConversationEvent =
   | {
       kind: "triage";
       conversationId: string;
-      outcome: TriageOutcome;
+      /** The state before and after the change. */
+      outcome: { before: Triage; after: Triage };
       assignee: { email: string; name: string } | null;
       newestMessageId: string | null;
     };

@@ -1,6 +1,5 @@
 import type { Channel, Job, Sent } from "../../delivery/channel";
-import type { Triage } from "../../conversation/object/triage";
-import { businessReadStatement, indexMessageStatements, triageStatement } from "../../db/conversation-index";
+import { businessReadStatement, indexMessageStatements, triageStatement, type Triage } from "../../db/conversation-index";
 import { announceChanges } from "../../desk-live/announce";
 import { newId } from "../../lib/ids";
 import type { ConversationMessage } from "../../model/message";

@@ -15,7 +15,8 @@ import { ReadMarkers } from "./read-markers";
 import { forgetSchema, migrate } from "./schema";
 import type { ChannelKind } from "../subscription";
 import { Subscribers } from "./subscribers";
-import { TriageKeeper, type Triage, type TriageChange, type TriageOutcome } from "./triage";
+import type { Triage } from "../../db/conversation-index";
+import { TriageKeeper, type TriageChange, type TriageOutcome } from "./triage";
 
 /** A side of the conversation marking it read; `conversationId` is the conversation's `_id`. */
 export interface Read {
@@ -257,8 +258,7 @@ export class Conversation extends DurableObject<Env> {
     const outcome = this.transaction(() => {
       const outcome = this.triageState.change(change, seed);
       if (outcome.after !== outcome.before) {
-        const assignee = change.assignee === undefined ? null : change.assignee;
-        const event = { kind: "triage" as const, conversationId, outcome, assignee, newestMessageId: newest?.id ?? null };
+        const event = { kind: "triage" as const, conversationId, outcome, assignee: change.assignee ?? null, newestMessageId: newest?.id ?? null };
         queued = this.outbox.add(event, destinations);
       }
       return outcome;

@@ -1,16 +1,5 @@
+import type { Triage } from "../../db/conversation-index";
 import type { ConversationStatus } from "../../enums";
-
-/**
- * Where the business stands with the conversation: open or closed, and who answers it. Each change
- * takes the next `seq`, which the conversation index keeps beside the state it shows, so that a
- * change reaching it late never undoes a newer one.
- */
-export interface Triage {
-  status: ConversationStatus;
-  /** The agent's email. */
-  assignee: string | null;
-  seq: number;
-}
 
 /** A change the business asks for; the assignee with the name its webhook shows. */
 export interface TriageChange {

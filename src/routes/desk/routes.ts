@@ -91,13 +91,13 @@ deskApi.get("/apps/:appId/conversations/search", async (c) => c.json(await searc
 
 deskApi.get("/apps/:appId/appusers/:appUserId/messages", async (c) => {
   const user = c.get("appUser");
-  const page = await readMessages(c.env, user, query(c, historyQuery));
+  const [page, devices] = await Promise.all([readMessages(c.env, user, query(c, historyQuery)), profileDevices(c.env, user)]);
   return c.json({
     appUser: presentAppUser(user),
     conversation: { _id: user.conversationId },
     messages: JSON.parse(page.messagesJson) as ConversationMessage[],
     hasOlder: page.hasOlder,
-    devices: await profileDevices(c.env, user),
+    devices,
   });
 });
 
