@@ -144,8 +144,10 @@ describe("Parley Desk against wrangler dev", () => {
     // A message from the user ends their typing.
     await expect.poll(() => desk.page.getByText("is typing…").count()).toBe(0);
 
-    // A second visitor, while the Desk is in the background: the list gains them at the top, the
-    // title counts, a notification shows; back in front, the title is plain again.
+    // A second visitor, while the Desk is in the background: the list gains them at the top (the
+    // entry that had focus keeps it), the title counts, a notification shows; back in front, the
+    // title is plain again.
+    await desk.entry("Visitor").focus();
     await desk.page.evaluate(() => {
       Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
       document.dispatchEvent(new Event("visibilitychange"));
@@ -155,6 +157,7 @@ describe("Parley Desk against wrangler dev", () => {
     await second.say("Second visitor here");
     await desk.entry("Sam").waitFor({ timeout: LIVE_BUDGET_MS * 2 });
     expect(await desk.list.getByRole("button").first().textContent()).toMatch(/^Sam/);
+    expect(await desk.page.evaluate(() => document.activeElement?.textContent)).toMatch(/^Visitor/);
     await expect.poll(() => desk.page.title()).toBe("(1) Parley Desk");
     await expect.poll(() => desk.page.evaluate(() => (window as any).__desk.notifications)).toEqual([expect.objectContaining({ title: "Sam", body: "Second visitor here" })]);
     await desk.page.evaluate(() => {

@@ -58,7 +58,6 @@ export class DeskView {
   private readonly composer: HTMLFormElement;
   readonly profile = h("aside", { class: "profile", "aria-labelledby": "profile-title" });
   private currentStatus: Status = "open";
-  private searching = false;
 
   constructor(private readonly actions: ViewActions) {
     const sheet = new CSSStyleSheet();
@@ -184,27 +183,31 @@ export class DeskView {
     this.notify.hidden = true;
   }
 
-  /** The list (or the search results, when `results` is given), with the "more" button when there is more. */
+  /**
+   * Redraws the list's items; the entry that had focus (a keyboard user's place in the list) keeps
+   * it, wherever it moved.
+   */
+  private replaceItems(items: HTMLLIElement[]) {
+    const focused = document.activeElement instanceof HTMLElement && this.list.contains(document.activeElement) ? document.activeElement.closest<HTMLElement>("button.entry")?.dataset.user : undefined;
+    this.list.replaceChildren(...items);
+    if (focused) this.focusEntry(focused);
+  }
+
+  /** The list, with the "more" button when there is more. */
   setList(entries: Entry[], hasMore: boolean, openId: string | null) {
-    this.searching = false;
     this.clear.hidden = true;
     this.listHeading.textContent = "Conversations";
-    this.list.replaceChildren(...entryItems(entries, openId, this.actions.open));
+    this.replaceItems(entryItems(entries, openId, this.actions.open));
     this.empty.textContent = entries.length === 0 ? "No conversation here." : "";
     this.moreButton.hidden = !hasMore;
   }
 
   setResults(results: SearchResult[], hasMore: boolean, openId: string | null) {
-    this.searching = true;
     this.clear.hidden = false;
     this.listHeading.textContent = "Search results";
-    this.list.replaceChildren(...resultItems(results, openId, this.actions.open));
+    this.replaceItems(resultItems(results, openId, this.actions.open));
     this.empty.textContent = results.length === 0 ? "No message matches." : `${results.length}${hasMore ? "+" : ""} messages found.`;
     this.moreButton.hidden = !hasMore;
-  }
-
-  get showingResults() {
-    return this.searching;
   }
 
   clearSearchInput() {
