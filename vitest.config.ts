@@ -65,7 +65,7 @@ export default defineConfig({
         },
       },
       {
-        // The messenger's state logic and its bundle (src/browser/messenger/), on Node.
+        // The browser code (src/browser/): the messenger's state logic, its bundle and the Desk's, on Node.
         test: {
           name: "messenger",
           environment: "node",

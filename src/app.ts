@@ -15,7 +15,7 @@ import { conversationEventRoutes } from "./routes/conversation/events";
 import { conversationRoutes } from "./routes/conversation/routes";
 import { conversationsRoutes } from "./routes/conversations/routes";
 import { demoRoutes } from "./routes/demo/routes";
-import { deskApi } from "./routes/desk/routes";
+import { deskRoutes } from "./routes/desk/page";
 import { docsRoutes } from "./routes/docs/routes";
 import { fayeRoutes } from "./routes/faye/routes";
 import { homeRoutes } from "./routes/home/routes";
@@ -69,8 +69,8 @@ app.route("/", docsRoutes);
 app.route("/", fayeRoutes);
 app.route("/", messengerRoutes);
 app.route("/", demoRoutes);
-// The Desk page's own API, behind Cloudflare Access: apart from the v1 API and its document.
-app.mount("/desk/api", deskApi.fetch);
+// Parley Desk (its page, script and API), behind Cloudflare Access: apart from the v1 API and its document.
+app.mount("/desk", deskRoutes.fetch);
 
 let document: ReturnType<typeof openApiDocument> | undefined;
 

@@ -60,6 +60,10 @@ export type EventTrigger = Exclude<Trigger, "message">;
 export type MessageTrigger = Extract<Trigger, `message:${Role}`>;
 export const messageTrigger = (role: Role): MessageTrigger => `message:${role}`;
 
+/** Where the business stands with a conversation (the Desk's list shows open ones by default). */
+export const CONVERSATION_STATUSES = ["open", "closed"] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+
 /** Where a webhook delivery stands after its latest attempt. */
 export const DELIVERY_OUTCOMES = ["retrying", "delivered", "failed"] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];

@@ -1,5 +1,6 @@
 // Builds the browser files the worker serves as static assets into src/static/ (gitignored): the
-// Parley Messenger, bundled from src/browser/messenger/ by esbuild, and Scalar's script from node_modules. wrangler.toml's `[build] command` runs it before `wrangler dev`,
+// Parley Messenger and the Desk's page script, bundled from src/browser/messenger/ and
+// src/browser/desk/ by esbuild, and Scalar's script from node_modules. wrangler.toml's `[build] command` runs it before `wrangler dev`,
 // `wrangler deploy` and `wrangler types`; `npm test` runs it (`npm run build:assets`) before vitest.
 //
 // Files are written only when their content changes, and atomically: wrangler dev re-runs this on
@@ -23,18 +24,20 @@ interface Asset {
   /** Path under ASSETS_DIR, which is also the URL path. */
   path: string;
   content: () => Buffer;
+  /** Served by the worker (behind its own checks) rather than straight by the assets server. */
+  viaWorker?: boolean;
 }
 
 /** The messenger's version (src/browser/messenger/version.ts): the name of its immutable, versioned copy. */
 export const MESSENGER_VERSION = /VERSION = "([^"]+)"/.exec(readFileSync(join(root, "src/browser/messenger/version.ts"), "utf8"))![1];
 
 /**
- * The messenger as one minified script (an IIFE that sets window.Parley), for browsers of the
- * last few years. The same source always gives the same bytes, so its SRI hash is stable.
+ * A browser entry as one minified script (an IIFE), for browsers of the last few years. The same
+ * source always gives the same bytes, so the messenger's SRI hash is stable.
  */
-export function bundleMessenger(): Buffer {
+function bundleBrowser(entry: string): Buffer {
   const result = buildSync({
-    entryPoints: [join(root, "src/browser/messenger/index.ts")],
+    entryPoints: [join(root, entry)],
     bundle: true,
     format: "iife",
     minify: true,
@@ -45,6 +48,13 @@ export function bundleMessenger(): Buffer {
   });
   return Buffer.from(result.outputFiles[0].contents);
 }
+
+/** The messenger: sets window.Parley. */
+export const bundleMessenger = () => bundleBrowser("src/browser/messenger/index.ts");
+
+/** The Desk's page script (src/browser/desk/), served at DESK_SCRIPT behind the Desk's Access check. */
+export const bundleDesk = () => bundleBrowser("src/browser/desk/index.ts");
+export const DESK_SCRIPT = "desk/desk.js";
 
 // Both copies of the messenger may be fetched by any page (CORS, for the integrity check of a
 // cross-origin <script crossorigin>); the versioned one never changes, /messenger.js follows deploys.
@@ -70,12 +80,13 @@ const ASSETS: Asset[] = [
   },
   { path: "messenger.js", content: messengerBundle },
   { path: `messenger-${MESSENGER_VERSION}.js`, content: messengerBundle },
+  { path: DESK_SCRIPT, content: bundleDesk, viaWorker: true },
   // Read by the assets server (wrangler dev and Cloudflare alike), never served.
   { path: "_headers", content: () => Buffer.from(HEADERS) },
 ];
 
-/** The URL paths of the files the assets server serves. */
-export const SERVED_PATHS = ASSETS.filter((asset) => asset.path !== "_headers").map((asset) => `/${asset.path}`);
+/** The URL paths of the files the assets server serves by itself (the worker serves the others from it). */
+export const SERVED_PATHS = ASSETS.filter((asset) => asset.path !== "_headers" && !asset.viaWorker).map((asset) => `/${asset.path}`);
 
 function writeIfChanged(path: string, content: Buffer): boolean {
   if (existsSync(path) && readFileSync(path).equals(content)) return false;

@@ -34,7 +34,8 @@ const fullName = (user: AppUser) => [user.givenName, user.surname].filter(Boolea
 /**
  * Fills in what the contract defaults: an app user's message is signed with the user's name
  * and gravatar; any message with an `email` and no `avatarUrl` gets that email's gravatar.
- * App maker messages are authored by the app. Every action gets its `_id`.
+ * App maker messages are authored by the app. Every action gets its `_id`. A message posted with
+ * an `email` keeps it (an agent's, a replying team member's): it says who wrote.
  */
 export async function composeMessage(user: AppUser, input: MessageInput, source: MessageSource = API_SOURCE): Promise<NewMessage> {
   const byUser = input.role === "appUser";
@@ -46,6 +47,7 @@ export async function composeMessage(user: AppUser, input: MessageInput, source:
     authorId: byUser ? user.id : user.appId,
     role: input.role,
     name: input.name ?? (byUser ? fullName(user) : undefined),
+    email: input.email,
     text: input.text ?? input.mediaUrl ?? "",
     avatarUrl,
     mediaUrl: input.mediaUrl,

@@ -2,12 +2,11 @@ import { forgetAppUsers } from "../auth/app-users";
 import type { Credential } from "../auth/credential";
 import { markConversationStarted, type AppUser } from "../db/app-users";
 import { userDevicePlatform } from "../db/devices";
-import { notFound } from "../errors";
 import { API_SOURCE, type ConversationMessage, type MessageSource, type NewMessage } from "../model/message";
 import { CHANNELS } from "../channels/registry";
 import { destinationsFor } from "../delivery/destinations";
 import { composeMessage, type MessageInput } from "./compose";
-import { ERASED } from "./object/conversation";
+import { whenErased } from "./erased";
 import type { MessagePage } from "./page";
 import { assertMayActAs } from "./role";
 import { conversationStub } from "./stub";
@@ -27,11 +26,7 @@ export async function postMessages(
   const destinations = await destinationsFor(env, CHANNELS, user, { kind: "messages", roles });
   const result = await conversationStub(env, user.conversationId)
     .append(messages, destinations)
-    .catch((error: unknown) => {
-      // The user was deleted after this request found it: nothing was stored.
-      if (error instanceof Error && error.message.includes(ERASED)) throw notFound(`appUserId: app user '${user.id}' was deleted`);
-      throw error;
-    });
+    .catch(whenErased(user));
   if (!user.conversationStarted) {
     await markConversationStarted(env.DB, user.id);
     forgetAppUsers([user.id]);

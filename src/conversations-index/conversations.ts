@@ -1,10 +1,22 @@
 import { agentOf, normalEmail } from "../agents/agents";
 import type { AppUser } from "../db/app-users";
-import { findIndexedConversation, listConversations, searchMessages, updateConversationState, type ListFilter } from "../db/conversation-index";
+import { CHANNELS } from "../channels/registry";
+import { whenErased } from "../conversation/erased";
+import type { TriageChange } from "../conversation/object/triage";
+import { conversationStub } from "../conversation/stub";
+import {
+  findIndexedConversation,
+  indexedTriage,
+  listConversations,
+  searchMessages,
+  triageStatement,
+  type ListFilter,
+} from "../db/conversation-index";
+import { destinationsFor } from "../delivery/destinations";
 import { announceChanges } from "../desk-live/announce";
+import type { ConversationStatus } from "../enums";
 import { badRequest, notFound } from "../errors";
 import { presentEntry, presentHit } from "../presenters/conversation-entry";
-import { announceStateChange } from "./state-webhooks";
 
 /** A page and whether another follows: the queries read one row more than the page. */
 const paged = <T>(rows: T[], limit: number) => ({ page: rows.slice(0, limit), hasMore: rows.length > limit });
@@ -58,25 +70,23 @@ export async function conversationEntry(env: Env, user: AppUser) {
 }
 
 /**
- * Closes or reopens the conversation and/or (un)assigns it, then tells the webhooks listening to
- * what changed. An assignee must be an agent of the app.
+ * Closes or reopens the conversation and/or (un)assigns it. The conversation's object records the
+ * change with its webhook and index jobs (one transaction: once answered, both follow); the index
+ * is written here too, so that the list read right after shows it. An assignee must be an agent of
+ * the app.
  */
-export async function changeConversation(env: Env, user: AppUser, changes: { status?: "open" | "closed"; assignee?: string | null }) {
-  let assignee = changes.assignee;
-  if (assignee) {
-    const agent = await agentOf(env, user.appId, assignee);
-    if (!agent) throw badRequest(`assignee: '${assignee}' is no agent of this app`);
-    assignee = agent.email;
+export async function changeConversation(env: Env, user: AppUser, changes: { status?: ConversationStatus; assignee?: string | null }) {
+  let assignee: TriageChange["assignee"] = changes.assignee === undefined ? undefined : null;
+  if (changes.assignee) {
+    const agent = await agentOf(env, user.appId, changes.assignee);
+    if (!agent) throw badRequest(`assignee: '${changes.assignee}' is no agent of this app`);
+    assignee = { email: agent.email, name: agent.name };
   }
-  const before = await updateConversationState(env.DB, user.appId, user.id, { status: changes.status, assignee });
-  const entry = await conversationEntry(env, user);
-  const newestMessageId = entry.lastMessage?._id ?? null;
-  if (changes.status !== undefined && changes.status !== before.status) {
-    await announceStateChange(env, user, { trigger: "conversation:status", newestMessageId, detail: { status: entry.status, previousStatus: before.status } });
-  }
-  if (assignee !== undefined && assignee !== before.assignee) {
-    await announceStateChange(env, user, { trigger: "conversation:assignee", newestMessageId, detail: { assignee: entry.assignee } });
-  }
+  const [seed, destinations] = await Promise.all([indexedTriage(env.DB, user.id), destinationsFor(env, CHANNELS, user, { kind: "triage" })]);
+  const { after } = await conversationStub(env, user.conversationId)
+    .triage({ status: changes.status, assignee }, seed, user.conversationId, destinations)
+    .catch(whenErased(user));
+  await triageStatement(env.DB, user.appId, user.id, after).run();
   await announceChanges(env, user.appId, [user.id]);
-  return entry;
+  return conversationEntry(env, user);
 }

@@ -1,34 +1,78 @@
+import type { ConversationStatus } from "../enums";
 import type { FlatObject } from "../lib/schemas";
 import { parseObject } from "./json";
+
+/**
+ * Where the business stands with a conversation: open or closed, and who answers it. Its
+ * Conversation object records it and numbers each change (`seq`); the index keeps the number
+ * beside the state it shows, so that a change reaching it late never undoes a newer one.
+ */
+export interface Triage {
+  status: ConversationStatus;
+  /** The agent's email. */
+  assignee: string | null;
+  seq: number;
+}
 
 /** The user text the list's user filter (q) matches: the same expression as migrations/0013's trigger. */
 const USER_TEXT = "lower(concat_ws(' ', u.user_id, u.given_name, u.surname, u.email))";
 
 /**
- * Indexes a stored message: its conversation's row (created, its activity moved on, reopened by an
- * appUser message) and the message itself. Nothing is written for a message already erased, or a
- * user no longer there; a replayed job changes nothing more.
+ * The user a job names, or the one it was merged into since: a job written before a merge indexes
+ * into the survivor's conversation, where the merge folded the merged user's (foldIndexedStatements).
  */
-export function indexMessageStatements(
-  db: D1Database,
-  m: { appId: string; appUserId: string; messageId: string; role: string; received: number; json: string },
-): D1PreparedStatement[] {
+const liveUser = (param: string) => `(SELECT coalesce(merged_into, id) FROM app_users WHERE id = ${param})`;
+
+/** A message's JSON with the merged user's authorship given to the survivor, as the merge does in the conversation. */
+const authoredBy = (json: string, from: string, to: string) =>
+  `CASE WHEN json_extract(${json}, '$.authorId') = ${from} THEN json_set(${json}, '$.authorId', ${to}) ELSE ${json} END`;
+
+/** A stored message as an index job carries it. */
+export interface IndexedMessage {
+  appId: string;
+  appUserId: string;
+  messageId: string;
+  role: string;
+  received: number;
+  /** The message as the contract shows it (JSON). */
+  json: string;
+  avatarUrl: string | null;
+  /** The conversation's triage state as its object knew it when storing the message; null before the business first changed it. */
+  triage: Triage | null;
+}
+
+/**
+ * Indexes a stored message: its conversation's row (created, its activity and avatar moved on, its
+ * triage state brought up to the message's) and the message itself. An appUser message reopens a
+ * closed conversation: its object says so by the state it carries; a message from an object that
+ * never numbered a state reopens a row no object numbered either. Nothing is written for a
+ * message already erased, or a user no longer there; a replayed job changes nothing more.
+ */
+export function indexMessageStatements(db: D1Database, m: IndexedMessage): D1PreparedStatement[] {
   return [
     db
       .prepare(
-        `INSERT INTO conversation_index (app_user_id, app_id, last_activity, user_text)
-         SELECT u.id, u.app_id, ?3, ${USER_TEXT} FROM app_users u
-         WHERE u.id = ?1 AND u.app_id = ?2 AND NOT EXISTS (SELECT 1 FROM erased_messages WHERE message_id = ?4)
+        `INSERT INTO conversation_index (app_user_id, app_id, last_activity, user_text, avatar_url, status, assignee, state_seq)
+         SELECT u.id, u.app_id, ?3, ${USER_TEXT}, CASE WHEN ?5 = 'appUser' THEN ?6 END, coalesce(?7, 'open'), ?8, coalesce(?9, 0)
+         FROM app_users u
+         WHERE u.id = ${liveUser("?1")} AND u.app_id = ?2 AND NOT EXISTS (SELECT 1 FROM erased_messages WHERE message_id = ?4)
          ON CONFLICT (app_user_id) DO UPDATE SET
            last_activity = max(coalesce(last_activity, 0), excluded.last_activity),
-           status = CASE WHEN ?5 = 'appUser' THEN 'open' ELSE status END`,
+           avatar_url = CASE WHEN ?5 = 'appUser' AND excluded.last_activity >= coalesce(last_activity, 0) THEN excluded.avatar_url ELSE avatar_url END,
+           status = CASE
+             WHEN ?9 IS NOT NULL THEN CASE WHEN state_seq < ?9 THEN excluded.status ELSE status END
+             WHEN ?5 = 'appUser' AND state_seq = 0 THEN 'open'
+             ELSE status END,
+           assignee = CASE WHEN ?9 IS NOT NULL AND state_seq < ?9 THEN excluded.assignee ELSE assignee END,
+           state_seq = max(state_seq, coalesce(?9, 0))`,
       )
-      .bind(m.appUserId, m.appId, m.received, m.messageId, m.role),
+      .bind(m.appUserId, m.appId, m.received, m.messageId, m.role, m.avatarUrl, m.triage?.status ?? null, m.triage?.assignee ?? null, m.triage?.seq ?? null),
     db
       .prepare(
         `INSERT INTO conversation_messages (message_id, app_user_id, app_id, role, received, message)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6
-         WHERE EXISTS (SELECT 1 FROM conversation_index WHERE app_user_id = ?2)
+         SELECT ?1, r.id, ?3, ?4, ?5, CASE WHEN r.id <> ?2 THEN ${authoredBy("?6", "?2", "r.id")} ELSE ?6 END
+         FROM (SELECT ${liveUser("?2")} AS id) r
+         WHERE EXISTS (SELECT 1 FROM conversation_index WHERE app_user_id = r.id)
            AND NOT EXISTS (SELECT 1 FROM erased_messages WHERE message_id = ?1)
          ON CONFLICT (message_id) DO NOTHING`,
       )
@@ -38,7 +82,74 @@ export function indexMessageStatements(
 
 /** The business read the conversation at `at`: its appUser messages up to then are read. */
 export const businessReadStatement = (db: D1Database, appUserId: string, at: number) =>
-  db.prepare("UPDATE conversation_index SET business_read_at = max(business_read_at, ?) WHERE app_user_id = ?").bind(at, appUserId);
+  db
+    .prepare(`UPDATE conversation_index SET business_read_at = max(business_read_at, ?) WHERE app_user_id = ${liveUser("?2")}`)
+    .bind(at, appUserId);
+
+/** The triage state the index shows for a conversation, as its object adopts it before its first change. */
+export async function indexedTriage(db: D1Database, appUserId: string): Promise<Triage> {
+  const row = await db
+    .prepare("SELECT status, assignee, state_seq FROM conversation_index WHERE app_user_id = ?")
+    .bind(appUserId)
+    .first<{ status: ConversationStatus; assignee: string | null; state_seq: number }>();
+  return row ? { status: row.status, assignee: row.assignee, seq: row.state_seq } : { status: "open", assignee: null, seq: 0 };
+}
+
+/**
+ * Shows a conversation's triage state, unless the index shows a newer one already: both the
+ * change's response path and its index job write it, in whichever order they arrive. Creates the
+ * row before the conversation's first indexed message; nothing for a user gone or merged away.
+ */
+export const triageStatement = (db: D1Database, appId: string, appUserId: string, triage: Triage) =>
+  db
+    .prepare(
+      `INSERT INTO conversation_index (app_user_id, app_id, status, assignee, state_seq, user_text)
+       SELECT u.id, u.app_id, ?3, ?4, ?5, ${USER_TEXT} FROM app_users u WHERE u.id = ?1 AND u.app_id = ?2 AND u.merged_into IS NULL
+       ON CONFLICT (app_user_id) DO UPDATE SET status = excluded.status, assignee = excluded.assignee, state_seq = excluded.state_seq
+       WHERE state_seq < excluded.state_seq`,
+    )
+    .bind(appUserId, appId, triage.status, triage.assignee, triage.seq);
+
+/**
+ * A merge's share of the index, in the merge's D1 transaction: the merged user's conversation row
+ * and messages fold into the survivor's (its row created from the merged one's if it had none; the
+ * survivor's state and avatar win, the read mark is the earlier, so no unread message is hidden),
+ * and the merged user's row goes: no stale entry is left in the list or search.
+ */
+export function foldIndexedStatements(db: D1Database, mergedId: string, survivorId: string): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `INSERT INTO conversation_index (app_user_id, app_id, status, assignee, last_activity, business_read_at, avatar_url, user_text)
+         SELECT u.id, a.app_id, a.status, a.assignee, a.last_activity, a.business_read_at, a.avatar_url, ${USER_TEXT}
+         FROM conversation_index a JOIN app_users u ON u.id = ?2
+         WHERE a.app_user_id = ?1
+         ON CONFLICT (app_user_id) DO UPDATE SET
+           last_activity = nullif(max(coalesce(last_activity, 0), coalesce(excluded.last_activity, 0)), 0),
+           business_read_at = CASE
+             WHEN last_activity IS NULL THEN excluded.business_read_at
+             WHEN excluded.last_activity IS NULL THEN business_read_at
+             ELSE min(business_read_at, excluded.business_read_at) END,
+           avatar_url = coalesce(avatar_url, excluded.avatar_url)`,
+      )
+      .bind(mergedId, survivorId),
+    db
+      .prepare(`UPDATE conversation_messages SET app_user_id = ?2, message = ${authoredBy("message", "?1", "?2")} WHERE app_user_id = ?1`)
+      .bind(mergedId, survivorId),
+    db.prepare("DELETE FROM conversation_index WHERE app_user_id = ?").bind(mergedId),
+  ];
+}
+
+/** A profile erased: the index's copies of the users' messages lose the name, email and avatar they were signed with, as the conversation's do. */
+export const redactIndexedAuthorsStatements = (db: D1Database, appUserIds: string[]) => [
+  db
+    .prepare(
+      `UPDATE conversation_messages SET message = json_remove(message, '$.name', '$.email', '$.avatarUrl')
+       WHERE app_user_id IN (SELECT value FROM json_each(?1)) AND role = 'appUser'`,
+    )
+    .bind(JSON.stringify(appUserIds)),
+  db.prepare("UPDATE conversation_index SET avatar_url = NULL WHERE app_user_id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(appUserIds)),
+];
 
 /** The app user a conversation is with, as the index's reads join them. */
 export interface IndexedUser {
@@ -48,6 +159,8 @@ export interface IndexedUser {
   surname: string | null;
   email: string | null;
   properties: FlatObject;
+  /** The avatarUrl of the user's newest indexed message. */
+  avatarUrl: string | null;
 }
 
 interface UserRow {
@@ -57,6 +170,7 @@ interface UserRow {
   surname: string | null;
   email: string | null;
   properties: string;
+  avatar_url: string | null;
 }
 
 const toIndexedUser = (row: UserRow): IndexedUser => ({
@@ -66,6 +180,7 @@ const toIndexedUser = (row: UserRow): IndexedUser => ({
   surname: row.surname,
   email: row.email,
   properties: parseObject(row.properties),
+  avatarUrl: row.avatar_url,
 });
 
 export interface IndexedConversation extends IndexedUser {
@@ -102,7 +217,7 @@ const toConversation = (row: ConversationRow): IndexedConversation => ({
  * newest message and the unread count (conversation_messages_by_user, within the one conversation:
  * the unread count walks the messages since the business's read).
  */
-const ENTRY = `SELECT c.app_user_id, u.user_id, u.given_name, u.surname, u.email, u.properties, c.status, c.assignee,
+const ENTRY = `SELECT c.app_user_id, u.user_id, u.given_name, u.surname, u.email, u.properties, c.avatar_url, c.status, c.assignee,
     (SELECT a.name FROM agents a WHERE a.app_id = c.app_id AND a.email = c.assignee) AS assignee_name,
     c.last_activity,
     (SELECT m.message FROM conversation_messages m WHERE m.app_user_id = c.app_user_id ORDER BY m.received DESC LIMIT 1) AS last_message,
@@ -169,31 +284,6 @@ export async function findIndexedConversations(db: D1Database, appId: string, ap
   return results.map(toConversation);
 }
 
-/**
- * Sets the conversation's status and/or assignee (creating its row when nothing is indexed yet;
- * nothing when the user is gone); returns what they were before (open and unassigned for a new row).
- */
-export async function updateConversationState(
-  db: D1Database,
-  appId: string,
-  appUserId: string,
-  changes: { status?: "open" | "closed"; assignee?: string | null },
-): Promise<{ status: string; assignee: string | null }> {
-  const [before] = await db.batch<{ status: string; assignee: string | null }>([
-    db.prepare("SELECT status, assignee FROM conversation_index WHERE app_user_id = ?").bind(appUserId),
-    db
-      .prepare(
-        `INSERT INTO conversation_index (app_user_id, app_id, status, assignee, user_text)
-         SELECT u.id, u.app_id, coalesce(?3, 'open'), ?4, ${USER_TEXT} FROM app_users u WHERE u.id = ?1 AND u.app_id = ?2
-         ON CONFLICT (app_user_id) DO UPDATE SET
-           status = coalesce(?3, status),
-           assignee = CASE WHEN ?5 THEN ?4 ELSE assignee END`,
-      )
-      .bind(appUserId, appId, changes.status ?? null, changes.assignee ?? null, changes.assignee !== undefined ? 1 : 0),
-  ]);
-  return before.results[0] ?? { status: "open", assignee: null };
-}
-
 export interface SearchHit extends IndexedUser {
   /** The message as the contract shows it (JSON). */
   message: string;
@@ -207,10 +297,11 @@ export interface SearchHit extends IndexedUser {
 export async function searchMessages(db: D1Database, appId: string, match: string, limit: number, before: number | null): Promise<SearchHit[]> {
   const { results } = await db
     .prepare(
-      `SELECT m.app_user_id, u.user_id, u.given_name, u.surname, u.email, u.properties, m.message
+      `SELECT m.app_user_id, u.user_id, u.given_name, u.surname, u.email, u.properties, c.avatar_url, m.message
        FROM conversation_search s
        JOIN conversation_messages m ON m.seq = s.rowid
        JOIN app_users u ON u.id = m.app_user_id
+       JOIN conversation_index c ON c.app_user_id = m.app_user_id
        WHERE conversation_search MATCH ?1 AND m.app_id = ?2 AND m.received < ?3
        ORDER BY s.rowid DESC LIMIT ?4`,
     )

@@ -1,19 +1,30 @@
 import type { AppUser } from "../db/app-users";
 import type { Role } from "../enums";
 import type { ConversationMessage, MessageAction } from "../model/message";
+import type { Triage } from "../db/conversation-index";
 
 /**
  * Something a conversation records that destinations may hear about: a stored message, a read,
  * a postback. Every channel is offered every event; each makes of it the jobs it wants.
  */
 export type ConversationEvent =
-  | { kind: "message"; message: ConversationMessage }
+  /** `triage`: the conversation's state as it stands with the message (null before the business first changed it). */
+  | { kind: "message"; message: ConversationMessage; triage?: Triage | null }
   /** One side read the conversation up to its newest message. */
   | { kind: "read"; read: { role: Role; conversationId: string }; newestMessageId: string }
-  | { kind: "postback"; message: ConversationMessage; action: MessageAction };
+  | { kind: "postback"; message: ConversationMessage; action: MessageAction }
+  /** The business changed the conversation's status or assignee; `assignee` as its webhook shows it. */
+  | {
+      kind: "triage";
+      conversationId: string;
+      /** The state before and after the change. */
+      outcome: { before: Triage; after: Triage };
+      assignee: { email: string; name: string } | null;
+      newestMessageId: string | null;
+    };
 
 /** What a worker-side call is about to record, so a channel can tell whether it wants a destination at all. */
-export type Occasion = { kind: "messages"; roles: Role[] } | { kind: "read" } | { kind: "postback" };
+export type Occasion = { kind: "messages"; roles: Role[] } | { kind: "read" } | { kind: "postback" } | { kind: "triage" };
 
 /**
  * Where each channel delivers a conversation's events, by channel kind, as the worker passes

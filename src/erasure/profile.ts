@@ -1,18 +1,23 @@
 import { forgetAppUsers } from "../auth/app-users";
 import { conversationStub } from "../conversation/stub";
 import { eraseProfileStatement, findAppUser, userAndMergedRows, type AppUser } from "../db/app-users";
+import { redactIndexedAuthorsStatements } from "../db/conversation-index";
 import { eraseDeviceDetailsStatement } from "../db/devices";
 import { conflict } from "../errors";
 
 /**
  * Erases what the profile says about the person: names, email, custom properties, and the
  * push tokens and reported info of their devices, also on the rows merged into the user; the
- * names and avatars their messages were signed with go too. `_id`, `userId` and the
- * conversation stay.
+ * names, emails and avatars their messages were signed with go too, in the conversation and in the
+ * conversation index's copies. `_id`, `userId` and the conversation stay.
  */
 export async function eraseProfile(env: Env, user: AppUser): Promise<AppUser> {
   const ids = (await userAndMergedRows(env.DB, user.id)).map((row) => row.id);
-  await env.DB.batch([eraseProfileStatement(env.DB, ids), eraseDeviceDetailsStatement(env.DB, user.appId, ids)]);
+  await env.DB.batch([
+    eraseProfileStatement(env.DB, ids),
+    eraseDeviceDetailsStatement(env.DB, user.appId, ids),
+    ...redactIndexedAuthorsStatements(env.DB, ids),
+  ]);
   forgetAppUsers(ids);
   await conversationStub(env, user.conversationId).redactAuthors(ids);
   const erased = await findAppUser(env.DB, user.id);

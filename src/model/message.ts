@@ -33,6 +33,10 @@ export const messageSchema = z
     authorId: z.string(),
     role: z.enum(ROLES),
     name: z.string().optional(),
+    email: z
+      .string()
+      .optional()
+      .meta({ description: "The author's email address, when the message was posted with one: its gravatar is the default `avatarUrl`." }),
     text: z.string(),
     avatarUrl: z.string().optional(),
     mediaUrl: z.string().optional(),

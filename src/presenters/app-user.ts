@@ -50,3 +50,12 @@ export const presentDevice = (device: Device): z.output<typeof deviceSchema> =>
     pushNotificationToken: device.pushNotificationToken,
     info: device.info,
   });
+
+/**
+ * A device as the business's own tools show it beside the user (the Desk's profile panel): what it
+ * is, without its push token or its id (which, with the app token, resumes its anonymous user).
+ */
+export function presentDeviceProfile(device: Device) {
+  const { id: _id, pushNotificationToken: _token, ...shown } = presentDevice(device);
+  return shown;
+}

@@ -1,13 +1,15 @@
 import { z } from "zod";
-import type { IndexedConversation, SearchHit } from "../db/conversation-index";
+import type { IndexedConversation, IndexedUser, SearchHit } from "../db/conversation-index";
 import { appUserSchema } from "./app-user";
 import { messageSchema, type ConversationMessage } from "../model/message";
 import { withoutNulls } from "./without-nulls";
-
-export const CONVERSATION_STATUSES = ["open", "closed"] as const;
+import { CONVERSATION_STATUSES } from "../enums";
 
 const entryUserSchema = appUserSchema
   .pick({ _id: true, userId: true, givenName: true, surname: true, email: true, properties: true })
+  .extend({
+    avatarUrl: z.string().optional().meta({ description: "The `avatarUrl` of the user's newest message, when it has one (an explicit one, or their email's gravatar)." }),
+  })
   .meta({ id: "ConversationUser", description: "The app user a conversation is with, as the conversation list shows them." });
 
 export const conversationEntrySchema = z
@@ -25,8 +27,16 @@ export const searchResultSchema = z
   .object({ appUser: entryUserSchema, message: messageSchema })
   .meta({ id: "SearchResult", description: "A message matching a search, with the app user whose conversation holds it." });
 
-const presentUser = (row: Pick<SearchHit, "appUserId" | "userId" | "givenName" | "surname" | "email" | "properties">) =>
-  withoutNulls({ _id: row.appUserId, userId: row.userId, givenName: row.givenName, surname: row.surname, email: row.email, properties: row.properties });
+const presentUser = (row: IndexedUser) =>
+  withoutNulls({
+    _id: row.appUserId,
+    userId: row.userId,
+    givenName: row.givenName,
+    surname: row.surname,
+    email: row.email,
+    avatarUrl: row.avatarUrl,
+    properties: row.properties,
+  });
 
 export const presentEntry = (row: IndexedConversation): z.output<typeof conversationEntrySchema> => ({
   appUser: presentUser(row),

@@ -53,15 +53,26 @@ export async function businessSays(app: App, appUserId: string, message: Record<
   return reply.message;
 }
 
-/** POST /v1/appusers/{id}/conversation/activity: the business starts (or stops) typing. */
-export async function businessTyping(app: App, appUserId: string, type: "typing:start" | "typing:stop" = "typing:start") {
-  await expectStatus(send, "POST", `/v1/appusers/${encodeURIComponent(appUserId)}/conversation/activity`, app.server, [200, 201, 202, 204], {
-    role: "appMaker",
-    type,
-  });
+/** POST /v1/appusers/{id}/conversation/activity: the business (or, as `appUser`, the user) starts or stops typing. */
+export async function typing(app: App, appUserId: string, type: "typing:start" | "typing:stop" = "typing:start", role: "appMaker" | "appUser" = "appMaker") {
+  await expectStatus(send, "POST", `/v1/appusers/${encodeURIComponent(appUserId)}/conversation/activity`, app.server, [200, 201, 202, 204], { role, type });
+}
+
+export const businessTyping = (app: App, appUserId: string, type?: "typing:start" | "typing:stop") => typing(app, appUserId, type);
+
+/** POST /v1/appusers with the app's JWT: a user made by the business (as Smooch's pre-create). */
+export async function createUser(app: App, userId: string, fields: Record<string, unknown> = {}) {
+  return (await expectStatus(send, "POST", "/v1/appusers", app.server, 201, { userId, ...fields })).appUser;
 }
 
 /** GET /v1/appusers/{id}/conversation with the app's JWT. */
 export async function conversationOf(app: App, appUserId: string) {
   return expectStatus(send, "GET", `/v1/appusers/${encodeURIComponent(appUserId)}/conversation`, app.server, 200);
 }
+
+/** POST /v1/apps/{appId}/agents with the account JWT: a person who answers in the Desk. */
+export async function addAgent(app: App, email: string, name: string) {
+  const account = bearer(await accountJwt({ keyId: inject("accountKeyId"), secret: inject("accountSecret") }));
+  return (await expectStatus(send, "POST", `/v1/apps/${app.appId}/agents`, account, 201, { email, name })).agent;
+}
+

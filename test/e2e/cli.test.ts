@@ -83,11 +83,11 @@ describe("app:create and app:jwt", () => {
 describe("npm run dev's banner", () => {
   const vars = { ACCOUNT_KEY_ID: "act_0123", ACCOUNT_SECRET: "s3cret" };
 
-  it("names the credentials, the API, the reference and the demo, and ends with the next command, in under 30 lines", () => {
+  it("names the credentials, the API, the reference, the demo and the Desk, and ends with the next command, in under 30 lines", () => {
     const lines = devBanner({ origin: "http://127.0.0.1:8787", vars, created: true });
     expect(lines.length).toBeLessThan(30);
     const text = lines.join("\n");
-    for (const wanted of ["ACCOUNT_KEY_ID=act_0123", "ACCOUNT_SECRET=s3cret", "http://127.0.0.1:8787/v1", "http://127.0.0.1:8787/docs", "http://127.0.0.1:8787/demo"]) {
+    for (const wanted of ["ACCOUNT_KEY_ID=act_0123", "ACCOUNT_SECRET=s3cret", "http://127.0.0.1:8787/v1", "http://127.0.0.1:8787/docs", "http://127.0.0.1:8787/demo", "http://127.0.0.1:8787/desk"]) {
       expect(text).toContain(wanted);
     }
     expect(lines.filter((line) => line.trim()).at(-1)).toMatch(/npm run app:jwt/);

@@ -1,6 +1,7 @@
 import type { Channel, Job, Sent } from "../../delivery/channel";
-import { businessReadStatement, indexMessageStatements } from "../../db/conversation-index";
+import { businessReadStatement, indexMessageStatements, triageStatement, type Triage } from "../../db/conversation-index";
 import { announceChanges } from "../../desk-live/announce";
+import { newId } from "../../lib/ids";
 import type { ConversationMessage } from "../../model/message";
 
 /** Whose conversation a job is about. */
@@ -9,19 +10,19 @@ export interface IndexTarget {
   appUserId: string;
 }
 
-/** A stored message to index, or the business's read (at `at`, unix seconds). */
+/** A stored message to index (with the triage state it stands with), the business's read (at `at`, unix seconds), or a triage change. */
 export type IndexJob = Job &
   IndexTarget &
-  ({ op: "message"; message: ConversationMessage } | { op: "read"; at: number });
+  ({ op: "message"; message: ConversationMessage; triage?: Triage } | { op: "read"; at: number } | { op: "triage"; triage: Triage });
 
 /** A retry comes soon: the index is meant to be fresh within 2 s. */
 const RETRY_BASE_SECONDS = 1;
 const BATCH_BUDGET_MS = 20_000;
 
 /**
- * The conversation index (the Desk's list and search, GET /v1/conversations): every stored message
- * and every read by the business is a job on the index queue, written with the event in the
- * Conversation's outbox, so the post's response never waits for the index and a crash loses none.
+ * The conversation index (the Desk's list and search, GET /v1/conversations): every stored message,
+ * every read by the business and every triage change is a job on the index queue, written with the
+ * event in the Conversation's outbox, so the post's response never waits for the index and a crash loses none.
  * The consumer indexes a batch's jobs together: their statements finish into shared D1 batches
  * (src/delivery/group-commit.ts). Erasure needs nothing here: a tombstone deletes the indexed
  * message (migrations/0013), and a job about an erased message writes nothing.
@@ -36,7 +37,11 @@ export const indexChannel: Channel<IndexJob, IndexTarget, null> = {
   handOver: (target, to) => ({ ...target, appUserId: to.toAuthorId }),
 
   jobsFor(event, target) {
-    if (event.kind === "message") return [{ ...target, op: "message", messageId: event.message._id, message: event.message }];
+    if (event.kind === "message") {
+      return [{ ...target, op: "message", messageId: event.message._id, message: event.message, ...(event.triage && { triage: event.triage }) }];
+    }
+    // Named by an id of its own: erasing the newest message must not drop the state with it.
+    if (event.kind === "triage") return [{ ...target, op: "triage", messageId: newId(), triage: event.outcome.after }];
     if (event.kind === "read" && event.read.role === "appMaker") {
       return [{ ...target, op: "read", messageId: event.newestMessageId, at: Date.now() / 1000 }];
     }
@@ -49,6 +54,7 @@ export const indexChannel: Channel<IndexJob, IndexTarget, null> = {
 
   async send(env, job): Promise<Sent> {
     if (job.op === "read") return { result: "done", records: [businessReadStatement(env.DB, job.appUserId, job.at)] };
+    if (job.op === "triage") return { result: "done", records: [triageStatement(env.DB, job.appId, job.appUserId, job.triage)] };
     const { message } = job;
     return {
       result: "done",
@@ -59,6 +65,8 @@ export const indexChannel: Channel<IndexJob, IndexTarget, null> = {
         role: message.role,
         received: message.received,
         json: JSON.stringify(message),
+        avatarUrl: message.avatarUrl ?? null,
+        triage: job.triage ?? null,
       }),
     };
   },

@@ -42,32 +42,64 @@ async function post(env: Env, webhook: Webhook, job: DeliveryJob): Promise<Attem
   }
 }
 
-/** An event as the webhooks listening to its trigger hear it, and the message it concerns. */
-function hookEvent(event: ConversationEvent): { trigger: EventTrigger; messageId: string; payload: (appUser: Fanout["appUser"]) => object } {
+interface HookEvent {
+  trigger: EventTrigger;
+  messageId: string;
+  payload: (appUser: Fanout["appUser"]) => object;
+}
+
+/** What the webhooks listening to a triage change hear: its status and its assignee are triggers of their own. */
+function triageHooks(event: Extract<ConversationEvent, { kind: "triage" }>): HookEvent[] {
+  const { before, after } = event.outcome;
+  const conversation = { _id: event.conversationId };
+  // A delivery names a message (erasure drops those about erased ones): the newest, if any.
+  const messageId = event.newestMessageId ?? newId();
+  const hooks: HookEvent[] = [];
+  if (after.status !== before.status) {
+    const trigger = "conversation:status";
+    const change = { status: after.status, previousStatus: before.status };
+    hooks.push({ trigger, messageId, payload: (appUser) => ({ trigger, appUser, conversation, ...change, timestamp: Date.now() / 1000 }) });
+  }
+  if (after.assignee !== before.assignee) {
+    const trigger = "conversation:assignee";
+    const { assignee } = event;
+    hooks.push({ trigger, messageId, payload: (appUser) => ({ trigger, appUser, conversation, assignee, timestamp: Date.now() / 1000 }) });
+  }
+  return hooks;
+}
+
+/** An event as the webhooks listening to its triggers hear it, and the message it concerns. */
+function hookEvents(event: ConversationEvent): HookEvent[] {
   switch (event.kind) {
     case "message": {
       const trigger = messageTrigger(event.message.role);
-      return { trigger, messageId: event.message._id, payload: (appUser) => ({ trigger, messages: [event.message], appUser }) };
+      return [{ trigger, messageId: event.message._id, payload: (appUser) => ({ trigger, messages: [event.message], appUser }) }];
     }
     // A read concerns the newest message.
     case "read": {
       const trigger = "conversation:read";
       const { role, conversationId } = event.read;
-      return {
-        trigger,
-        messageId: event.newestMessageId,
-        payload: (appUser) => ({ trigger, appUser, conversation: { _id: conversationId }, role, timestamp: Date.now() / 1000 }),
-      };
+      return [
+        {
+          trigger,
+          messageId: event.newestMessageId,
+          payload: (appUser) => ({ trigger, appUser, conversation: { _id: conversationId }, role, timestamp: Date.now() / 1000 }),
+        },
+      ];
     }
     case "postback": {
       const trigger = "postback";
       const { _id, type, text, payload } = event.action;
-      return {
-        trigger,
-        messageId: event.message._id,
-        payload: (appUser) => ({ trigger, postbacks: [{ message: event.message, action: { _id, type, text, payload } }], appUser }),
-      };
+      return [
+        {
+          trigger,
+          messageId: event.message._id,
+          payload: (appUser) => ({ trigger, postbacks: [{ message: event.message, action: { _id, type, text, payload } }], appUser }),
+        },
+      ];
     }
+    case "triage":
+      return triageHooks(event);
   }
 }
 
@@ -94,20 +126,21 @@ export const webhookChannel: Channel<DeliveryJob, Fanout, Set<string>> = {
   destinationFor: (env, user) => fanoutFor(env, user),
 
   jobsFor(event, fanout, conversation) {
-    const hook = hookEvent(event);
-    // Bounded whatever the caller passes: an event never writes more than the cap.
-    const routes = fanout.webhooks.filter((route) => matches(route, hook.trigger)).slice(0, MAX_JOBS_PER_EVENT);
-    if (routes.length === 0) return [];
-    // Built once, so every delivery and every retry posts the same bytes.
-    const body = JSON.stringify(hook.payload(fanout.appUser));
-    return routes.map((route) => ({
-      conversation,
-      deliveryId: newId(),
-      webhookId: route.id,
-      messageId: hook.messageId,
-      trigger: hook.trigger,
-      body,
-    }));
+    return hookEvents(event).flatMap((hook) => {
+      // Bounded whatever the caller passes: an event never writes more than the cap per trigger.
+      const routes = fanout.webhooks.filter((route) => matches(route, hook.trigger)).slice(0, MAX_JOBS_PER_EVENT);
+      if (routes.length === 0) return [];
+      // Built once, so every delivery and every retry posts the same bytes.
+      const body = JSON.stringify(hook.payload(fanout.appUser));
+      return routes.map((route) => ({
+        conversation,
+        deliveryId: newId(),
+        webhookId: route.id,
+        messageId: hook.messageId,
+        trigger: hook.trigger,
+        body,
+      }));
+    });
   },
 
   lane: (job) => job.conversation,

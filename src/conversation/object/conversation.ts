@@ -15,6 +15,8 @@ import { ReadMarkers } from "./read-markers";
 import { forgetSchema, migrate } from "./schema";
 import type { ChannelKind } from "../subscription";
 import { Subscribers } from "./subscribers";
+import type { Triage } from "../../db/conversation-index";
+import { TriageKeeper, type TriageChange, type TriageOutcome } from "./triage";
 
 /** A side of the conversation marking it read; `conversationId` is the conversation's `_id`. */
 export interface Read {
@@ -83,6 +85,7 @@ export class Conversation extends DurableObject<Env> {
   /** Every channel's delivery jobs (src/delivery/). */
   private outbox!: Outbox;
   private reads!: ReadMarkers;
+  private triageState!: TriageKeeper;
   private trash!: MediaTrash;
   private subscribers!: Subscribers;
   private newestPage!: NewestPage;
@@ -118,12 +121,13 @@ export class Conversation extends DurableObject<Env> {
     }
   }
 
-  /** A storage transaction; the read markers kept in memory are forgotten when it rolls back. */
+  /** A storage transaction; the read markers and triage state kept in memory are forgotten when it rolls back. */
   private transaction<T>(write: () => T): T {
     try {
       return this.ctx.storage.transactionSync(write);
     } catch (error) {
       this.reads.forget();
+      this.triageState.forget();
       throw error;
     }
   }
@@ -134,6 +138,7 @@ export class Conversation extends DurableObject<Env> {
     this.outboxAlarm = new OutboxAlarm(this.ctx.storage);
     this.outbox = new Outbox(this.ctx, this.outboxAlarm, CHANNELS, this.env);
     this.reads = new ReadMarkers(this.sql);
+    this.triageState = new TriageKeeper(this.sql);
     this.trash = new MediaTrash(this.sql, this.env.MEDIA);
     this.subscribers = new Subscribers(this.sql, this.env);
     this.newestPage = new NewestPage();
@@ -159,7 +164,8 @@ export class Conversation extends DurableObject<Env> {
         const receivedMs = Math.max(Date.now(), this.lastReceivedMs + 1);
         rendered.push(renderMessage(this.insert(message, receivedMs)));
         const stored = { ...message, received: receivedMs / 1000 };
-        queued += this.outbox.add({ kind: "message", message: stored }, destinations);
+        const triage = message.role === "appUser" ? this.triageState.appUserWrote() : this.triageState.current;
+        queued += this.outbox.add({ kind: "message", message: stored, triage }, destinations);
         return stored;
       });
       this.reads.addUnread(stored.filter((message) => message.role === "appMaker").length);
@@ -233,6 +239,32 @@ export class Conversation extends DurableObject<Env> {
       return this.outbox.add({ kind: "read", read, newestMessageId: newest.id }, destinations);
     });
     if (queued > 0) await this.sendOn();
+  }
+
+  /**
+   * The business closes, reopens, assigns or unassigns the conversation: the new state and its
+   * deliveries (the `conversation:status` / `conversation:assignee` webhooks, the index's job) are
+   * written in one transaction, so a change once answered always reaches both. `seed` is the
+   * state the index shows, taken as the current one until the business first changes it here.
+   */
+  async triage(change: TriageChange, seed: Triage, conversationId: string, destinations?: Destinations): Promise<TriageOutcome> {
+    if (this.erased) throw new Error(ERASED);
+    if (this.handedOver) {
+      const to = this.handedOver;
+      return this.survivor(to).triage(change, seed, to.conversationId, handedOver(CHANNELS, destinations, to));
+    }
+    const [newest] = this.sql.exec<{ id: string }>("SELECT id FROM messages ORDER BY received_ms DESC LIMIT 1").toArray();
+    let queued = 0;
+    const outcome = this.transaction(() => {
+      const outcome = this.triageState.change(change, seed);
+      if (outcome.after !== outcome.before) {
+        const event = { kind: "triage" as const, conversationId, outcome, assignee: change.assignee ?? null, newestMessageId: newest?.id ?? null };
+        queued = this.outbox.add(event, destinations);
+      }
+      return outcome;
+    });
+    if (queued > 0) await this.sendOn();
+    return outcome;
   }
 
   /**
@@ -336,11 +368,11 @@ export class Conversation extends DurableObject<Env> {
     return recent;
   }
 
-  /** A profile was erased: its messages no longer show the name and avatar they were signed with. */
+  /** A profile was erased: its messages no longer show the name, email and avatar they were signed with. */
   async redactAuthors(authorIds: string[]): Promise<void> {
     this.newestPage.forget();
     this.sql.exec(
-      `UPDATE messages SET body = json_remove(body, '$.name', '$.avatarUrl')
+      `UPDATE messages SET body = json_remove(body, '$.name', '$.email', '$.avatarUrl')
        WHERE json_extract(body, '$.role') = 'appUser' AND json_extract(body, '$.authorId') IN (SELECT value FROM json_each(?))`,
       JSON.stringify(authorIds),
     );

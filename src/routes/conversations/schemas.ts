@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CONVERSATION_STATUSES } from "../../presenters/conversation-entry";
+import { CONVERSATION_STATUSES } from "../../enums";
 
 const limit = (fallback: number) => z.coerce.number().int().min(1).max(100).default(fallback);
 const before = z.coerce.number().positive().optional().meta({ description: "A `lastActivity` (or a message's `received`): the page starts below it." });
@@ -18,9 +18,13 @@ export const searchQuery = z.object({
   before,
 });
 
-export const changeConversationBody = z
-  .object({
-    status: z.enum(CONVERSATION_STATUSES).optional(),
-    assignee: z.email().nullable().optional().meta({ description: "An agent's email, or null to unassign." }),
-  })
-  .refine((body) => body.status !== undefined || body.assignee !== undefined, { message: "must set status or assignee", path: ["body"] });
+/** A triage body whose assignee is checked by `assignee` (an assignee must be an agent of the app in any case). */
+export const changeBodyWith = (assignee: z.ZodString | z.ZodEmail) =>
+  z
+    .object({
+      status: z.enum(CONVERSATION_STATUSES).optional(),
+      assignee: assignee.nullable().optional().meta({ description: "An agent's email, or null to unassign." }),
+    })
+    .refine((body) => body.status !== undefined || body.assignee !== undefined, { message: "must set status or assignee", path: ["body"] });
+
+export const changeConversationBody = changeBodyWith(z.email());

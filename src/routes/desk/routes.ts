@@ -10,10 +10,12 @@ import { readMessages } from "../../conversation/read";
 import { changeConversation, conversationList, searchConversations } from "../../conversations-index/conversations";
 import type { AppUser } from "../../db/app-users";
 import { deskIdentity, type DeskIdentity } from "../../desk/access";
-import { deskAgent, deskApps, deskCredential, type DeskAgent } from "../../desk/desk";
+import { agentAuthor, deskAgent, deskApps, deskCredential, enrolLocalAssignee, profileDevices, type DeskAgent } from "../../desk/desk";
 import { openLive } from "../../desk-live/announce";
 import { ApiError, ErrorCode, forbidden, notFound } from "../../errors";
+import { imageUploadLimit, readImageForm } from "../../http/image-form";
 import { parseWith } from "../../http/validate";
+import { postImage } from "../../media/upload";
 import { presentAppUser } from "../../presenters/app-user";
 import type { ConversationMessage } from "../../model/message";
 import { changeConversationBody, deskActivityBody, deskMessageBody, historyQuery, listQuery, searchQuery } from "./schemas";
@@ -89,25 +91,34 @@ deskApi.get("/apps/:appId/conversations/search", async (c) => c.json(await searc
 
 deskApi.get("/apps/:appId/appusers/:appUserId/messages", async (c) => {
   const user = c.get("appUser");
-  const page = await readMessages(c.env, user, query(c, historyQuery));
+  const [page, devices] = await Promise.all([readMessages(c.env, user, query(c, historyQuery)), profileDevices(c.env, user)]);
   return c.json({
     appUser: presentAppUser(user),
     conversation: { _id: user.conversationId },
     messages: JSON.parse(page.messagesJson) as ConversationMessage[],
     hasOlder: page.hasOlder,
+    devices,
   });
 });
 
 deskApi.post("/apps/:appId/appusers/:appUserId/messages", async (c) => {
   const { text } = await body(c, deskMessageBody);
-  const agent = c.get("agent");
-  // An agent's message is the business's, signed with who wrote it (the avatar comes from the email).
-  const { message } = await postMessage(c.env, deskCredential(c.get("appId")), c.get("appUser"), {
-    role: "appMaker",
-    text,
-    name: agent.name,
-    email: agent.email,
-  });
+  const { message } = await postMessage(c.env, deskCredential(c.get("appId")), c.get("appUser"), { ...agentAuthor(c.get("agent")), text });
+  return c.json({ message }, 201);
+});
+
+/** An image the agent sends, uploaded as the v1 `/images` endpoint takes it (the file in `source`). */
+deskApi.post("/apps/:appId/appusers/:appUserId/images", imageUploadLimit, async (c) => {
+  const form = await readImageForm(c.req.raw);
+  const author = agentAuthor(c.get("agent"));
+  const { message } = await postImage(
+    c.env,
+    deskCredential(c.get("appId")),
+    c.get("appUser"),
+    form.get("source"),
+    () => author,
+    new URL(c.req.url).origin,
+  );
   return c.json({ message }, 201);
 });
 
@@ -122,9 +133,11 @@ deskApi.post("/apps/:appId/appusers/:appUserId/activity", async (c) => {
   return c.json({});
 });
 
-deskApi.put("/apps/:appId/appusers/:appUserId/conversation", async (c) =>
-  c.json({ conversation: await changeConversation(c.env, c.get("appUser"), await body(c, changeConversationBody)) }),
-);
+deskApi.put("/apps/:appId/appusers/:appUserId/conversation", async (c) => {
+  const changes = await body(c, changeConversationBody);
+  await enrolLocalAssignee(c.env, c.get("identity"), c.get("appId"), changes.assignee);
+  return c.json({ conversation: await changeConversation(c.env, c.get("appUser"), changes) });
+});
 
 /**
  * The app's live channel: a WebSocket over which the page hears of every change to the app's
@@ -141,8 +154,10 @@ deskApi.get("/apps/:appId/live", async (c) => {
 });
 
 deskApi.notFound((c) => notFound(`path: no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse());
-deskApi.onError((error) => {
+/** The contract's error shape for whatever a Desk route throws (the page's routes too). */
+export function deskErrorResponse(error: Error): Response {
   if (error instanceof ApiError) return error.toResponse();
   console.error("desk: unhandled error", error);
   return new ApiError(ErrorCode.Internal, "internal error").toResponse();
-});
+}
+deskApi.onError(deskErrorResponse);

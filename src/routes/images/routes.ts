@@ -1,12 +1,10 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { config } from "../../config";
-import { badRequest } from "../../errors";
 import { appUserAccess } from "../../http/access";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { parseWith } from "../../http/validate";
-import { imageTooLarge, postImage } from "../../media/upload";
+import { postImage } from "../../media/upload";
+import { imageUploadLimit, readImageForm } from "../../http/image-form";
 import { jsonText } from "../../http/json-text";
 import { jsonWithRaw } from "../../lib/raw-json";
 import { conversationJson } from "../../presenters/conversation";
@@ -14,29 +12,6 @@ import { postedSchema } from "../conversation/routes";
 import { imageFormFields } from "./schemas";
 
 export const imagesRoutes = new Hono<AppEnv>();
-
-/** Room for the multipart boundaries and the other form fields around the file. */
-const FORM_OVERHEAD_BYTES = 64 * 1024;
-
-/** Refuses an oversize upload from its headers or while streaming, before anything is stored. */
-const uploadLimit = (env: Env) =>
-  bodyLimit({
-    maxSize: config(env).mediaMaxBytes + FORM_OVERHEAD_BYTES,
-    onError: () => {
-      throw imageTooLarge(env);
-    },
-  });
-
-async function readForm(request: Request): Promise<FormData> {
-  if (!request.headers.get("content-type")?.toLowerCase().startsWith("multipart/form-data")) {
-    throw badRequest("body: must be multipart/form-data with the image in 'source'");
-  }
-  try {
-    return await request.formData();
-  } catch {
-    throw badRequest("body: malformed multipart/form-data");
-  }
-}
 
 const IMAGES_PATHS = ["/appusers/:appUserId/conversation/images", "/appusers/:appUserId/images"];
 
@@ -55,9 +30,9 @@ for (const path of IMAGES_PATHS) {
       responses: { 201: { description: "The image message, and the conversation's newest page.", schema: postedSchema } },
     }),
     ...appUserAccess,
-    (c, next) => uploadLimit(c.env)(c, next),
+    imageUploadLimit,
     async (c) => {
-      const form = await readForm(c.req.raw);
+      const form = await readImageForm(c.req.raw);
       const fields = Object.fromEntries([...form.entries()].filter(([name, value]) => name !== "source" && typeof value === "string"));
       const user = c.get("appUser");
       const { message, page } = await postImage(

@@ -1,8 +1,22 @@
 // The conversation index (issue 26): fed by the delivery pipeline's index channel, read by
 // GET /v1/conversations and /v1/conversations/search, triaged with PUT .../conversation.
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { account, call, createApp, expectError, freshUser, hexId, interceptFetch, invalidCredentials, type TestApp } from "../support/helpers";
+import {
+  account,
+  call,
+  conversationOf,
+  createApp,
+  device,
+  expectError,
+  freshUser,
+  hexId,
+  holdOutboxAlarms,
+  interceptFetch,
+  invalidCredentials,
+  outboxJobs,
+  type TestApp,
+} from "../support/helpers";
 
 let app: TestApp;
 let other: TestApp;
@@ -134,6 +148,23 @@ describe("the conversation list", () => {
     await indexed(async () => (await entryOf(app, user.id, ""))?.status === "open");
   });
 
+  it("shows the user's avatar: the avatarUrl of their newest message", async () => {
+    const owner = await createApp("list avatars");
+    const user = await freshUser(owner, { email: "bob@example.com" });
+    await post(owner, user.id, "hi");
+    const gravatar = await indexed(async () => (await entryOf(owner, user.id))?.appUser.avatarUrl);
+    expect(gravatar).toMatch(/^https:\/\/www\.gravatar\.com\/avatar\/4b9bb80620f03eb3719e0a061c14283d\b/);
+    const explicit = "https://cdn.example.com/bob.png";
+    expect((await call("POST", `/v1/appusers/${user.id}/messages`, owner.server, { body: { role: "appUser", text: "me", avatarUrl: explicit } })).status).toBe(201);
+    await post(owner, user.id, "an answer", "appMaker");
+    await indexed(async () => (await entryOf(owner, user.id))?.lastMessage.text === "an answer");
+    expect((await entryOf(owner, user.id)).appUser.avatarUrl).toBe(explicit);
+    expect((await search(owner, "me")).results[0].appUser.avatarUrl).toBe(explicit);
+    const bare = await freshUser(owner);
+    await post(owner, bare.id, "no avatar");
+    expect(await indexed(() => entryOf(owner, bare.id))).not.toHaveProperty("appUser.avatarUrl");
+  });
+
   it("refuses an assignee who is no agent of the app, and a body that changes nothing", async () => {
     const user = await freshUser(app);
     expectError(await call("PUT", `/v1/appusers/${user.id}/conversation`, app.server, { body: { assignee: "stranger@example.com" } }), 400, "assignee");
@@ -160,6 +191,152 @@ describe("the conversation list", () => {
     expect(bodies.map((body) => body.trigger).sort()).toEqual(["conversation:assignee", "conversation:status"]);
     expect(bodies.find((body) => body.trigger === "conversation:status")).toMatchObject({ status: "closed", previousStatus: "open", appUser: { _id: user.id } });
     expect(bodies.find((body) => body.trigger === "conversation:assignee")).toMatchObject({ assignee: { email: "cy@example.com", name: "Cy" } });
+  });
+});
+
+describe("triage changes are stored with their deliveries", () => {
+  it("has the webhooks in the conversation's outbox before it answers, sent once the outbox drains", async () => {
+    const target = `https://hooks.example/${hexId()}`;
+    const sent = interceptFetch();
+    const owner = await createApp("state outbox");
+    expect((await call("POST", `/v1/apps/${owner.appId}/agents`, await account(), { body: { email: "di@example.com" } })).status).toBe(201);
+    expect((await call("POST", "/v1/webhooks", owner.server, { body: { target, triggers: ["conversation:status", "conversation:assignee"] } })).status).toBe(201);
+    const user = await freshUser(owner);
+    await post(owner, user.id, "hello");
+    await indexed(() => entryOf(owner, user.id));
+    const hold = holdOutboxAlarms();
+    const changed = await call("PUT", `/v1/appusers/${user.id}/conversation`, owner.server, { body: { status: "closed", assignee: "di@example.com" } });
+    expect(changed.status, JSON.stringify(changed.json)).toBe(200);
+    // The answer keeps its shape, and the list shows the change at once.
+    expect(changed.json.conversation).toMatchObject({ appUser: { _id: user.id }, status: "closed", assignee: { email: "di@example.com", name: "di" } });
+    expect((await entryOf(owner, user.id, "?status=closed"))?.status).toBe("closed");
+    // Nothing was sent (the state a crash right after the answer leaves), yet the deliveries are stored.
+    const stub = await conversationOf(user.id);
+    expect((await outboxJobs(stub)).map((job) => job.trigger).sort()).toEqual(["conversation:assignee", "conversation:status"]);
+    expect(sent.sent.filter((request) => request.url === target)).toEqual([]);
+    hold.mockRestore();
+    await runDurableObjectAlarm(stub);
+    const triggers = await vi.waitUntil(
+      () => {
+        const found = sent.sent.filter((request) => request.url === target).map((request) => JSON.parse(request.body).trigger);
+        return found.length === 2 && found;
+      },
+      { timeout: 10_000, interval: 25 },
+    );
+    expect(triggers.sort()).toEqual(["conversation:assignee", "conversation:status"]);
+  });
+
+  it("a change its object recorded reaches the index by its job, should the answer's own write be lost", async () => {
+    const owner = await createApp("state job");
+    const user = await freshUser(owner);
+    await post(owner, user.id, "hello");
+    await indexed(() => entryOf(owner, user.id));
+    const stub = await conversationOf(user.id);
+    // The object records the change as the PUT has it do; the PUT's own index write never happens.
+    const seed = { status: "open" as const, assignee: null, seq: 0 };
+    await stub.triage({ status: "closed" }, seed, "unused", { index: { appId: owner.appId, appUserId: user.id } });
+    await indexed(async () => (await entryOf(owner, user.id))?.status === "closed");
+  });
+
+  it("fires nothing, and numbers nothing, for a change that changes nothing", async () => {
+    const owner = await createApp("state same");
+    expect((await call("POST", "/v1/webhooks", owner.server, { body: { target: "https://hooks.example/same", triggers: ["conversation:status"] } })).status).toBe(201);
+    const user = await freshUser(owner);
+    await post(owner, user.id, "hello");
+    const hold = holdOutboxAlarms();
+    const same = await call("PUT", `/v1/appusers/${user.id}/conversation`, owner.server, { body: { status: "open" } });
+    expect(same.json.conversation.status).toBe("open");
+    const stub = await conversationOf(user.id);
+    expect(await outboxJobs(stub)).toEqual([]);
+    const triage = await runInDurableObject(stub, (_o, state) => state.storage.sql.exec("SELECT value FROM meta WHERE key = 'triage'").toArray());
+    expect(triage).toEqual([]);
+    hold.mockRestore();
+  });
+
+  it("a message's index job reaching the index after a later close does not reopen it", async () => {
+    const owner = await createApp("state late job");
+    const user = await freshUser(owner);
+    await post(owner, user.id, "first");
+    await indexed(() => entryOf(owner, user.id));
+    const hold = holdOutboxAlarms();
+    // Stored before the close; its index job stays in the outbox until after the close is shown.
+    await post(owner, user.id, "second");
+    const closed = await call("PUT", `/v1/appusers/${user.id}/conversation`, owner.server, { body: { status: "closed" } });
+    expect(closed.json.conversation.status).toBe("closed");
+    hold.mockRestore();
+    await runDurableObjectAlarm(await conversationOf(user.id));
+    const entry = await indexed(async () => {
+      const found = await entryOf(owner, user.id);
+      return found?.lastMessage.text === "second" && found;
+    });
+    expect(entry.status).toBe("closed");
+    // A message stored after the close reopens it.
+    await post(owner, user.id, "third");
+    await indexed(async () => (await entryOf(owner, user.id))?.status === "open");
+  });
+
+  it("an older state reaching the index never undoes a newer one", async () => {
+    const owner = await createApp("state seq");
+    expect((await call("POST", `/v1/apps/${owner.appId}/agents`, await account(), { body: { email: "ed@example.com" } })).status).toBe(201);
+    const user = await freshUser(owner);
+    await post(owner, user.id, "hello");
+    await call("PUT", `/v1/appusers/${user.id}/conversation`, owner.server, { body: { status: "closed" } });
+    await call("PUT", `/v1/appusers/${user.id}/conversation`, owner.server, { body: { status: "open", assignee: "ed@example.com" } });
+    // Both index jobs arrive after the answers' writes; the first is older than what the index shows.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const entry = await entryOf(owner, user.id);
+    expect(entry).toMatchObject({ status: "open", assignee: { email: "ed@example.com" } });
+    const row = await env.DB.prepare("SELECT state_seq FROM conversation_index WHERE app_user_id = ?").bind(user.id).first<{ state_seq: number }>();
+    expect(row?.state_seq).toBe(2);
+  });
+});
+
+describe("merged users", () => {
+  it("fold into the survivor's entry and search results, leaving no row of the merged user", async () => {
+    const owner = await createApp("index merge");
+    const boot = async (deviceId: string, userId?: string) =>
+      (await call("POST", "/v1/init", owner.token, { body: { device: device(deviceId), ...(userId && { userId }) } })).json.appUser;
+    const sam = await boot(`sam-${hexId()}`, `sam-${hexId()}@example.com`);
+    await post(owner, sam._id, "sam writes first");
+    const tablet = `tablet-${hexId()}`;
+    const anon = await boot(tablet);
+    await post(owner, anon._id, "anonymous lemonade");
+    await indexed(async () => (await list(owner)).conversations.length === 2);
+    await indexed(async () => (await search(owner, "lemonade")).results.length === 1);
+
+    const merged = await boot(tablet, sam.userId);
+    expect(merged._id).toBe(sam._id);
+    const { conversations } = await list(owner, "?status=all");
+    expect(conversations.map((entry) => entry.appUser._id)).toEqual([sam._id]);
+    expect(conversations[0]).toMatchObject({ lastMessage: { text: "anonymous lemonade", authorId: sam._id }, businessUnreadCount: 2 });
+    const hits = (await search(owner, "lemonade")).results;
+    expect(hits.map((hit) => hit.appUser._id)).toEqual([sam._id]);
+    const stale = await env.DB.prepare("SELECT COUNT(*) AS n FROM conversation_index WHERE app_user_id = ?").bind(anon._id).first<{ n: number }>();
+    expect(stale?.n).toBe(0);
+
+    // A message posted to the merged user's old id lands in the survivor's entry.
+    await post(owner, anon._id, "late to the old id");
+    await indexed(async () => (await entryOf(owner, sam._id))?.lastMessage.text === "late to the old id");
+    expect((await list(owner, "?status=all")).conversations).toHaveLength(1);
+  });
+
+  it("an index job written before the merge indexes into the survivor", async () => {
+    const owner = await createApp("index merge late");
+    const boot = async (deviceId: string, userId?: string) =>
+      (await call("POST", "/v1/init", owner.token, { body: { device: device(deviceId), ...(userId && { userId }) } })).json.appUser;
+    const tablet = `tablet-${hexId()}`;
+    const anon = await boot(tablet);
+    const hold = holdOutboxAlarms();
+    await post(owner, anon._id, "queued before the merge");
+    const anonStub = await conversationOf(anon._id);
+    const sam = await boot(tablet, `sam-${hexId()}@example.com`);
+    hold.mockRestore();
+    await runDurableObjectAlarm(anonStub);
+    const entry = await indexed(() => entryOf(owner, sam._id));
+    expect(entry.lastMessage).toMatchObject({ text: "queued before the merge", authorId: sam._id });
+    await indexed(async () => (await search(owner, "queued")).results[0]?.appUser._id === sam._id);
+    const stale = await env.DB.prepare("SELECT COUNT(*) AS n FROM conversation_index WHERE app_user_id = ?").bind(anon._id).first<{ n: number }>();
+    expect(stale?.n).toBe(0);
   });
 });
 
@@ -230,6 +407,19 @@ describe("erasure", () => {
     expect((await search(owner, "remember")).results).toEqual([]);
     const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM conversation_messages WHERE app_user_id = ?").bind(user.id).first<{ n: number }>();
     expect(rows?.n).toBe(0);
+  });
+
+  it("an erased profile leaves no name, email or avatar in the index", async () => {
+    const owner = await createApp("erase profile");
+    const user = await freshUser(owner, { givenName: "Ada", email: "ada@example.com" });
+    await call("POST", `/v1/appusers/${user.id}/messages`, owner.server, { body: { role: "appUser", text: "signed words", email: "ada@example.com" } });
+    await indexed(async () => (await search(owner, "signed")).results.length === 1);
+    expect((await call("DELETE", `/v1/appusers/${user.id}/profile`, owner.server)).status).toBe(200);
+    const [hit] = (await search(owner, "signed")).results;
+    expect(hit.message).not.toHaveProperty("name");
+    expect(hit.message).not.toHaveProperty("email");
+    expect(hit.message).not.toHaveProperty("avatarUrl");
+    expect(hit.appUser).toEqual({ _id: user.id, userId: user.userId, properties: {} });
   });
 
   it("a job arriving after its message was erased indexes nothing", async () => {

@@ -25,10 +25,11 @@ const accessToken = (options?: TokenOptions) => team.accessToken(options);
 /** A request to the Desk API through the worker, with Access configured. */
 async function desk(method: string, path: string, headers: Record<string, string> = {}, body?: unknown, environment: Env = accessEnv, origin = DESK) {
   const ctx = createExecutionContext();
+  const form = body instanceof FormData;
   const request = new Request(`${origin}/desk/api${path}`, {
     method,
-    headers: { ...headers, ...(body !== undefined && { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { ...headers, ...(body !== undefined && !form && { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   });
   const response = await worker.fetch!(request as never, environment, ctx);
   await waitOnExecutionContext(ctx);
@@ -88,7 +89,7 @@ describe("the Desk behind Cloudflare Access", () => {
     const auth = { ...(await header()), ...sameOrigin };
     const answered = await desk("POST", `/apps/${app.appId}/appusers/${user.id}/messages`, auth, { text: "Yes, Ana here." });
     expect(answered.status, JSON.stringify(answered.json)).toBe(201);
-    expect(answered.json.message).toMatchObject({ role: "appMaker", text: "Yes, Ana here.", name: "Ana", avatarUrl: expect.stringContaining("gravatar") });
+    expect(answered.json.message).toMatchObject({ role: "appMaker", text: "Yes, Ana here.", name: "Ana", email: "ana@example.com", avatarUrl: expect.stringContaining("gravatar") });
 
     const history = await desk("GET", `/apps/${app.appId}/appusers/${user.id}/messages`, auth);
     expect(history.json.messages.map((m: { _id: string }) => m._id)).toEqual([asked.message._id, answered.json.message._id]);
@@ -133,6 +134,78 @@ describe("the Desk behind Cloudflare Access", () => {
   });
 });
 
+describe("the Desk's images and profile", () => {
+  const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1]);
+  const imageForm = (source: Blob | string | null = new File([PNG], "photo.png", { type: "image/png" })) => {
+    const data = new FormData();
+    if (source !== null) data.set("source", source);
+    return data;
+  };
+  const imagesPath = (id: string) => `/apps/${app.appId}/appusers/${id}/images`;
+
+  it("sends an agent's image as an appMaker image message signed with the agent", async () => {
+    const user = await freshUser(app);
+    const auth = { ...(await header()), ...sameOrigin };
+    const sent = await desk("POST", imagesPath(user.id), auth, imageForm());
+    expect(sent.status, JSON.stringify(sent.json)).toBe(201);
+    expect(Object.keys(sent.json)).toEqual(["message"]);
+    expect(sent.json.message).toMatchObject({
+      type: "image",
+      role: "appMaker",
+      name: "Ana",
+      email: "ana@example.com",
+      mediaType: "image/png",
+      mediaUrl: expect.stringMatching(/\/v1\/media\//),
+      avatarUrl: expect.stringContaining("gravatar"),
+    });
+    const stored = await env.MEDIA.get(new URL(sent.json.message.mediaUrl).pathname.split("/").at(-1)!);
+    expect(stored && new Uint8Array(await stored.arrayBuffer())).toEqual(PNG);
+    const history = await desk("GET", `/apps/${app.appId}/appusers/${user.id}/messages`, auth);
+    expect(history.json.messages.at(-1)).toEqual(sent.json.message);
+  });
+
+  it("refuses an upload without an image with a 400 or 415 naming the field", async () => {
+    const user = await freshUser(app);
+    const auth = { ...(await header()), ...sameOrigin };
+    expectError(await desk("POST", imagesPath(user.id), auth, imageForm(null)), 400, "source");
+    expectError(await desk("POST", imagesPath(user.id), auth, imageForm("not a file")), 400, "source");
+    expectError(await desk("POST", imagesPath(user.id), auth, imageForm(new File([], "empty.png"))), 400, "source");
+    expectError(await desk("POST", imagesPath(user.id), auth, imageForm(new File(["<svg/>"], "x.png", { type: "image/png" }))), 415, "source");
+    expectError(await desk("POST", imagesPath(user.id), auth, { text: "json, not a form" }), 400, "body");
+    const { json } = await call("GET", `/v1/appusers/${user.id}/messages`, app.server);
+    expect(json.messages).toEqual([]);
+  });
+
+  it("refuses an upload from another origin, and from an address that is no agent of the app", async () => {
+    const user = await freshUser(app);
+    const cookie = { cookie: `CF_Authorization=${await accessToken()}` };
+    for (const origin of [{ origin: "https://evil.example" }, {}] as Array<Record<string, string>>) {
+      expectError(await desk("POST", imagesPath(user.id), { ...cookie, ...origin }, imageForm()), 403, "origin");
+    }
+    expectError(await desk("POST", imagesPath(user.id), { ...(await header({ email: "eve@example.com" })), ...sameOrigin }, imageForm()), 403, "appId");
+    expectError(await desk("POST", imagesPath(user.id), sameOrigin, imageForm()), 401);
+    const { json } = await call("GET", `/v1/appusers/${user.id}/messages`, app.server);
+    expect(json.messages).toEqual([]);
+  });
+
+  it("shows the user's devices with the history: platform, appVersion and info, never a push token or device id", async () => {
+    const deviceId = `phone-${crypto.randomUUID()}`;
+    const init = await call("POST", "/v1/init", app.token, {
+      body: { device: { id: deviceId, platform: "ios", appVersion: "2.4.1", info: { os: "iOS 17" } }, userId: `dev-${crypto.randomUUID()}@example.com` },
+    });
+    expect(init.status, JSON.stringify(init.json)).toBe(200);
+    const id = init.json.appUser._id;
+    expect((await call("POST", `/v1/appusers/${id}/pushtoken`, app.server, { body: { deviceId, token: "secret-push-token" } })).status).toBe(200);
+    const history = await desk("GET", `/apps/${app.appId}/appusers/${id}/messages`, await header());
+    expect(history.status, JSON.stringify(history.json)).toBe(200);
+    expect(history.json.devices).toEqual([{ platform: "ios", appVersion: "2.4.1", info: { os: "iOS 17" } }]);
+    expect(JSON.stringify(history.json)).not.toContain("secret-push-token");
+    expect(JSON.stringify(history.json)).not.toContain(deviceId);
+    const bare = await freshUser(app);
+    expect((await desk("GET", `/apps/${app.appId}/appusers/${bare.id}/messages`, await header())).json.devices).toEqual([]);
+  });
+});
+
 describe("the Desk without Access", () => {
   it("answers on a loopback host as a local agent of every app", async () => {
     const local = await desk("GET", "/apps", {}, undefined, env, "http://127.0.0.1:8787");
@@ -144,8 +217,84 @@ describe("the Desk without Access", () => {
     expect(answered.json.message).toMatchObject({ role: "appMaker", name: "Local agent" });
   });
 
+  it("lets the local agent assign itself (it becomes an agent of the app), and no one else who is not an agent", async () => {
+    const local = "http://127.0.0.1:8787";
+    const user = await freshUser(otherApp);
+    await call("POST", `/v1/appusers/${user.id}/messages`, otherApp.server, { body: { role: "appUser", text: "Hi" } });
+    const path = `/apps/${otherApp.appId}/appusers/${user.id}/conversation`;
+    for (let twice = 0; twice < 2; twice++) {
+      const assigned = await desk("PUT", path, { origin: local }, { assignee: "Agent@localhost" }, env, local);
+      expect(assigned.status, JSON.stringify(assigned.json)).toBe(200);
+      expect(assigned.json.conversation.assignee).toEqual({ email: "agent@localhost", name: "Local agent" });
+    }
+    expectError(await desk("PUT", path, { origin: local }, { assignee: "eve@example.com" }, env, local), 400, "assignee");
+    // The "mine" filter takes the local agent's address too (once the message is indexed).
+    const mine = () => desk("GET", `/apps/${otherApp.appId}/conversations?assignee=agent@localhost`, {}, undefined, env, local);
+    await vi.waitUntil(async () => (await mine()).json.conversations.length > 0, { timeout: 5_000, interval: 25 });
+    expect((await mine()).json.conversations.map((e: { appUser: { _id: string } }) => e.appUser._id)).toEqual([user.id]);
+    const { json } = await call("GET", `/v1/apps/${otherApp.appId}/agents`, await account());
+    expect(json.agents.map((a: { email: string }) => a.email)).toEqual(["agent@localhost"]);
+  });
+
   it("is 404 on any other host", async () => {
     expectError(await desk("GET", "/apps", {}, undefined, env), 404);
     expectError(await desk("GET", `/apps/${app.appId}/conversations`, await header(), undefined, env), 404);
+  });
+});
+
+/** A GET of the Desk's page or script through the worker. */
+async function page(path: "/desk" | "/desk/desk.js", headers: Record<string, string> = {}, environment: Env = accessEnv, origin = DESK) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch!(new Request(`${origin}${path}`, { headers }) as never, environment, ctx);
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+describe("the Desk's page", () => {
+  it("is served to a signed-in person, with a strict Content-Security-Policy and its script", async () => {
+    const html = await page("/desk", await header());
+    expect(html.status).toBe(200);
+    expect(html.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(html.text).toContain('<script src="/desk/desk.js" defer></script>');
+    const csp = Object.fromEntries(html.headers.get("content-security-policy")!.split("; ").map((d) => [d.split(" ")[0], d.split(" ").slice(1).join(" ")]));
+    expect(csp).toMatchObject({
+      "default-src": "'none'",
+      "script-src": "'self'",
+      "style-src": "'none'",
+      "connect-src": "'self' wss://desk.example.com",
+      "img-src": "'self' blob:",
+      "frame-ancestors": "'none'",
+    });
+    expect(html.text).not.toMatch(/<script(?![^>]*\bsrc=)/);
+    const script = await page("/desk/desk.js", { cookie: `CF_Authorization=${await accessToken()}` });
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toMatch(/javascript/);
+    expect(script.headers.get("cache-control")).toBe("private, no-cache");
+    expect(script.text.length).toBeGreaterThan(1000);
+  });
+
+  it("shows images from PUBLIC_URL's origin when that is another", async () => {
+    const html = await page("/desk", await header(), { ...accessEnv, PUBLIC_URL: "https://media.example.com" });
+    expect(html.headers.get("content-security-policy")).toContain("img-src 'self' blob: https://media.example.com;");
+    expect(html.text).toContain('data-media-origin="https://media.example.com"');
+  });
+
+  it.each<[string, TokenOptions | null]>([
+    ["no token", null],
+    ["an expired token", { exp: Math.floor(Date.now() / 1000) - 60 }],
+    ["a token for another application", { aud: "another-app" }],
+  ])("answers 401 to %s, for the page and its script", async (_name, options) => {
+    const headers = options ? await header(options) : {};
+    for (const path of ["/desk", "/desk/desk.js"] as const) {
+      const response = await page(path, headers);
+      expect(response.status, path).toBe(401);
+      expect(JSON.parse(response.text).error.code).toBe("unauthorized");
+    }
+  });
+
+  it("without Access, is served on a loopback host only (404 elsewhere)", async () => {
+    expect((await page("/desk", {}, env, "http://127.0.0.1:8787")).status).toBe(200);
+    expect((await page("/desk/desk.js", {}, env, "http://localhost:8787")).status).toBe(200);
+    for (const path of ["/desk", "/desk/desk.js"] as const) expect((await page(path, {}, env)).status, path).toBe(404);
   });
 });

@@ -102,8 +102,8 @@ async function expectDeleteRefusals(path: (id: string) => string, user: { id: st
 describe("DELETE /v1/appusers/{appUserId}/profile", () => {
   it("erases the profile, the device's personal fields and the names on earlier messages; _id, userId and messages stay", async () => {
     const user = await personWithDevice(app);
-    const said = await say(app, user.id, "hello");
-    expect(said.json.message).toMatchObject({ name: "Ada Lovelace", avatarUrl: expect.stringContaining("gravatar") });
+    const said = await call("POST", `/v1/appusers/${user.id}/messages`, app.server, { body: { role: "appUser", text: "hello", email: "ada@example.com" } });
+    expect(said.json.message).toMatchObject({ name: "Ada Lovelace", email: "ada@example.com", avatarUrl: expect.stringContaining("gravatar") });
     await say(app, user.id, "reply", "appMaker");
 
     const erased = await call("DELETE", `/v1/appusers/${encodeURIComponent(user.userId)}/profile`, app.server);
@@ -125,6 +125,7 @@ describe("DELETE /v1/appusers/{appUserId}/profile", () => {
     const messages = storedMessages(await (await conversationOf(user.id)).newest());
     expect(messages.map((m) => m.text)).toEqual(["hello", "reply"]);
     expect(messages[0].name).toBeUndefined();
+    expect(messages[0].email).toBeUndefined();
     expect(messages[0].avatarUrl).toBeUndefined();
     expect((await call("GET", `/v1/appusers/${user.id}`, app.server)).json.appUser).toEqual(erased.json.appUser);
   });

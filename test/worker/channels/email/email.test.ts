@@ -185,7 +185,13 @@ describe("replies", () => {
     expect(outcome).toEqual({ stored: [expect.any(String)] });
     const [message] = await messagesOf(user.id);
     // The message model keeps a sender's address as its gravatar (src/conversation/compose.ts).
-    expect(message).toMatchObject({ role: "appMaker", text: "We are on it", name: "Support", avatarUrl: expect.stringContaining("gravatar.com") });
+    expect(message).toMatchObject({
+      role: "appMaker",
+      text: "We are on it",
+      name: "Support",
+      email: BUSINESS,
+      avatarUrl: expect.stringContaining("gravatar.com"),
+    });
     expect(await emailJobs(user.id)).toEqual([]);
     hold.mockRestore();
   });

@@ -158,6 +158,22 @@ describe("message avatarUrl", () => {
   });
 });
 
+describe("message email", () => {
+  it("is kept on a message posted with one, and returned wherever the message is", async () => {
+    const { id } = await newUser({ email: "bob@example.com" });
+    const message = await postOk(id, { role: "appMaker", text: "Steve here", name: "Steve", email: "boss@example.com" }, app.server);
+    expect(message).toMatchObject({ name: "Steve", email: "boss@example.com", avatarUrl: expect.stringMatching(gravatarOf("boss@example.com")) });
+    const { json } = await call("GET", `/v1/appusers/${id}/messages`, app.server);
+    expect(json.messages.at(-1)).toEqual(message);
+  });
+
+  it("is absent from a message posted without one, even an app user's whose profile has one", async () => {
+    const { id } = await newUser({ email: "bob@example.com" });
+    expect(await postOk(id, { role: "appUser", text: "hi" })).not.toHaveProperty("email");
+    expect(await postOk(id, { role: "appMaker", text: "hello" }, app.server)).not.toHaveProperty("email");
+  });
+});
+
 describe("appMaker messages", () => {
   it("are accepted with an app-scope JWT", async () => {
     const { id } = await newUser();
