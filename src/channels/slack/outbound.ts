@@ -1,7 +1,16 @@
 import { findAppUser } from "../../db/app-users";
 import { devicesOfUser } from "../../db/devices";
 import { integrationErrorStatement, type IntegrationOf } from "../../db/integrations";
-import { insertThread, postedTs, recordPost, slackFailureStatement, threadOfConversation, type SlackThread } from "../../db/slack";
+import {
+  claimThread,
+  openThread,
+  postedTs,
+  recordPost,
+  releaseThreadClaim,
+  slackFailureStatement,
+  threadOfConversation,
+  type SlackThread,
+} from "../../db/slack";
 import type { Sent } from "../../delivery/channel";
 import { BROKEN_INTEGRATION, slackCall, type SlackResult } from "./api";
 import type { SlackPostJob } from "./jobs";
@@ -39,31 +48,53 @@ function refused(env: Env, job: SlackPostJob, result: Extract<SlackResult<unknow
 
 type Opened = { thread: SlackThread } | { sent: Sent };
 
+/** A claim older than this is taken for a dead worker's: the next job may open the thread instead. */
+const CLAIM_STALE_MS = 30_000;
+/** A job that finds another's fresh claim tries again this soon: its parent is posted by then, as a rule. */
+const CLAIM_WAIT_SECONDS = 2;
+
+const WAIT_FOR_OPENING: Opened = { sent: { result: "retry", retryAfterSeconds: CLAIM_WAIT_SECONDS } };
+const NOTHING_TO_DO: Opened = { sent: { result: "done" } };
+
+/** The thread as it stands after someone else's claim won: open, being opened (wait), or gone with its user or integration. */
+async function othersThread(env: Env, integration: SlackIntegration, job: SlackPostJob): Promise<Opened> {
+  const state = await threadOfConversation(env.DB, integration.id, job.conversationId);
+  if (!state) return NOTHING_TO_DO;
+  return "open" in state ? { thread: state.open } : WAIT_FOR_OPENING;
+}
+
 /**
  * The conversation's thread in this integration, opened with its parent message if it has none.
- * Jobs of one conversation run one at a time (its lane, on a queue with one consumer), so no
- * second parent is posted meanwhile.
+ * Two jobs of a conversation may get here at once (batches side by side, a job replayed after a
+ * crash), so the opener first claims the thread's row (INSERT ... ON CONFLICT): only the claim's
+ * holder posts a parent; the others retry shortly and find the thread open. A claim whose holder
+ * died (no parent ts after 30 s) is taken over: that is the one way left to a second parent.
  */
 async function threadFor(env: Env, integration: SlackIntegration, job: SlackPostJob): Promise<Opened> {
   const known = await threadOfConversation(env.DB, integration.id, job.conversationId);
-  if (known) return { thread: known };
+  if (known && "open" in known) return { thread: known.open };
+  const now = Date.now();
+  if (known && known.claimedAt >= now - CLAIM_STALE_MS) return WAIT_FOR_OPENING;
   const user = await findAppUser(env.DB, job.appUserId);
   // Deleted since: nothing more of theirs goes to Slack.
-  if (!user) return { sent: { result: "done" } };
+  if (!user) return NOTHING_TO_DO;
+  const claim = { integrationId: integration.id, conversationId: job.conversationId, appUserId: user.id, threadTs: `opening:${crypto.randomUUID()}` };
+  if (!(await claimThread(env.DB, claim, now, now - CLAIM_STALE_MS))) return othersThread(env, integration, job);
   const devices = await devicesOfUser(env.DB, user.appId, user.id, MAX_DEVICES);
   const parent = await slackCall<{ ts: string }>(env, integration.secret.botToken, "chat.postMessage", {
     channel: integration.public.channelId,
     text: parentText(user, devices),
     unfurl_links: false,
   });
-  if (!parent.ok) return { sent: refused(env, job, parent) };
-  const thread = { integrationId: integration.id, conversationId: job.conversationId, appUserId: user.id, threadTs: parent.value.ts };
-  if (!(await insertThread(env.DB, thread))) {
-    // The user or the integration went meanwhile (or, were the queue's concurrency raised, another parent won).
-    const winner = await threadOfConversation(env.DB, integration.id, job.conversationId);
-    return winner ? { thread: winner } : { sent: { result: "done" } };
+  if (!parent.ok) {
+    // Slack answered, so it posted nothing: the next job need not wait for the claim to go stale.
+    if (parent.status !== null) await releaseThreadClaim(env.DB, claim);
+    return { sent: refused(env, job, parent) };
   }
-  return { thread };
+  const thread = { ...claim, threadTs: parent.value.ts };
+  if (await openThread(env.DB, thread, claim.threadTs)) return { thread };
+  console.error(`slack: the parent ${thread.threadTs} of conversation ${job.conversationId} lost its claim (taken over, or the user gone)`);
+  return othersThread(env, integration, job);
 }
 
 /**

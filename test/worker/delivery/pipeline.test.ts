@@ -150,6 +150,7 @@ describe("order across retries (a channel with `ordered`)", () => {
     const put: Array<{ body: EchoJob & { channel?: string }; delaySeconds?: number }> = [];
     vi.spyOn(env.WEBHOOKS, "sendBatch").mockImplementation(async (messages) => {
       for (const message of messages) put.push({ body: message.body as EchoJob, delaySeconds: message.delaySeconds });
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
     });
     return put;
   };
