@@ -55,11 +55,11 @@ export const slackChannel: Channel<SlackJob, SlackDestination> = {
   budgetMs: () => BATCH_BUDGET_MS,
   retryBaseSeconds: (env) => config(env).slack.retryBaseSeconds,
 
-  async send(env, job) {
+  async send(env, job, attempt) {
     const integration = await findIntegration(env.DB, job.appId, job.integrationId);
     // Deleted (with the app, or replaced): its threads went with it.
     if (integration?.type !== "slack") return { result: "done" };
-    if (job.kind === "post") return postToThread(env, integration, job);
+    if (job.kind === "post") return postToThread(env, integration, job, attempt.number);
     if (!answerer) throw new Error("slack: no answerer wired (src/index.ts)");
     return answerer(env, integration, job);
   },

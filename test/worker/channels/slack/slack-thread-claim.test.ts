@@ -84,3 +84,35 @@ describe("opening a conversation's thread", () => {
     expect(inThread().map((c) => c.args.text)).toEqual(["hi"]);
   });
 });
+
+describe("a post whose ts was never stored (the worker died, or Slack's answer was lost)", () => {
+  const texts = (text: string) => slack.of("chat.postMessage").filter((c) => c.args.text === text);
+  const forget = (userId: string) =>
+    env.DB.prepare("DELETE FROM slack_posts WHERE conversation_id IN (SELECT conversation_id FROM slack_threads WHERE app_user_id = ?)").bind(userId).run();
+  const postsOf = (userId: string) =>
+    env.DB.prepare("SELECT p.ts FROM slack_posts p JOIN slack_threads t USING (integration_id, conversation_id) WHERE t.app_user_id = ?").bind(userId).all<{ ts: string }>();
+
+  it("is found in the thread by a later attempt, stored, and not posted again", async () => {
+    const { user, jobs } = await userWriting("slack lost answer", "posted once");
+    await runSlack(jobs);
+    expect(slack.of("conversations.replies")).toEqual([]);
+    const [copy] = texts("posted once");
+    await forget(user.id);
+    await runSlack(jobs, 2);
+    expect(texts("posted once")).toHaveLength(1);
+    expect(slack.of("conversations.replies")).toHaveLength(1);
+    expect((await postsOf(user.id)).results).toEqual([{ ts: copy.ts }]);
+  });
+
+  it("finds the parent a dead claim's holder posted, rather than open a second thread", async () => {
+    const { user, jobs } = await userWriting("slack dead opener", "after the crash");
+    await runSlack(jobs);
+    const threadTs = parents()[0].ts;
+    await forget(user.id);
+    await env.DB.prepare("UPDATE slack_threads SET thread_ts = 'opening:dead', claimed_at = ? WHERE app_user_id = ?").bind(Date.now() - 31_000, user.id).run();
+    await runSlack(jobs, 2);
+    expect(parents()).toHaveLength(1);
+    expect(texts("after the crash")).toHaveLength(1);
+    expect((await threadRows(user.id)).results).toEqual([{ thread_ts: threadTs, claimed_at: null }]);
+  });
+});
