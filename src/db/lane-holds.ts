@@ -6,12 +6,16 @@ export interface LaneHold {
   dueAt: number;
 }
 
-/** The holds on these lanes of a channel, each lane's in order. */
+/**
+ * The holds on these lanes of a channel, each lane's in order. Written to walk the channel's
+ * holds (few: only lanes with a failing job have any) rather than the lanes asked about, so that
+ * the usual case, no hold at all, reads no row.
+ */
 export const laneHoldsStatement = (db: D1Database, channel: string, lanes: string[]) =>
   db
     .prepare(
       `SELECT lane, message_id, due_at FROM delivery_lane_holds
-       WHERE channel = ? AND lane IN (SELECT value FROM json_each(?)) ORDER BY lane, position`,
+       WHERE channel = ?1 AND EXISTS (SELECT 1 FROM json_each(?2) WHERE value = lane) ORDER BY lane, position`,
     )
     .bind(channel, JSON.stringify(lanes));
 

@@ -112,11 +112,11 @@ export async function handleDeliveryBatch(batch: MessageBatch<QueuedJob>, env: E
     if (turn.waitSeconds !== undefined) {
       // Back untried, as the budget's leftovers go: waiting is no attempt (unless the queue refuses it back).
       try {
-        await enqueue(env, channels, channel, [{ ...job, priorAttempts: attempt - 1 }], turn.waitSeconds);
+        await enqueue(env, channels, channel, [{ ...job, priorAttempts: attempt - 1 }], Math.min(turn.waitSeconds, MAX_DELAY_SECONDS));
         return ACK;
       } catch (error) {
         console.error(`${channel.kind} job of ${job.messageId} could not be put back to wait; retried instead`, error);
-        return retryAfter(turn.waitSeconds);
+        return retryAfter(Math.min(turn.waitSeconds, MAX_DELAY_SECONDS));
       }
     }
     try {
