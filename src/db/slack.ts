@@ -1,4 +1,4 @@
-/** The Slack channel's D1 tables (migrations/0011_slack.sql). */
+/** The Slack channel's D1 tables (migrations/0011_slack.sql, 0016_delivery_order_slack_claims.sql). */
 
 export interface SlackThread {
   integrationId: string;
@@ -23,36 +23,60 @@ const toThread = (row: ThreadRow): SlackThread => ({
 
 const THREAD_COLUMNS = "integration_id, conversation_id, app_user_id, thread_ts";
 
-export async function threadOfConversation(db: D1Database, integrationId: string, conversationId: string): Promise<SlackThread | null> {
+/** A conversation's thread: open, or being opened by a job that claimed it at `claimedAt` (ms). */
+export type ThreadState = { open: SlackThread } | { claimedAt: number };
+
+export async function threadOfConversation(db: D1Database, integrationId: string, conversationId: string): Promise<ThreadState | null> {
   const row = await db
-    .prepare(`SELECT ${THREAD_COLUMNS} FROM slack_threads WHERE integration_id = ? AND conversation_id = ?`)
+    .prepare(`SELECT ${THREAD_COLUMNS}, claimed_at FROM slack_threads WHERE integration_id = ? AND conversation_id = ?`)
     .bind(integrationId, conversationId)
-    .first<ThreadRow>();
-  return row && toThread(row);
+    .first<ThreadRow & { claimed_at: number | null }>();
+  if (!row) return null;
+  return row.claimed_at === null ? { open: toThread(row) } : { claimedAt: row.claimed_at };
 }
 
 export async function threadOfTs(db: D1Database, integrationId: string, threadTs: string): Promise<SlackThread | null> {
   const row = await db
-    .prepare(`SELECT ${THREAD_COLUMNS} FROM slack_threads WHERE integration_id = ? AND thread_ts = ?`)
+    .prepare(`SELECT ${THREAD_COLUMNS} FROM slack_threads WHERE integration_id = ? AND thread_ts = ? AND claimed_at IS NULL`)
     .bind(integrationId, threadTs)
     .first<ThreadRow>();
   return row && toThread(row);
 }
 
 /**
- * Records a conversation's thread; false when the integration or the user is gone meanwhile
- * (deleted: nothing more goes to Slack for them) or the conversation already has one.
+ * Claims the opening of a conversation's thread for `claim` (the placeholder its row holds in
+ * `thread_ts` until the parent's ts replaces it): a new row, or a claim made before `staleBefore`
+ * taken over. False when the thread is open, another claim is fresh, or the integration or the
+ * user is gone (deleted: nothing more goes to Slack for them).
  */
-export async function insertThread(db: D1Database, thread: SlackThread): Promise<boolean> {
+export async function claimThread(db: D1Database, thread: SlackThread, now: number, staleBefore: number): Promise<boolean> {
   const result = await db
     .prepare(
-      `INSERT INTO slack_threads (${THREAD_COLUMNS})
-       SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM integrations WHERE id = ?1) AND EXISTS (SELECT 1 FROM app_users WHERE id = ?3)
-       ON CONFLICT DO NOTHING`,
+      `INSERT INTO slack_threads (${THREAD_COLUMNS}, claimed_at)
+       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM integrations WHERE id = ?1) AND EXISTS (SELECT 1 FROM app_users WHERE id = ?3)
+       ON CONFLICT (integration_id, conversation_id) DO UPDATE SET thread_ts = excluded.thread_ts, claimed_at = excluded.claimed_at
+       WHERE slack_threads.claimed_at < ?6`,
     )
-    .bind(thread.integrationId, thread.conversationId, thread.appUserId, thread.threadTs)
+    .bind(thread.integrationId, thread.conversationId, thread.appUserId, thread.threadTs, now, staleBefore)
     .run();
   return result.meta.changes > 0;
+}
+
+/** Opens a claimed thread with its parent's ts; false when the claim is no longer this one (taken over, or the row gone). */
+export async function openThread(db: D1Database, thread: SlackThread, claim: string): Promise<boolean> {
+  const result = await db
+    .prepare("UPDATE slack_threads SET thread_ts = ?, claimed_at = NULL WHERE integration_id = ? AND conversation_id = ? AND thread_ts = ?")
+    .bind(thread.threadTs, thread.integrationId, thread.conversationId, claim)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** Gives up a claim whose parent Slack did not take: the next job opens the thread at once. */
+export async function releaseThreadClaim(db: D1Database, thread: SlackThread): Promise<void> {
+  await db
+    .prepare("DELETE FROM slack_threads WHERE integration_id = ? AND conversation_id = ? AND thread_ts = ? AND claimed_at IS NOT NULL")
+    .bind(thread.integrationId, thread.conversationId, thread.threadTs)
+    .run();
 }
 
 /** The Slack message a Parley message became in this integration's thread, if it was posted. */

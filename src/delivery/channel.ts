@@ -76,7 +76,8 @@ export interface Attempt<State> {
  * One kind of destination (webhooks, push, ...): what it wants from an event, how it sends one
  * job, and what an outcome means. The pipeline (src/delivery/) does the rest for every channel:
  * the outbox written with the event, the drain, dead letters, erased-message drops, per-message
- * settlement within a time budget, ordering per `lane`, and retries with backoff.
+ * settlement within a time budget, ordering per `lane` (across retries when `ordered`), and
+ * retries with backoff.
  */
 export interface Channel<J extends Job = Job, D = unknown, State = unknown> {
   /** The key of its destinations, its outbox rows and its queue messages. */
@@ -99,6 +100,12 @@ export interface Channel<J extends Job = Job, D = unknown, State = unknown> {
   // --- the consumer
   /** Jobs with the same lane are sent one after another in queue order; lanes run side by side. */
   lane(job: J): string;
+  /**
+   * Whether a lane keeps its order across retries too: a job waits, untried, behind an earlier
+   * job of its lane that is due for a retry, until that one is done or dead-lettered
+   * (lane-order.ts). Without it a retried job is overtaken by the later ones.
+   */
+  readonly ordered?: boolean;
   /** After this long a batch starts no further job of this channel. */
   budgetMs(env: Env): number;
   /** The wait before retry n+1 after attempt n failed is base, 2 base, 4 base, ... */

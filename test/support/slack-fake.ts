@@ -10,6 +10,8 @@ export interface SlackCall {
   args: Record<string, any>;
   /** Whether the fake took it (200 and ok: true): the calls a team would see in Slack. */
   taken?: boolean;
+  /** The ts of the message a taken chat.postMessage made. */
+  ts?: string;
 }
 
 export type SlackAnswer = { status?: number; headers?: Record<string, string>; body?: unknown };
@@ -59,6 +61,7 @@ export class SlackFake {
     if (next) return { status: next.status ?? 200, headers: { "content-type": "application/json", ...next.headers }, body: JSON.stringify(next.body ?? {}) };
     const answer = this.slackAnswer(method, token, args);
     call.taken = answer.ok;
+    if (answer.ok && typeof answer.ts === "string") call.ts = answer.ts;
     return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(answer) };
   }
 
@@ -69,6 +72,14 @@ export class SlackFake {
         return { ok: true, team_id: TEAM, user_id: BOT_USER };
       case "chat.postMessage":
         return { ok: true, channel: args.channel, ts: `${++this.ts}.000100` };
+      // What the channel shows, with each message's metadata: a thread's replies (its parent first), or the messages outside threads.
+      case "conversations.replies":
+      case "conversations.history": {
+        const shown = this.taken("chat.postMessage").filter((post) =>
+          method === "conversations.replies" ? post.ts === args.ts || post.args.thread_ts === args.ts : post.args.thread_ts === undefined,
+        );
+        return { ok: true, messages: shown.map((post) => ({ ts: post.ts, ...(post.args.metadata ? { metadata: post.args.metadata } : {}) })) };
+      }
       case "users.info":
         return {
           ok: true,

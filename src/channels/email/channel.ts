@@ -73,8 +73,8 @@ async function recipientFor(env: Env, user: AppUser): Promise<EmailRecipient | u
 
 /**
  * The email channel: each appUser message becomes one email to the app's email integration's
- * addresses. Jobs of one conversation share a lane, so they go out one after another in the
- * order the conversation stored them. The email's record is written before the job is
+ * addresses. Jobs of one conversation share an ordered lane, so they go out one after another in
+ * the order the conversation stored them, a retried one included (later ones wait behind it). The email's record is written before the job is
  * acknowledged: a job delivered again sends nothing (see the README's Email section for the one
  * window where a copy can go out twice).
  */
@@ -96,6 +96,7 @@ export const emailChannel: Channel<EmailJob, EmailRecipient> = {
   },
 
   lane: (job) => job.appUserId,
+  ordered: true,
   budgetMs: () => BATCH_BUDGET_MS,
   retryBaseSeconds: (env) => config(env).emailRetryBaseSeconds,
   send: (env, job, attempt) => emailMessage(env, job, attempt.number),

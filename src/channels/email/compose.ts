@@ -9,7 +9,7 @@ export interface EmailParts {
   to: string[];
   replyLocalPart: string;
   user: AppUser;
-  message: { text: string; type: string; mediaUrl?: string; name?: string };
+  message: { messageId: string; text: string; type: string; mediaUrl?: string; name?: string };
   /** Null for the conversation's first email, which carries the user's profile. */
   thread: EmailThread | null;
   devices: EmailedDevice[];
@@ -57,6 +57,9 @@ function profileRows(parts: EmailParts): Array<[string, string]> {
 /** A Message-ID as the headers write it, in angle brackets, whichever way the sender answered it. */
 const angled = (id: string) => (id.startsWith("<") ? id : `<${id}>`);
 
+/** The header that names an email's Parley message. */
+const PARLEY_MESSAGE_HEADER = "X-Parley-Message-Id";
+
 const REPLY_HINT = "Reply to this email to answer; your reply (without the quoted text) is sent to the user.";
 
 /** The email of one appUser message, as SendEmail.send() takes it. */
@@ -83,6 +86,9 @@ export function composeEmail(parts: EmailParts): EmailMessageBuilder {
         References: [...new Set([parts.thread.rootMessageId, parts.thread.lastMessageId])].map(angled).join(" "),
       }
     : {};
+  // The sending service sets Message-ID itself (a resend gets a new one): this names the Parley
+  // message, the same in every copy, so that a mail filter or help desk can drop a resent copy.
+  const identity = { [PARLEY_MESSAGE_HEADER]: parts.message.messageId };
   return {
     from: { name: headerSafe(`${displayName(parts.user, parts.message.name)} via ${parts.businessName}`), email: address },
     to: parts.to,
@@ -90,6 +96,6 @@ export function composeEmail(parts: EmailParts): EmailMessageBuilder {
     subject: subjectOf(parts),
     text,
     html,
-    headers: threading,
+    headers: { ...threading, ...identity },
   };
 }

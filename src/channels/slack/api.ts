@@ -57,6 +57,41 @@ export async function slackCall<T>(env: Env, token: string, method: string, body
   return { ok: true, value: answer };
 }
 
+/** How many recent messages a look for one of Parley's own reads: Slack's largest page. */
+const LOOKUP_LIMIT = 1000;
+
+/** What Parley's own messages carry (`metadata`), so that it can find them again. */
+export interface SlackMetadata {
+  event_type: string;
+  event_payload: Record<string, string>;
+}
+
+/**
+ * Whether Slack shows a message of Parley's carrying this metadata: among a thread's replies
+ * (`conversations.replies`), or a channel's messages outside threads since `oldest`
+ * (`conversations.history`). Its ts, or null when none is found or Slack cannot be asked (a
+ * workspace that did not grant the history scopes): the caller then posts, as it would anyway.
+ */
+export async function findOwnMessage(
+  env: Env,
+  token: string,
+  where: { channel: string; thread?: string; oldest?: string },
+  metadata: SlackMetadata,
+): Promise<string | null> {
+  const method = where.thread ? "conversations.replies" : "conversations.history";
+  const result = await slackCall<{ messages?: Array<{ ts: string; metadata?: Partial<SlackMetadata> }> }>(env, token, method, {
+    channel: where.channel,
+    ts: where.thread,
+    oldest: where.oldest,
+    include_all_metadata: true,
+    limit: LOOKUP_LIMIT,
+  });
+  if (!result.ok) return null;
+  const same = (payload: Record<string, unknown> | undefined) =>
+    Object.entries(metadata.event_payload).every(([key, value]) => payload?.[key] === value);
+  return result.value.messages?.find((message) => message.metadata?.event_type === metadata.event_type && same(message.metadata.event_payload))?.ts ?? null;
+}
+
 /** Who the token is: `auth.test`. */
 export const authTest = (env: Env, token: string) => slackCall<{ team_id?: string; user_id?: string }>(env, token, "auth.test", {});
 

@@ -28,8 +28,9 @@ const EVENT_RECORD_MS = 86_400_000;
 /**
  * The Slack channel: each stored message of a conversation (but those written in Slack) is
  * copied into the conversation's thread in the app's Slack channel, and each answer from a thread
- * (taken at the events endpoint) becomes an appMaker message. Jobs of one conversation share a
- * lane, so they go one after another in the order their messages were stored.
+ * (taken at the events endpoint) becomes an appMaker message. Jobs of one conversation share an
+ * ordered lane, so they go one after another in the order their messages were stored, a retried
+ * one included (later ones wait behind it).
  */
 export const slackChannel: Channel<SlackJob, SlackDestination> = {
   kind: "slack",
@@ -50,14 +51,15 @@ export const slackChannel: Channel<SlackJob, SlackDestination> = {
   },
 
   lane: (job) => (job.kind === "post" ? job.conversationId : job.event.threadTs),
+  ordered: true,
   budgetMs: () => BATCH_BUDGET_MS,
   retryBaseSeconds: (env) => config(env).slack.retryBaseSeconds,
 
-  async send(env, job) {
+  async send(env, job, attempt) {
     const integration = await findIntegration(env.DB, job.appId, job.integrationId);
     // Deleted (with the app, or replaced): its threads went with it.
     if (integration?.type !== "slack") return { result: "done" };
-    if (job.kind === "post") return postToThread(env, integration, job);
+    if (job.kind === "post") return postToThread(env, integration, job, attempt.number);
     if (!answerer) throw new Error("slack: no answerer wired (src/index.ts)");
     return answerer(env, integration, job);
   },

@@ -35,6 +35,7 @@ const echoChannel: Channel<EchoJob, { lane: string }, null> = {
   destinationFor: async (_env, user, occasion) => (user.appId === app.appId && occasion.kind === "messages" ? { lane: user.id } : undefined),
   jobsFor: (event, destination) => (event.kind === "message" ? [{ messageId: event.message._id, lane: destination.lane, text: event.message.text }] : []),
   lane: (job) => job.lane,
+  ordered: true,
   budgetMs: () => 30_000,
   retryBaseSeconds: () => BASE_SECONDS,
   async send(_env, job, attempt) {
@@ -54,8 +55,9 @@ beforeAll(async () => {
 
 afterAll(() => CHANNELS.remove("test-echo"));
 
-afterEach(() => {
+afterEach(async () => {
   vi.restoreAllMocks();
+  await env.DB.prepare("DELETE FROM delivery_lane_holds WHERE channel = 'test-echo'").run();
   sends.length = 0;
   deadLetters.length = 0;
   script.send = async () => ({ result: "done" });
@@ -133,5 +135,122 @@ describe("a channel defined only in a test", () => {
     // a2 waits for a1; b1 does not.
     expect(events.indexOf("start a2")).toBeGreaterThan(events.indexOf("end a1"));
     expect(events.indexOf("end b1")).toBeLessThan(events.indexOf("end a1"));
+  });
+});
+
+describe("order across retries (a channel with `ordered`)", () => {
+  const QUEUE = "parley-webhooks";
+  const texts = () => sends.map(({ job }) => job.text);
+  const holds = async (lane: string) =>
+    (await env.DB.prepare("SELECT message_id FROM delivery_lane_holds WHERE lane = ? ORDER BY position").bind(lane).all<{ message_id: string }>()).results.map(
+      (row) => row.message_id,
+    );
+  /** The jobs put back on the queue to wait, with their delays (captured: not delivered by the queue). */
+  const waiting = () => {
+    const put: Array<{ body: EchoJob & { channel?: string }; delaySeconds?: number }> = [];
+    vi.spyOn(env.WEBHOOKS, "sendBatch").mockImplementation(async (messages) => {
+      for (const message of messages) put.push({ body: message.body as EchoJob, delaySeconds: message.delaySeconds });
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+    });
+    return put;
+  };
+
+  it("holds a later job of the lane behind one waiting for its retry, and sends it once that one is delivered", async () => {
+    const put = waiting();
+    const lane = hexId();
+    const [one, two] = [echoJob(lane, "one"), echoJob(lane, "two")];
+    script.send = async (job) => ({ result: job.text === "one" ? "retry" : "done" });
+
+    const first = await runQueue(QUEUE, [{ body: one }, { body: two }]);
+    // One failed: retried with backoff. Two, right behind it, is not sent: it goes back to wait, uncharged.
+    expect(texts()).toEqual(["one"]);
+    expect(first.retries).toEqual([{ msgId: first.ids[0], options: { delaySeconds: BASE_SECONDS } }]);
+    expect(first.result.explicitAcks).toEqual([first.ids[1]]);
+    expect(put.map(({ body }) => body)).toEqual([{ ...two, priorAttempts: 0 }]);
+    expect(put[0].delaySeconds).toBeGreaterThan(BASE_SECONDS);
+    expect(await holds(lane)).toEqual([one.messageId, two.messageId]);
+
+    // Two comes back before one's retry: it waits again, and is still not sent.
+    await runQueue(QUEUE, [{ body: put[0].body }]);
+    expect(texts()).toEqual(["one"]);
+    expect(put).toHaveLength(2);
+
+    // One's retry is delivered; then two goes, at its first attempt.
+    script.send = async () => ({ result: "done" });
+    await runQueue(QUEUE, [{ body: one, attempts: 2 }]);
+    await runQueue(QUEUE, [{ body: put[1].body }]);
+    expect(sends.map(({ job, attempt }) => [job.text, attempt])).toEqual([
+      ["one", 1],
+      ["one", 2],
+      ["two", 1],
+    ]);
+    expect(await holds(lane)).toEqual([]);
+  });
+
+  it("moves the lane on once the earlier job dead-letters", async () => {
+    const put = waiting();
+    const lane = hexId();
+    const [one, two] = [echoJob(lane, "one"), echoJob(lane, "two")];
+    script.send = async (job) => ({ result: job.text === "one" ? "retry" : "done" });
+    await runQueue(QUEUE, [{ body: one, attempts: 6 }]);
+    await runQueue(QUEUE, [{ body: two }]);
+    expect(texts()).toEqual(["one"]);
+
+    const dead = await runQueue("parley-webhooks-dlq", [{ body: one }]);
+    expect(dead.result.explicitAcks).toEqual(dead.ids);
+    expect(deadLetters).toEqual([one]);
+    await runQueue(QUEUE, [{ body: put[0].body }]);
+    expect(texts()).toEqual(["one", "two"]);
+    expect(await holds(lane)).toEqual([]);
+  });
+
+  it("keeps the waiting jobs in their order, whichever comes back first", async () => {
+    const put = waiting();
+    const lane = hexId();
+    const [one, two, three] = [echoJob(lane, "one"), echoJob(lane, "two"), echoJob(lane, "three")];
+    script.send = async (job) => ({ result: job.text === "one" ? "retry" : "done" });
+    await runQueue(QUEUE, [{ body: one }, { body: two }]);
+    await runQueue(QUEUE, [{ body: three }]);
+    script.send = async () => ({ result: "done" });
+    await runQueue(QUEUE, [{ body: one, attempts: 2 }]);
+    // Three is back before two: two is now the lane's first, so three waits for it.
+    await runQueue(QUEUE, [{ body: put[1].body }]);
+    expect(texts()).toEqual(["one", "one"]);
+    await runQueue(QUEUE, [{ body: put[0].body }]);
+    await runQueue(QUEUE, [{ body: put[2].body }]);
+    expect(texts()).toEqual(["one", "one", "two", "three"]);
+    expect(await holds(lane)).toEqual([]);
+  });
+
+  it("moves on past an earlier job long overdue (taken for lost), rather than stand still", async () => {
+    const lane = hexId();
+    const lost = hexId();
+    await env.DB.prepare("INSERT INTO delivery_lane_holds (channel, lane, message_id, position, due_at) VALUES ('test-echo', ?, ?, 1, ?)")
+      .bind(lane, lost, Date.now() - 16 * 60_000)
+      .run();
+    await runQueue(QUEUE, [{ body: echoJob(lane, "after the lost one") }]);
+    expect(texts()).toEqual(["after the lost one"]);
+    expect(await holds(lane)).toEqual([]);
+  });
+
+  it("writes nothing for a lane whose jobs are delivered at their first attempt", async () => {
+    const lane = hexId();
+    await runQueue(QUEUE, [{ body: echoJob(lane, "a") }, { body: echoJob(lane, "b") }]);
+    expect(texts()).toEqual(["a", "b"]);
+    expect(await holds(lane)).toEqual([]);
+  });
+
+  it("lets a later job overtake a retried one in a channel without `ordered`", async () => {
+    const put = waiting();
+    const lane = hexId();
+    CHANNELS.add({ ...echoChannel, ordered: false });
+    try {
+      script.send = async (job) => ({ result: job.text === "one" ? "retry" : "done" });
+      await runQueue(QUEUE, [{ body: echoJob(lane, "one") }, { body: echoJob(lane, "two") }]);
+      expect(texts()).toEqual(["one", "two"]);
+      expect(put).toEqual([]);
+    } finally {
+      CHANNELS.add(echoChannel);
+    }
   });
 });

@@ -343,6 +343,10 @@ describe("emails", () => {
     expect(two.text).not.toContain("userId");
     const root = (await send.mock.results[0].value).messageId as string;
     expect(two.headers).toMatchObject({ "In-Reply-To": expect.stringContaining(root.replace(/[<>]/g, "")), References: expect.stringContaining(root.replace(/[<>]/g, "")) });
+    // Each email names its Parley message: a copy resent after a crash carries the same value.
+    const messages = (await call("GET", `/v1/appusers/${user.id}/messages`, app.server)).json.messages as Array<{ _id: string; text: string }>;
+    const ids = ["Where is <b>my</b> order?", "Hello?"].map((text) => messages.find((m) => m.text === text)!._id);
+    expect([one, two].map((email) => email.headers?.["X-Parley-Message-Id"])).toEqual(ids);
 
     // Delivered again (an ack lost): nothing more is sent.
     await sendJobs(user.id);
@@ -399,7 +403,7 @@ describe("emails", () => {
       to: [BUSINESS],
       replyLocalPart: "x",
       user: { id: "u", appId: "a", userId: null, conversationId: "c", givenName: null, surname: null, email: null, signedUpAt: "", properties: {}, conversationStarted: true, credentialRequired: false },
-      message: { type: "image", text: "https://parley.test/v1/media/k.png", mediaUrl: "https://parley.test/v1/media/k.png", name: '"Evil"\r\nBcc: x' },
+      message: { messageId: "m1", type: "image", text: "https://parley.test/v1/media/k.png", mediaUrl: "https://parley.test/v1/media/k.png", name: '"Evil"\r\nBcc: x' },
       thread: { subject: "kept", rootMessageId: "<r@x>", lastMessageId: "<l@x>" },
       devices: [],
     };
@@ -407,6 +411,6 @@ describe("emails", () => {
     expect(email.text).toContain("Image: https://parley.test/v1/media/k.png");
     expect(email.subject).toBe("kept");
     expect((email.from as EmailAddress).name).not.toMatch(/[\r\n"]/);
-    expect(email.headers).toEqual({ "In-Reply-To": "<l@x>", References: "<r@x> <l@x>" });
+    expect(email.headers).toEqual({ "In-Reply-To": "<l@x>", References: "<r@x> <l@x>", "X-Parley-Message-Id": "m1" });
   });
 });
