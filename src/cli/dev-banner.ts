@@ -33,7 +33,9 @@ export function devBanner({ origin, vars, created, demoSecret }: BannerInput): s
     `  API             ${origin}/v1`,
     `  API reference   ${origin}/docs`,
     `  Messenger demo  ${origin}/demo${demoSecret ? `?secret=${demoSecret}` : ""}   (both sides of a chat in one window)`,
-    `  Desk            ${origin}/desk   (answer every app's conversations, as the local agent)`,
+    demoSecret
+      ? `  Desk            off: with --ip beyond this machine, the Desk needs Cloudflare Access (README)`
+      : `  Desk            ${origin}/desk   (answer every app's conversations, as the local agent)`,
     "",
     `Account credentials (${created ? "new, written to" : "from"} .dev.vars):`,
     `  ACCOUNT_KEY_ID=${vars.ACCOUNT_KEY_ID}`,

@@ -46,7 +46,10 @@ export async function deskIdentity(env: Env, request: Request): Promise<DeskIden
   const access = config(env).access;
   const url = new URL(request.url);
   if (!access) {
-    if (!isLoopbackHost(url.hostname)) throw notFound(`path: no route for ${request.method} ${url.pathname}`);
+    // A loopback host is only what the Host header says: with the dev server reachable from the
+    // network (DEMO_SECRET set by `npm run dev -- --ip ...`), a peer could claim one, so the local
+    // agent is offered only while the server listens on this machine alone.
+    if (!isLoopbackHost(url.hostname) || config(env).demoSecret !== null) throw notFound(`path: no route for ${request.method} ${url.pathname}`);
     return LOCAL_AGENT;
   }
   const token = accessToken(request);

@@ -94,6 +94,13 @@ describe("npm run dev's banner", () => {
     expect(text).toContain("npm run app:create -- --name 'My app'\n");
   });
 
+  it("says the Desk is off when the server is reachable beyond this machine", () => {
+    const text = devBanner({ origin: "http://0.0.0.0:8787", vars, created: false, demoSecret: "lan-secret" }).join("\n");
+    expect(text).toContain("/demo?secret=lan-secret");
+    expect(text).not.toContain("/desk");
+    expect(text).toMatch(/Desk +off: .*Cloudflare Access/);
+  });
+
   it("suggests commands with --url when the server is not on the default port", () => {
     const origin = devOrigin(["--port", "8790"]);
     expect(origin).toBe("http://127.0.0.1:8790");

@@ -236,6 +236,12 @@ describe("the Desk without Access", () => {
     expect(json.agents.map((a: { email: string }) => a.email)).toEqual(["agent@localhost"]);
   });
 
+  it("is 404 even on a loopback Host while the dev server is reachable from the network (DEMO_SECRET set)", async () => {
+    const exposed = { ...env, DEMO_SECRET: "s3cret-for-the-lan" } as Env;
+    expectError(await desk("GET", "/apps", {}, undefined, exposed, "http://127.0.0.1:8787"), 404);
+    expect((await page("/desk", {}, exposed, "http://localhost:8787")).status).toBe(404);
+  });
+
   it("is 404 on any other host", async () => {
     expectError(await desk("GET", "/apps", {}, undefined, env), 404);
     expectError(await desk("GET", `/apps/${app.appId}/conversations`, await header(), undefined, env), 404);
