@@ -127,6 +127,12 @@ export const triageStatement = (db: D1Database, appId: string, appUserId: string
     )
     .bind(appUserId, appId, triage.status, triage.assignee, triage.seq);
 
+/** The read mark a fold keeps: the earlier of the two, of the rows that hold messages. */
+const KEPT_READ = `CASE
+  WHEN conversation_index.last_activity IS NULL THEN excluded.business_read_at
+  WHEN excluded.last_activity IS NULL THEN conversation_index.business_read_at
+  ELSE min(conversation_index.business_read_at, excluded.business_read_at) END`;
+
 /**
  * A merge's share of the index, in the merge's D1 transaction: the merged user's conversation row
  * and messages fold into the survivor's (its row created from the merged one's if it had none; the
@@ -135,12 +141,6 @@ export const triageStatement = (db: D1Database, appId: string, appUserId: string
  * add up, plus the messages of the side read later that the earlier mark makes unread again
  * (counted over that span only, before the messages move).
  */
-/** The read mark a fold keeps: the earlier of the two, of the rows that hold messages. */
-const KEPT_READ = `CASE
-  WHEN conversation_index.last_activity IS NULL THEN excluded.business_read_at
-  WHEN excluded.last_activity IS NULL THEN conversation_index.business_read_at
-  ELSE min(conversation_index.business_read_at, excluded.business_read_at) END`;
-
 export function foldIndexedStatements(db: D1Database, mergedId: string, survivorId: string): D1PreparedStatement[] {
   return [
     db
