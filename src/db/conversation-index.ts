@@ -80,10 +80,27 @@ export function indexMessageStatements(db: D1Database, m: IndexedMessage): D1Pre
   ];
 }
 
-/** The business read the conversation at `at`: its appUser messages up to then are read. */
+/**
+ * A conversation's appUser messages received after `after` (and up to `upTo`): a range of
+ * conversation_messages_by_user, so it reads the messages in that span only, never the whole conversation.
+ */
+const unreadBetween = (appUserId: string, after: string, upTo?: string) =>
+  `(SELECT COUNT(*) FROM conversation_messages m
+    WHERE m.app_user_id = ${appUserId} AND m.received > ${after}${upTo === undefined ? "" : ` AND m.received <= ${upTo}`} AND m.role = 'appUser')`;
+
+/**
+ * The business read the conversation at `at`: its appUser messages up to then are read. The
+ * unread count becomes the messages indexed after `at` (none, unless the read reached the index
+ * after newer messages did), counted from `at` on; an older read than the row's changes nothing.
+ */
 export const businessReadStatement = (db: D1Database, appUserId: string, at: number) =>
   db
-    .prepare(`UPDATE conversation_index SET business_read_at = max(business_read_at, ?) WHERE app_user_id = ${liveUser("?2")}`)
+    .prepare(
+      `UPDATE conversation_index SET
+         business_read_at = max(business_read_at, ?1),
+         business_unread = CASE WHEN ?1 > business_read_at THEN ${unreadBetween("conversation_index.app_user_id", "?1")} ELSE business_unread END
+       WHERE app_user_id = ${liveUser("?2")}`,
+    )
     .bind(at, appUserId);
 
 /** The triage state the index shows for a conversation, as its object adopts it before its first change. */
@@ -110,26 +127,34 @@ export const triageStatement = (db: D1Database, appId: string, appUserId: string
     )
     .bind(appUserId, appId, triage.status, triage.assignee, triage.seq);
 
+/** The read mark a fold keeps: the earlier of the two, of the rows that hold messages. */
+const KEPT_READ = `CASE
+  WHEN conversation_index.last_activity IS NULL THEN excluded.business_read_at
+  WHEN excluded.last_activity IS NULL THEN conversation_index.business_read_at
+  ELSE min(conversation_index.business_read_at, excluded.business_read_at) END`;
+
 /**
  * A merge's share of the index, in the merge's D1 transaction: the merged user's conversation row
  * and messages fold into the survivor's (its row created from the merged one's if it had none; the
  * survivor's state and avatar win, the read mark is the earlier, so no unread message is hidden),
- * and the merged user's row goes: no stale entry is left in the list or search.
+ * and the merged user's row goes: no stale entry is left in the list or search. The unread counts
+ * add up, plus the messages of the side read later that the earlier mark makes unread again
+ * (counted over that span only, before the messages move).
  */
 export function foldIndexedStatements(db: D1Database, mergedId: string, survivorId: string): D1PreparedStatement[] {
   return [
     db
       .prepare(
-        `INSERT INTO conversation_index (app_user_id, app_id, status, assignee, last_activity, business_read_at, avatar_url, user_text)
-         SELECT u.id, a.app_id, a.status, a.assignee, a.last_activity, a.business_read_at, a.avatar_url, ${USER_TEXT}
+        `INSERT INTO conversation_index (app_user_id, app_id, status, assignee, last_activity, business_read_at, business_unread, avatar_url, user_text)
+         SELECT u.id, a.app_id, a.status, a.assignee, a.last_activity, a.business_read_at, a.business_unread, a.avatar_url, ${USER_TEXT}
          FROM conversation_index a JOIN app_users u ON u.id = ?2
          WHERE a.app_user_id = ?1
          ON CONFLICT (app_user_id) DO UPDATE SET
            last_activity = nullif(max(coalesce(last_activity, 0), coalesce(excluded.last_activity, 0)), 0),
-           business_read_at = CASE
-             WHEN last_activity IS NULL THEN excluded.business_read_at
-             WHEN excluded.last_activity IS NULL THEN business_read_at
-             ELSE min(business_read_at, excluded.business_read_at) END,
+           business_read_at = ${KEPT_READ},
+           business_unread = business_unread + excluded.business_unread
+             + ${unreadBetween("?2", KEPT_READ, "conversation_index.business_read_at")}
+             + ${unreadBetween("?1", KEPT_READ, "excluded.business_read_at")},
            avatar_url = coalesce(avatar_url, excluded.avatar_url)`,
       )
       .bind(mergedId, survivorId),
@@ -214,14 +239,13 @@ const toConversation = (row: ConversationRow): IndexedConversation => ({
 
 /**
  * An entry's columns: the user's (its primary key), the assignee's name (agents' unique key), the
- * newest message and the unread count (conversation_messages_by_user, within the one conversation:
- * the unread count walks the messages since the business's read).
+ * newest message (conversation_messages_by_user, one row) and the unread count the row keeps.
  */
 const ENTRY = `SELECT c.app_user_id, u.user_id, u.given_name, u.surname, u.email, u.properties, c.avatar_url, c.status, c.assignee,
     (SELECT a.name FROM agents a WHERE a.app_id = c.app_id AND a.email = c.assignee) AS assignee_name,
     c.last_activity,
     (SELECT m.message FROM conversation_messages m WHERE m.app_user_id = c.app_user_id ORDER BY m.received DESC LIMIT 1) AS last_message,
-    (SELECT COUNT(*) FROM conversation_messages m WHERE m.app_user_id = c.app_user_id AND m.role = 'appUser' AND m.received > c.business_read_at) AS unread
+    c.business_unread AS unread
   FROM conversation_index c JOIN app_users u ON u.id = c.app_user_id`;
 
 const CONVERSATION_STATES = ["open", "closed"] as const;

@@ -35,8 +35,8 @@ const TEXT_MESSAGE: Tally = {
   durableObjectRequests: 3,
   durableObjectRowsRead: 8,
   durableObjectRowsWritten: 9,
-  d1RowsRead: 25,
-  d1RowsWritten: 10,
+  d1RowsRead: 26,
+  d1RowsWritten: 11,
   queueOperations: 6,
   r2ClassA: 0,
   r2ClassB: 0,
@@ -47,20 +47,23 @@ const EMAILED_MESSAGE: Tally = {
   workerRequests: 4,
   durableObjectRowsRead: 11,
   durableObjectRowsWritten: 12,
-  d1RowsRead: 42,
-  d1RowsWritten: 14,
+  d1RowsRead: 43,
+  d1RowsWritten: 15,
   queueOperations: 9,
 };
 /**
  * Of the text message, the conversation index's consumer (its queue write and outbox rows are
  * counted with the post), with its call to the app's Desk room (nobody watching: it reads nothing).
- * Its 7 rows written: the conversation's row and its two indexes (by status, by assignee: both hold
- * the activity it moves), the message's row and its two indexes, and one for its words in the FTS5
- * search index (D1 counts an insert into an FTS5 table as one row, whatever FTS5 writes in its own tables).
+ * Its 8 rows written: the conversation's row and its two indexes (by status, by assignee: both hold
+ * the activity it moves), the message's row and its two indexes, one for its words in the FTS5
+ * search index (D1 counts an insert into an FTS5 table as one row, whatever FTS5 writes in its own
+ * tables), and the conversation's row once more, its unread count moved on by the message's trigger.
  */
-const INDEX_CONSUMER: Tally = { ...emptyTally(), workerRequests: 1, durableObjectRequests: 1, d1RowsRead: 9, d1RowsWritten: 7, queueOperations: 2 };
+const INDEX_CONSUMER: Tally = { ...emptyTally(), workerRequests: 1, durableObjectRequests: 1, d1RowsRead: 10, d1RowsWritten: 8, queueOperations: 2 };
 /** A conversation's first indexed message adds its row's unique key and its user's row in the user filter's trigram index. */
 const FIRST_INDEX_ROWS_WRITTEN = INDEX_CONSUMER.d1RowsWritten + 2;
+/** An appMaker message (or an appUser one the business has read already) moves no unread count. */
+const READ_INDEX_ROWS_WRITTEN = INDEX_CONSUMER.d1RowsWritten - 1;
 const IMAGE_MESSAGE: Tally = { ...TEXT_MESSAGE, r2ClassA: 1 };
 const IMAGE_VIEW: Tally = { ...emptyTally(), workerRequests: 1, d1RowsRead: 2, r2ClassB: 2 };
 
@@ -163,20 +166,20 @@ async function countOnePost(post: (tally: Tally, app: TestApp, userId: string) =
 }
 
 describe("what the conversation index writes per message", () => {
-  it("writes 2 rows more for a conversation's first message (its unique key, its user in the trigram index), then 7", async () => {
+  it("writes 2 rows more for a conversation's first message (its unique key, its user in the trigram index), then 8; 7 for an appMaker message", async () => {
     const app = await createApp("index cost");
     const user = await freshUser(app);
     const written: number[] = [];
-    for (const [i, text] of ["first words", "second words"].entries()) {
-      const message = { _id: hexId(), type: "text", text, role: "appUser", authorId: user.id, received: 1_000 + i, actions: [], source: { type: "api" } } as ConversationMessage;
+    for (const [i, [text, role]] of [["first words", "appUser"], ["second words", "appUser"], ["business words", "appMaker"]].entries()) {
+      const message = { _id: hexId(), type: "text", text, role, authorId: user.id, received: 1_000 + i, actions: [], source: { type: "api" } } as ConversationMessage;
       const job: IndexJob = { appId: app.appId, appUserId: user.id, op: "message", messageId: message._id, message };
       const tally = emptyTally();
       await runQueue<IndexJob>("parley-index", [{ body: job }], coldEnv(tally));
       written.push(tally.d1RowsWritten);
     }
-    expect(written).toEqual([FIRST_INDEX_ROWS_WRITTEN, INDEX_CONSUMER.d1RowsWritten]);
+    expect(written).toEqual([FIRST_INDEX_ROWS_WRITTEN, INDEX_CONSUMER.d1RowsWritten, READ_INDEX_ROWS_WRITTEN]);
     const found = await call("GET", "/v1/conversations/search?q=words", app.server);
-    expect(found.json.results).toHaveLength(2);
+    expect(found.json.results).toHaveLength(3);
   });
 });
 
@@ -191,7 +194,7 @@ describe("the cost of a posted message with one webhook", () => {
     );
     const { app: _app, user: _user, response: _response, index, ...tally } = counted;
     expect(tally).toEqual(TEXT_MESSAGE);
-    expect(dollarsPerMillion(tally)).toBeCloseTo(22.78, 2);
+    expect(dollarsPerMillion(tally)).toBeCloseTo(23.78, 2);
     expect(index).toEqual(INDEX_CONSUMER);
   });
 
@@ -204,7 +207,7 @@ describe("the cost of a posted message with one webhook", () => {
     });
     const { app, user: _user, response, index: _index, ...tally } = counted;
     expect(tally).toEqual(IMAGE_MESSAGE);
-    expect(dollarsPerMillion(tally)).toBeCloseTo(27.28, 2);
+    expect(dollarsPerMillion(tally)).toBeCloseTo(28.28, 2);
     const { message } = (await response.json()) as { message: { mediaUrl: string } };
     const view = emptyTally();
     const served = await fetchCounted(view, new URL(message.mediaUrl).pathname, { headers: app.token });
@@ -227,6 +230,6 @@ describe("the cost of a posted message with one webhook", () => {
     );
     const { app: _app, user: _user, response: _response, index: _index, ...tally } = counted;
     expect(tally).toEqual(EMAILED_MESSAGE);
-    expect(dollarsPerMillion(tally)).toBeCloseTo(31.3, 2);
+    expect(dollarsPerMillion(tally)).toBeCloseTo(32.3, 2);
   });
 });
