@@ -31,14 +31,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => pr
 const selected = process.argv.slice(2);
 for (const name of selected) if (!(name in checks)) throw new Error(`unknown check '${name}'; one of ${Object.keys(checks).join(", ")}`);
 
-// Checks that still find a defect an open issue names: run by name (`npm run test:faults -- <name>`),
-// left out of the default run (and so of CI) until it is fixed. None at present.
-const OPEN_DEFECTS: Record<string, string> = {};
-
 let failed = 0;
 const started = Date.now();
-const names = selected.length > 0 ? selected : Object.keys(checks).filter((name) => !(name in OPEN_DEFECTS));
-for (const [name, why] of Object.entries(OPEN_DEFECTS)) if (!names.includes(name)) console.log(`(not run by default: ${name}, ${why})`);
+const names = selected.length > 0 ? selected : Object.keys(checks);
 for (const name of names) {
   const { title, run } = checks[name];
   console.log(`\n== ${title}`);
