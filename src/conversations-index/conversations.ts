@@ -70,6 +70,32 @@ export async function conversationEntry(env: Env, user: AppUser) {
 }
 
 /**
+ * The user's list entry as it stands (the Desk opening a conversation its list does not hold).
+ * Before anything is indexed for the user, the state every conversation starts in: open,
+ * unassigned, no message yet.
+ */
+export async function currentEntry(env: Env, user: AppUser) {
+  const entry = await findIndexedConversation(env.DB, user.appId, user.id);
+  return presentEntry(
+    entry ?? {
+      appUserId: user.id,
+      userId: user.userId,
+      givenName: user.givenName,
+      surname: user.surname,
+      email: user.email,
+      properties: user.properties,
+      avatarUrl: null,
+      status: "open",
+      assignee: null,
+      assigneeName: null,
+      lastActivity: null,
+      lastMessage: null,
+      businessUnreadCount: 0,
+    },
+  );
+}
+
+/**
  * Closes or reopens the conversation and/or (un)assigns it. The conversation's object records the
  * change with its webhook and index jobs (one transaction: once answered, both follow); the index
  * is written here too, so that the list read right after shows it. An assignee must be an agent of

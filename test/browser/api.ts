@@ -70,6 +70,11 @@ export async function conversationOf(app: App, appUserId: string) {
   return expectStatus(send, "GET", `/v1/appusers/${encodeURIComponent(appUserId)}/conversation`, app.server, 200);
 }
 
+/** PUT /v1/appusers/{id}/conversation with the app's JWT: closes, reopens or (un)assigns, as the business's own tools do. */
+export async function triage(app: App, appUserId: string, changes: { status?: "open" | "closed"; assignee?: string | null }) {
+  return (await expectStatus(send, "PUT", `/v1/appusers/${encodeURIComponent(appUserId)}/conversation`, app.server, 200, changes)).conversation;
+}
+
 /** POST /v1/apps/{appId}/agents with the account JWT: a person who answers in the Desk. */
 export async function addAgent(app: App, email: string, name: string) {
   const account = bearer(await accountJwt({ keyId: inject("accountKeyId"), secret: inject("accountSecret") }));

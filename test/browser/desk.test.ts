@@ -4,7 +4,7 @@
 // in light and dark and at 360 px.
 import { describe, expect, it, type TestContext } from "vitest";
 import type { App } from "../support/apps.ts";
-import { addAgent, baseUrl, businessSays, conversationOf, createUser, newApp, pageOrigin, typing } from "./api.ts";
+import { addAgent, baseUrl, businessSays, conversationOf, createUser, newApp, pageOrigin, triage, typing } from "./api.ts";
 import { DeskPage, type DeskOptions } from "./desk-page.ts";
 import { browserSuite } from "./suite.ts";
 
@@ -210,11 +210,24 @@ describe("Parley Desk against wrangler dev", () => {
     await desk.page.getByRole("searchbox", { name: "Filter by user" }).fill("");
     await desk.entry("Tess").waitFor();
 
+    // Closed and assigned elsewhere while another conversation is open, Tess's leaves the open
+    // list: opened from a search result, its entry is read, and the triage controls show where it stands.
+    await desk.page.getByRole("combobox", { name: "Show conversations" }).selectOption("open");
+    const other = await createUser(app, `uma-${Date.now()}@example.com`, { givenName: "Uma" });
+    await businessSays(app, other._id, { text: "Hello Uma" });
+    await desk.entry("Uma").click();
+    await desk.page.getByRole("log", { name: "Messages" }).getByText("Hello Uma").waitFor();
+    await triage(app, visitor.appUser._id, { status: "closed", assignee: "bo@example.com" });
+    await expect.poll(() => desk.entry("Tess").count()).toBe(0);
     await desk.page.getByRole("searchbox", { name: "Search messages" }).fill("parcel arr");
     await desk.page.getByRole("searchbox", { name: "Search messages" }).press("Enter");
     const result = desk.page.getByRole("list", { name: "Search results" }).getByRole("button", { name: /^Tess/ });
     await result.waitFor();
     expect(await result.textContent()).toContain("My parcel never arrived");
+    await result.click();
+    await desk.page.getByRole("button", { name: "Reopen conversation" }).waitFor();
+    expect(await assignee.inputValue()).toBe("bo@example.com");
+    expect(desk.calls).toContain(`GET /desk/api/apps/${app.appId}/appusers/${visitor.appUser._id}/conversation -> 200`);
     await desk.page.getByRole("button", { name: "Clear search" }).click();
     await desk.page.getByRole("list", { name: "Conversations" }).waitFor();
     await desk.expectClean();

@@ -78,6 +78,10 @@ export class AppApi {
     return call<object>("POST", `${this.user(appUserId)}/activity`, { type: active ? "typing:start" : "typing:stop" });
   }
 
+  conversation(appUserId: string) {
+    return call<{ conversation: Entry }>("GET", `${this.user(appUserId)}/conversation`);
+  }
+
   change(appUserId: string, changes: { status?: "open" | "closed"; assignee?: string | null }) {
     return call<{ conversation: Entry }>("PUT", `${this.user(appUserId)}/conversation`, changes);
   }

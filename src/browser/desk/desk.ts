@@ -165,13 +165,22 @@ export class Desk {
   private async openConversation(appUserId: string) {
     const api = this.api!;
     this.stopTyping();
-    const history = await api.history(appUserId);
+    // A conversation the loaded list does not hold (a search result, a filtered-out one): its
+    // entry is read too, so that the status and assignee controls show where it stands.
+    const listed = this.entryOf(appUserId);
+    const [history, read] = await Promise.all([
+      api.history(appUserId),
+      listed ?? api.conversation(appUserId).then((answer) => answer.conversation),
+    ]);
     if (api !== this.api) return;
+    // A live change that came in meanwhile is newer than the read.
+    const entry = this.entryOf(appUserId) ?? read;
+    this.remember(entry);
     this.open = { appUserId, appUser: history.appUser, messages: history.messages, hasOlder: history.hasOlder, devices: history.devices };
     this.view.showConversation(true);
     this.view.setTyping(null);
     this.view.markOpen(appUserId);
-    this.view.setConversation(this.entryOf(appUserId), userLabel(history.appUser), this.me, this.agents);
+    this.view.setConversation(entry, userLabel(history.appUser), this.me, this.agents);
     this.renderMessages("opened");
     renderProfile(this.view.profile, history.appUser, history.devices);
     this.view.focusComposer();

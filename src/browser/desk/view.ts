@@ -235,11 +235,11 @@ export class DeskView {
     this.root.setAttribute("data-view", open ? "conversation" : "list");
   }
 
-  setConversation(entry: Entry | undefined, name: string, me: Agent, agents: Agent[]) {
+  setConversation(entry: Entry, name: string, me: Agent, agents: Agent[]) {
     this.title.textContent = name;
-    this.currentStatus = entry?.status ?? "open";
+    this.currentStatus = entry.status;
     this.statusButton.textContent = this.currentStatus === "open" ? "Close conversation" : "Reopen conversation";
-    const assigned = entry?.assignee ?? null;
+    const assigned = entry.assignee;
     const others = agents.filter((agent) => agent.email !== me.email);
     if (assigned && assigned.email !== me.email && !others.some((agent) => agent.email === assigned.email)) others.push(assigned);
     this.assignee.replaceChildren(

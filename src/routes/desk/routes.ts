@@ -7,7 +7,7 @@ import { sendActivity } from "../../conversation/activity";
 import { markRead } from "../../conversation/mark-read";
 import { postMessage } from "../../conversation/post";
 import { readMessages } from "../../conversation/read";
-import { changeConversation, conversationList, searchConversations } from "../../conversations-index/conversations";
+import { changeConversation, conversationList, currentEntry, searchConversations } from "../../conversations-index/conversations";
 import type { AppUser } from "../../db/app-users";
 import { deskIdentity, type DeskIdentity } from "../../desk/access";
 import { agentAuthor, deskAgent, deskApps, deskCredential, enrolLocalAssignee, profileDevices, type DeskAgent } from "../../desk/desk";
@@ -132,6 +132,8 @@ deskApi.post("/apps/:appId/appusers/:appUserId/activity", async (c) => {
   await sendActivity(c.env, c.get("appUser"), { type, name: c.get("agent").name });
   return c.json({});
 });
+
+deskApi.get("/apps/:appId/appusers/:appUserId/conversation", async (c) => c.json({ conversation: await currentEntry(c.env, c.get("appUser")) }));
 
 deskApi.put("/apps/:appId/appusers/:appUserId/conversation", async (c) => {
   const changes = await body(c, changeConversationBody);

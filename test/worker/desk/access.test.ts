@@ -69,6 +69,7 @@ describe("the Desk behind Cloudflare Access", () => {
       ["GET", "/apps"],
       ["GET", `/apps/${app.appId}/conversations`],
       ["POST", `/apps/${app.appId}/appusers/nobody/read`],
+      ["GET", `/apps/${app.appId}/appusers/nobody/conversation`],
     ]) {
       const response = await desk(method, path, { ...headers, ...sameOrigin });
       expectError(response, 401);
@@ -81,6 +82,38 @@ describe("the Desk behind Cloudflare Access", () => {
     expectError(await desk("GET", `/apps/${app.appId}/conversations`, stranger), 403, "appId");
     expectError(await desk("GET", `/apps/${otherApp.appId}/conversations`, await header()), 403, "appId");
     expectError(await desk("GET", "/apps/000000000000000000000000/conversations", await header()), 403, "appId");
+    const user = await freshUser(app);
+    expectError(await desk("GET", `/apps/${app.appId}/appusers/${user.id}/conversation`, stranger), 403, "appId");
+    expectError(await desk("GET", `/apps/${otherApp.appId}/appusers/${user.id}/conversation`, await header()), 403, "appId");
+  });
+
+  it("reads one conversation's entry as the list shows it, a user not indexed yet as open and unassigned, and 404 for an unknown user", async () => {
+    const auth = await header();
+    const user = await freshUser(app, { givenName: "Una" });
+    await call("POST", `/v1/appusers/${user.id}/messages`, app.server, { body: { role: "appUser", text: "Hi" } });
+    await call("PUT", `/v1/appusers/${user.id}/conversation`, app.server, { body: { status: "closed", assignee: "ana@example.com" } });
+    const listed = await vi.waitUntil(
+      async () => (await desk("GET", `/apps/${app.appId}/conversations?status=closed`, auth)).json.conversations.find((e: any) => e.appUser._id === user.id && e.lastMessage),
+      { timeout: 5_000, interval: 25 },
+    );
+    const read = await desk("GET", `/apps/${app.appId}/appusers/${user.id}/conversation`, auth);
+    expect(read.status, JSON.stringify(read.json)).toBe(200);
+    expect(read.json).toEqual({ conversation: listed });
+    expect(read.json.conversation).toMatchObject({ status: "closed", assignee: { email: "ana@example.com", name: "Ana" } });
+
+    const quiet = await freshUser(app, { givenName: "Quinn" });
+    const fresh = await desk("GET", `/apps/${app.appId}/appusers/${quiet.id}/conversation`, auth);
+    expect(fresh.json).toEqual({
+      conversation: {
+        appUser: { _id: quiet.id, userId: quiet.userId, givenName: "Quinn", properties: {} },
+        lastMessage: null,
+        lastActivity: null,
+        businessUnreadCount: 0,
+        status: "open",
+        assignee: null,
+      },
+    });
+    expectError(await desk("GET", `/apps/${app.appId}/appusers/nobody/conversation`, auth), 404, "appUserId");
   });
 
   it("lets an agent answer, read, triage and search; the answer is an appMaker message signed with the agent", async () => {

@@ -130,6 +130,24 @@ describe("the Desk's live channel", () => {
     }
   });
 
+  it("sends the entry again when the user's profile is updated or erased (the names the list shows)", async () => {
+    const socket = await openedSocket();
+    const user = await freshUser(app, { givenName: "Pat", email: "pat@example.com" });
+    await call("POST", `/v1/appusers/${user.id}/messages`, app.token, { body: { role: "appUser", text: "Hi" } });
+    await socket.next((f) => about(user.id)(f) && f.conversation.lastMessage !== null);
+
+    const updated = await call("PUT", `/v1/appusers/${user.id}`, app.server, { body: { givenName: "Patricia", surname: "Lee" } });
+    expect(updated.status).toBe(200);
+    const renamed = await socket.next((f) => about(user.id)(f) && f.conversation.appUser.givenName === "Patricia");
+    expect(renamed.conversation.appUser).toMatchObject({ givenName: "Patricia", surname: "Lee", email: "pat@example.com" });
+
+    expect((await call("DELETE", `/v1/appusers/${user.id}/profile`, app.server)).status).toBe(200);
+    const erased = await socket.next((f) => about(user.id)(f) && f.conversation.appUser.givenName === undefined);
+    expect(erased.conversation.appUser).toEqual({ _id: user.id, userId: user.userId, properties: {} });
+    expect(erased.conversation.lastMessage).not.toHaveProperty("name");
+    socket.ws.close(1000);
+  });
+
   it("shows the app user typing, and stopping", async () => {
     const socket = await openedSocket();
     const user = await freshUser(app);
