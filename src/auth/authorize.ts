@@ -55,5 +55,8 @@ export async function appUserInScope(env: Env, appId: string, credential: Creden
  * that a deleted app's credentials stop working in every isolate at once.
  */
 export async function requireLiveApp(env: Env, appId: string): Promise<void> {
-  if (!(await isAppLive(env.DB, appId))) throw notFound(`appId: no app '${appId}'`);
+  if (!(await isAppLive(env.DB, appId))) throw noLiveApp(appId);
 }
+
+/** What a request on an app that is gone, or being deleted, gets. */
+export const noLiveApp = (appId: string) => notFound(`appId: no app '${appId}'`);

@@ -4,19 +4,15 @@ import { CHANNELS } from "../channels/registry";
 import { whenErased } from "../conversation/erased";
 import type { TriageChange } from "../conversation/object/triage";
 import { conversationStub } from "../conversation/stub";
-import {
-  findIndexedConversation,
-  indexedTriage,
-  listConversations,
-  searchMessages,
-  triageStatement,
-  type ListFilter,
-} from "../db/conversation-index";
+import { noLiveApp } from "../auth/authorize";
+import { findEntries, indexedTriage, listConversations, searchMessages, triageStatement, type ListFilter } from "../db/conversation-index";
 import { destinationsFor } from "../delivery/destinations";
 import { announceChanges } from "../desk-live/announce";
 import type { ConversationStatus } from "../enums";
 import { badRequest, notFound } from "../errors";
-import { presentEntry, presentHit } from "../presenters/conversation-entry";
+import { jsonWithRaw } from "../lib/raw-json";
+import type { conversationEntrySchema } from "../presenters/conversation-entry";
+import type { z } from "zod";
 
 /** A page and whether another follows: the queries read one row more than the page. */
 const paged = <T>(rows: T[], limit: number) => ({ page: rows.slice(0, limit), hasMore: rows.length > limit });
@@ -31,8 +27,11 @@ export interface ListQuery {
   q?: string;
 }
 
-/** The app's conversations, newest activity first (GET /v1/conversations). */
-export async function conversationList(env: Env, appId: string, query: ListQuery) {
+/** JSON texts as one JSON array. */
+const jsonArray = (items: string[]) => `[${items.join(",")}]`;
+
+/** The app's conversations, newest activity first (GET /v1/conversations), as JSON text. */
+export async function conversationList(env: Env, appId: string, query: ListQuery): Promise<string> {
   const filter: ListFilter = {
     appId,
     limit: query.limit,
@@ -41,8 +40,10 @@ export async function conversationList(env: Env, appId: string, query: ListQuery
     assignee: query.assignee === undefined ? undefined : query.assignee === "none" ? null : normalEmail(query.assignee),
     userText: query.q?.toLowerCase(),
   };
-  const { page, hasMore } = paged(await listConversations(env.DB, filter), filter.limit);
-  return { conversations: page.map(presentEntry), hasMore };
+  const rows = await listConversations(env.DB, filter);
+  if (!rows) throw noLiveApp(appId);
+  const { page, hasMore } = paged(rows, filter.limit);
+  return jsonWithRaw({ hasMore }, { conversations: jsonArray(page.map((entry) => entry.json)) });
 }
 
 /** FTS5's own syntax never reaches it: every word is a quoted string, the last one a prefix. */
@@ -54,45 +55,24 @@ export function searchExpression(appId: string, q: string): string | null {
   return [`app_id : ${quoted(appId)}`, ...terms].join(" AND ");
 }
 
-/** The app's messages holding every word of `q` (the last as a prefix), newest first. */
-export async function searchConversations(env: Env, appId: string, query: { q: string; limit: number; before?: number }) {
+/** The app's messages holding every word of `q` (the last as a prefix), newest first, as JSON text. */
+export async function searchConversations(env: Env, appId: string, query: { q: string; limit: number; before?: number }): Promise<string> {
   const match = searchExpression(appId, query.q);
   if (match === null) throw badRequest("q: must hold a word");
-  const { page, hasMore } = paged(await searchMessages(env.DB, appId, match, query.limit, query.before ?? null), query.limit);
-  return { results: page.map(presentHit), hasMore };
-}
-
-/** The user's list entry; before its first indexed message, a row without one. */
-export async function conversationEntry(env: Env, user: AppUser) {
-  const entry = await findIndexedConversation(env.DB, user.appId, user.id);
-  if (!entry) throw notFound(`appUserId: app user '${user.id}' was deleted`);
-  return presentEntry(entry);
+  const hits = await searchMessages(env.DB, appId, match, query.limit, query.before ?? null);
+  if (!hits) throw noLiveApp(appId);
+  const { page, hasMore } = paged(hits, query.limit);
+  return jsonWithRaw({ hasMore }, { results: jsonArray(page) });
 }
 
 /**
- * The user's list entry as it stands (the Desk opening a conversation its list does not hold).
- * Before anything is indexed for the user, the state every conversation starts in: open,
- * unassigned, no message yet.
+ * The user's list entry as it stands; before anything is indexed for the user, as every
+ * conversation starts: open, unassigned, no message yet.
  */
-export async function currentEntry(env: Env, user: AppUser) {
-  const entry = await findIndexedConversation(env.DB, user.appId, user.id);
-  return presentEntry(
-    entry ?? {
-      appUserId: user.id,
-      userId: user.userId,
-      givenName: user.givenName,
-      surname: user.surname,
-      email: user.email,
-      properties: user.properties,
-      avatarUrl: null,
-      status: "open",
-      assignee: null,
-      assigneeName: null,
-      lastActivity: null,
-      lastMessage: null,
-      businessUnreadCount: 0,
-    },
-  );
+export async function conversationEntry(env: Env, user: AppUser): Promise<z.output<typeof conversationEntrySchema>> {
+  const [entry] = await findEntries(env.DB, user.appId, [user.id]);
+  if (!entry) throw notFound(`appUserId: app user '${user.id}' was deleted`);
+  return JSON.parse(entry.json) as z.output<typeof conversationEntrySchema>;
 }
 
 /**

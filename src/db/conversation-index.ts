@@ -1,6 +1,5 @@
 import type { ConversationStatus } from "../enums";
-import type { FlatObject } from "../lib/schemas";
-import { parseObject } from "./json";
+import { appLiveStatement } from "./apps";
 
 /**
  * Where the business stands with a conversation: open or closed, and who answers it. Its
@@ -176,77 +175,46 @@ export const redactIndexedAuthorsStatements = (db: D1Database, appUserIds: strin
   db.prepare("UPDATE conversation_index SET avatar_url = NULL WHERE app_user_id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(appUserIds)),
 ];
 
-/** The app user a conversation is with, as the index's reads join them. */
-export interface IndexedUser {
-  appUserId: string;
-  userId: string | null;
-  givenName: string | null;
-  surname: string | null;
-  email: string | null;
-  properties: FlatObject;
-  /** The avatarUrl of the user's newest indexed message. */
-  avatarUrl: string | null;
-}
-
-interface UserRow {
-  app_user_id: string;
-  user_id: string | null;
-  given_name: string | null;
-  surname: string | null;
-  email: string | null;
-  properties: string;
-  avatar_url: string | null;
-}
-
-const toIndexedUser = (row: UserRow): IndexedUser => ({
-  appUserId: row.app_user_id,
-  userId: row.user_id,
-  givenName: row.given_name,
-  surname: row.surname,
-  email: row.email,
-  properties: parseObject(row.properties),
-  avatarUrl: row.avatar_url,
-});
-
-export interface IndexedConversation extends IndexedUser {
-  status: "open" | "closed";
-  assignee: string | null;
-  assigneeName: string | null;
-  lastActivity: number | null;
-  /** The newest indexed message, as the contract shows it (JSON). */
-  lastMessage: string | null;
-  businessUnreadCount: number;
-}
-
-interface ConversationRow extends UserRow {
-  status: "open" | "closed";
-  assignee: string | null;
-  assignee_name: string | null;
-  last_activity: number | null;
-  last_message: string | null;
-  unread: number;
-}
-
-const toConversation = (row: ConversationRow): IndexedConversation => ({
-  ...toIndexedUser(row),
-  status: row.status,
-  assignee: row.assignee,
-  assigneeName: row.assignee_name,
-  lastActivity: row.last_activity,
-  lastMessage: row.last_message,
-  businessUnreadCount: row.unread,
-});
+/**
+ * The reads below answer with JSON that SQLite builds in the shapes the contract's list shows
+ * (src/presenters/conversation-entry.ts has their schemas): a page goes out as its rows' text,
+ * never parsed into objects and serialised again. `json_patch` onto `{}` leaves out the user's
+ * fields that are null, as the API's other user objects do; `properties` is set after it, whole.
+ */
+const USER_JSON = `json_set(
+    json_patch('{}', json_object('_id', u.id, 'userId', u.user_id, 'givenName', u.given_name, 'surname', u.surname, 'email', u.email, 'avatarUrl', c.avatar_url)),
+    '$.properties', json(coalesce(nullif(u.properties, ''), '{}')))`;
 
 /**
- * An entry's columns: the user's (its primary key), the assignee's name (agents' unique key), the
- * newest message (conversation_messages_by_user, one row) and the unread count the row keeps.
+ * A conversation's entry: the user (its primary key), the newest message (conversation_messages_by_user,
+ * one row), the unread count the row keeps and the assignee's name (agents' unique key; an assignee
+ * removed as an agent keeps the assignment, shown by address). Read with the user's row LEFT JOINed
+ * to its index row, a conversation not indexed yet shows as every conversation starts: open,
+ * unassigned, no message.
  */
-const ENTRY = `SELECT c.app_user_id, u.user_id, u.given_name, u.surname, u.email, u.properties, c.avatar_url, c.status, c.assignee,
-    (SELECT a.name FROM agents a WHERE a.app_id = c.app_id AND a.email = c.assignee) AS assignee_name,
-    c.last_activity,
-    (SELECT m.message FROM conversation_messages m WHERE m.app_user_id = c.app_user_id ORDER BY m.received DESC LIMIT 1) AS last_message,
-    c.business_unread AS unread
-  FROM conversation_index c JOIN app_users u ON u.id = c.app_user_id`;
+const ENTRY_JSON = `json_object(
+    'appUser', ${USER_JSON},
+    'lastMessage', json((SELECT m.message FROM conversation_messages m WHERE m.app_user_id = u.id ORDER BY m.received DESC LIMIT 1)),
+    'lastActivity', c.last_activity,
+    'businessUnreadCount', coalesce(c.business_unread, 0),
+    'status', coalesce(c.status, 'open'),
+    'assignee', json(CASE WHEN c.assignee IS NOT NULL THEN json_object('email', c.assignee,
+      'name', coalesce((SELECT a.name FROM agents a WHERE a.app_id = c.app_id AND a.email = c.assignee), c.assignee)) END))`;
+
+/** A conversation's list entry as JSON, and when it was last active (null before its first indexed message). */
+export interface EntryJson {
+  appUserId: string;
+  lastActivity: number | null;
+  json: string;
+}
+
+interface EntryRow {
+  app_user_id: string;
+  last_activity: number | null;
+  entry: string;
+}
+
+const toEntryJson = (row: EntryRow): EntryJson => ({ appUserId: row.app_user_id, lastActivity: row.last_activity, json: row.entry });
 
 const CONVERSATION_STATES = ["open", "closed"] as const;
 
@@ -264,23 +232,32 @@ export interface ListFilter {
 /** `%`, `_` and the escape itself taken literally in a LIKE pattern. */
 const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
+/** Whether a read's batch found its app live (its first statement, appLiveStatement). */
+const foundLive = (result: D1Result<unknown>) => result.results.length > 0;
+
 /**
- * A page of the app's conversations, newest activity first, plus one to tell whether there are more.
- * Each status is read by conversation_index_by_status (or _by_assignee) in activity order, stopped
- * at the page's end; `all` reads both and merges. The user filter is the trigram index
- * conversation_users (a substring of three characters or more; shorter ones scan that table).
+ * A page of the app's conversations, newest activity first, plus one to tell whether there are
+ * more; null when the app is gone or being deleted (checked in the same D1 batch). Each status is
+ * read by conversation_index_by_status (or _by_assignee) in activity order, stopped at the page's
+ * end; `all` reads both and merges. The user filter is the trigram index conversation_users (a
+ * substring of three characters or more; shorter ones scan that table).
  */
-export async function listConversations(db: D1Database, filter: ListFilter): Promise<IndexedConversation[]> {
+export async function listConversations(db: D1Database, filter: ListFilter): Promise<EntryJson[] | null> {
   const where = ["c.app_id = ?1", "c.status = ?2", "c.last_activity IS NOT NULL", "c.last_activity < ?3"];
   if (filter.assignee === null) where.push("c.assignee IS NULL");
   else if (filter.assignee !== undefined) where.push("c.assignee = ?4");
   if (filter.userText !== undefined) {
     where.push("c.seq IN (SELECT rowid FROM conversation_users WHERE user_text LIKE ?5 ESCAPE '\\')");
   }
-  const query = db.prepare(`${ENTRY} WHERE ${where.join(" AND ")} ORDER BY c.last_activity DESC LIMIT ?6`);
+  const query = db.prepare(
+    `SELECT c.app_user_id, c.last_activity, ${ENTRY_JSON} AS entry
+     FROM conversation_index c JOIN app_users u ON u.id = c.app_user_id
+     WHERE ${where.join(" AND ")} ORDER BY c.last_activity DESC LIMIT ?6`,
+  );
   const statuses = filter.status === "all" ? CONVERSATION_STATES : [filter.status];
-  const pages = await db.batch<ConversationRow>(
-    statuses.map((status) =>
+  const [live, ...pages] = await db.batch<EntryRow>([
+    appLiveStatement(db, filter.appId),
+    ...statuses.map((status) =>
       query.bind(
         filter.appId,
         status,
@@ -290,46 +267,45 @@ export async function listConversations(db: D1Database, filter: ListFilter): Pro
         filter.limit + 1,
       ),
     ),
-  );
+  ]);
+  if (!foundLive(live)) return null;
   const rows = pages.flatMap((page) => page.results).sort((a, b) => (b.last_activity ?? 0) - (a.last_activity ?? 0));
-  return rows.slice(0, filter.limit + 1).map(toConversation);
+  return rows.slice(0, filter.limit + 1).map(toEntryJson);
 }
 
-export async function findIndexedConversation(db: D1Database, appId: string, appUserId: string): Promise<IndexedConversation | null> {
-  return (await findIndexedConversations(db, appId, [appUserId]))[0] ?? null;
-}
-
-/** The entries of those of the app's users whose conversations are indexed (each by its primary key). */
-export async function findIndexedConversations(db: D1Database, appId: string, appUserIds: string[]): Promise<IndexedConversation[]> {
+/** The entries of those of the app's users who are still there (each by its primary key), indexed or not. */
+export async function findEntries(db: D1Database, appId: string, appUserIds: string[]): Promise<EntryJson[]> {
   const { results } = await db
-    .prepare(`${ENTRY} WHERE c.app_user_id IN (SELECT value FROM json_each(?2)) AND c.app_id = ?1`)
+    .prepare(
+      `SELECT u.id AS app_user_id, c.last_activity, ${ENTRY_JSON} AS entry
+       FROM app_users u LEFT JOIN conversation_index c ON c.app_user_id = u.id
+       WHERE u.id IN (SELECT value FROM json_each(?2)) AND u.app_id = ?1 AND u.merged_into IS NULL`,
+    )
     .bind(appId, JSON.stringify(appUserIds))
-    .all<ConversationRow>();
-  return results.map(toConversation);
-}
-
-export interface SearchHit extends IndexedUser {
-  /** The message as the contract shows it (JSON). */
-  message: string;
+    .all<EntryRow>();
+  return results.map(toEntryJson);
 }
 
 /**
- * A page of the app's messages matching an FTS5 query, newest indexed first, plus one. Served by
- * conversation_search: the app's token and the words' posting lists intersected, walked in
- * descending rowid (indexing) order, stopped at the page's end.
+ * A page of the app's messages matching an FTS5 query, newest indexed first, plus one, each with
+ * its user (as JSON: `{"appUser", "message"}`); null when the app is gone or being deleted
+ * (checked in the same D1 batch). Served by conversation_search: the app's token and the words'
+ * posting lists intersected, walked in descending rowid (indexing) order, stopped at the page's end.
  */
-export async function searchMessages(db: D1Database, appId: string, match: string, limit: number, before: number | null): Promise<SearchHit[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT m.app_user_id, u.user_id, u.given_name, u.surname, u.email, u.properties, c.avatar_url, m.message
-       FROM conversation_search s
-       JOIN conversation_messages m ON m.seq = s.rowid
-       JOIN app_users u ON u.id = m.app_user_id
-       JOIN conversation_index c ON c.app_user_id = m.app_user_id
-       WHERE conversation_search MATCH ?1 AND m.app_id = ?2 AND m.received < ?3
-       ORDER BY s.rowid DESC LIMIT ?4`,
-    )
-    .bind(match, appId, before ?? Number.MAX_VALUE, limit + 1)
-    .all<UserRow & { message: string }>();
-  return results.map((row) => ({ ...toIndexedUser(row), message: row.message }));
+export async function searchMessages(db: D1Database, appId: string, match: string, limit: number, before: number | null): Promise<string[] | null> {
+  const [live, hits] = await db.batch<{ hit: string }>([
+    appLiveStatement(db, appId),
+    db
+      .prepare(
+        `SELECT json_object('appUser', ${USER_JSON}, 'message', json(m.message)) AS hit
+         FROM conversation_search s
+         JOIN conversation_messages m ON m.seq = s.rowid
+         JOIN app_users u ON u.id = m.app_user_id
+         JOIN conversation_index c ON c.app_user_id = m.app_user_id
+         WHERE conversation_search MATCH ?1 AND m.app_id = ?2 AND m.received < ?3
+         ORDER BY s.rowid DESC LIMIT ?4`,
+      )
+      .bind(match, appId, before ?? Number.MAX_VALUE, limit + 1),
+  ]);
+  return foundLive(live) ? hits.results.map((row) => row.hit) : null;
 }

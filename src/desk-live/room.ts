@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { presentEntry } from "../presenters/conversation-entry";
-import { findIndexedConversations } from "../db/conversation-index";
+import { findEntries } from "../db/conversation-index";
 import type { z } from "zod";
 import type { conversationEntrySchema } from "../presenters/conversation-entry";
 
@@ -58,11 +57,11 @@ export class DeskRoom extends DurableObject<Env> {
     if (this.ctx.getWebSockets().length === 0) return;
     const ids = [...new Set(appUserIds)];
     const sent = this.sending.then(async () => {
-      const entries = new Map((await findIndexedConversations(this.env.DB, appId, ids)).map((entry) => [entry.appUserId, entry]));
+      const entries = new Map((await findEntries(this.env.DB, appId, ids)).map((entry) => [entry.appUserId, entry]));
       for (const appUserId of ids) {
         // Gone, or without a message left (the list shows only conversations with one): out of the list.
         const entry = entries.get(appUserId);
-        this.broadcast(entry && entry.lastActivity !== null ? { type: "conversation", conversation: presentEntry(entry) } : { type: "removed", appUserId });
+        this.broadcast(entry && entry.lastActivity !== null ? { type: "conversation", conversation: JSON.parse(entry.json) } : { type: "removed", appUserId });
       }
     });
     this.sending = sent.catch(() => {});

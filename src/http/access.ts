@@ -3,6 +3,7 @@ import {
   authenticateForAppWrites,
   authenticateForAppUser,
   authenticateServerForApp,
+  authenticateServerForAppReads,
   authenticateServerForAppUser,
   requireAccount,
 } from "./auth";
@@ -22,6 +23,8 @@ export const accountAccess = [describe({ access: "account" }), authenticate, req
  */
 export const appAccess = [describe({ access: "app" }), authenticateForAppWrites] as const;
 export const serverAccess = [describe({ access: "server" }), authenticateServerForApp] as const;
+/** serverAccess for a route whose domain reads the app's liveness with its query (e.g. listConversations). */
+export const serverReadAccess = [describe({ access: "server" }), authenticateServerForAppReads] as const;
 export const appUserAccess = [describe({ access: "appUser" }), authenticateForAppUser] as const;
 /** The business's servers acting on one app user: the scope is checked before the user is looked up. */
 export const serverAppUserAccess = [describe({ access: "server" }), authenticateServerForAppUser] as const;

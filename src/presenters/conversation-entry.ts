@@ -1,8 +1,6 @@
 import { z } from "zod";
-import type { IndexedConversation, IndexedUser, SearchHit } from "../db/conversation-index";
 import { appUserSchema } from "./app-user";
-import { messageSchema, type ConversationMessage } from "../model/message";
-import { withoutNulls } from "./without-nulls";
+import { messageSchema } from "../model/message";
 import { CONVERSATION_STATUSES } from "../enums";
 
 const entryUserSchema = appUserSchema
@@ -26,29 +24,3 @@ export const conversationEntrySchema = z
 export const searchResultSchema = z
   .object({ appUser: entryUserSchema, message: messageSchema })
   .meta({ id: "SearchResult", description: "A message matching a search, with the app user whose conversation holds it." });
-
-const presentUser = (row: IndexedUser) =>
-  withoutNulls({
-    _id: row.appUserId,
-    userId: row.userId,
-    givenName: row.givenName,
-    surname: row.surname,
-    email: row.email,
-    avatarUrl: row.avatarUrl,
-    properties: row.properties,
-  });
-
-export const presentEntry = (row: IndexedConversation): z.output<typeof conversationEntrySchema> => ({
-  appUser: presentUser(row),
-  lastMessage: row.lastMessage === null ? null : (JSON.parse(row.lastMessage) as ConversationMessage),
-  lastActivity: row.lastActivity,
-  businessUnreadCount: row.businessUnreadCount,
-  status: row.status,
-  // An assignee removed as an agent keeps the assignment, shown by address.
-  assignee: row.assignee === null ? null : { email: row.assignee, name: row.assigneeName ?? row.assignee },
-});
-
-export const presentHit = (hit: SearchHit): z.output<typeof searchResultSchema> => ({
-  appUser: presentUser(hit),
-  message: JSON.parse(hit.message) as ConversationMessage,
-});

@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { changeConversation, conversationList, searchConversations } from "../../conversations-index/conversations";
 import { conversationEntrySchema, searchResultSchema } from "../../presenters/conversation-entry";
-import { serverAccess, serverAppUserAccess } from "../../http/access";
+import { serverAppUserAccess, serverReadAccess } from "../../http/access";
+import { jsonText } from "../../http/json-text";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
 import { jsonBody, queryParams } from "../../http/validate";
@@ -25,9 +26,9 @@ conversationsRoutes.get(
       200: { description: "A page of conversations.", schema: z.object({ conversations: z.array(conversationEntrySchema), hasMore: z.boolean() }) },
     },
   }),
-  ...serverAccess,
+  ...serverReadAccess,
   queryParams(listQuery),
-  async (c) => c.json(await conversationList(c.env, c.get("appId"), c.req.valid("query"))),
+  async (c) => jsonText(c, await conversationList(c.env, c.get("appId"), c.req.valid("query"))),
 );
 
 conversationsRoutes.get(
@@ -38,9 +39,9 @@ conversationsRoutes.get(
     tags,
     responses: { 200: { description: "A page of matching messages.", schema: z.object({ results: z.array(searchResultSchema), hasMore: z.boolean() }) } },
   }),
-  ...serverAccess,
+  ...serverReadAccess,
   queryParams(searchQuery),
-  async (c) => c.json(await searchConversations(c.env, c.get("appId"), c.req.valid("query"))),
+  async (c) => jsonText(c, await searchConversations(c.env, c.get("appId"), c.req.valid("query"))),
 );
 
 conversationsRoutes.put(

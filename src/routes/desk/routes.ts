@@ -7,13 +7,14 @@ import { sendActivity } from "../../conversation/activity";
 import { markRead } from "../../conversation/mark-read";
 import { postMessage } from "../../conversation/post";
 import { readMessages } from "../../conversation/read";
-import { changeConversation, conversationList, currentEntry, searchConversations } from "../../conversations-index/conversations";
+import { changeConversation, conversationEntry, conversationList, searchConversations } from "../../conversations-index/conversations";
 import type { AppUser } from "../../db/app-users";
 import { deskIdentity, type DeskIdentity } from "../../desk/access";
 import { agentAuthor, deskAgent, deskApps, deskCredential, enrolLocalAssignee, profileDevices, type DeskAgent } from "../../desk/desk";
 import { openLive } from "../../desk-live/announce";
 import { ApiError, ErrorCode, forbidden, notFound } from "../../errors";
 import { imageUploadLimit, readImageForm } from "../../http/image-form";
+import { jsonText } from "../../http/json-text";
 import { parseWith } from "../../http/validate";
 import { postImage } from "../../media/upload";
 import { presentAppUser } from "../../presenters/app-user";
@@ -85,9 +86,9 @@ deskApi.get("/apps/:appId/agents", async (c) =>
   c.json({ me: c.get("agent"), agents: (await appAgents(c.env, c.get("appId"))).map(presentAgent) }),
 );
 
-deskApi.get("/apps/:appId/conversations", async (c) => c.json(await conversationList(c.env, c.get("appId"), query(c, listQuery))));
+deskApi.get("/apps/:appId/conversations", async (c) => jsonText(c, await conversationList(c.env, c.get("appId"), query(c, listQuery))));
 
-deskApi.get("/apps/:appId/conversations/search", async (c) => c.json(await searchConversations(c.env, c.get("appId"), query(c, searchQuery))));
+deskApi.get("/apps/:appId/conversations/search", async (c) => jsonText(c, await searchConversations(c.env, c.get("appId"), query(c, searchQuery))));
 
 deskApi.get("/apps/:appId/appusers/:appUserId/messages", async (c) => {
   const user = c.get("appUser");
@@ -133,7 +134,7 @@ deskApi.post("/apps/:appId/appusers/:appUserId/activity", async (c) => {
   return c.json({});
 });
 
-deskApi.get("/apps/:appId/appusers/:appUserId/conversation", async (c) => c.json({ conversation: await currentEntry(c.env, c.get("appUser")) }));
+deskApi.get("/apps/:appId/appusers/:appUserId/conversation", async (c) => c.json({ conversation: await conversationEntry(c.env, c.get("appUser")) }));
 
 deskApi.put("/apps/:appId/appusers/:appUserId/conversation", async (c) => {
   const changes = await body(c, changeConversationBody);
