@@ -10,7 +10,10 @@ import { offlineEnv, wrangler } from "../../src/cli/wrangler.ts";
 const STARTUP_MS = 45_000;
 const SHUTDOWN_MS = 10_000;
 // CI=true answers wrangler's prompts; the rest keeps it off the network (see toolchain notes).
-const env = { ...offlineEnv, CI: "true" };
+// X_LOCAL_OBSERVABILITY=false: wrangler's local trace recorder (on by default) writes every span
+// of every request to a SQLite store beside the state, tens of MB in a minute of load, and costs a
+// request more the more calls it makes: the suites measure and exercise the worker, not it.
+const env = { ...offlineEnv, CI: "true", X_LOCAL_OBSERVABILITY: "false" };
 
 /** Ports the OS hands out now; held open together so that they differ. */
 export async function freePorts(count: number): Promise<number[]> {
