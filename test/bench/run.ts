@@ -97,8 +97,11 @@ function lagFigures(rounds: LagResult[]) {
     max: finite(lags.length ? Math.max(...lags) : null),
   };
 }
-/** A drain before a load is logged when it took longer than this (the check alone takes about a second). */
-const DRAIN_LOG_MS = 3_000;
+/**
+ * A drain before a load is logged when it took longer than this: the check alone (every state
+ * database read) takes a few seconds once the setup has stored its messages.
+ */
+const DRAIN_LOG_MS = 10_000;
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 interface Prepared {

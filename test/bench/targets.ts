@@ -2,13 +2,16 @@
 // target that the floor of its scenario cannot reach, measured in the same run, is out of reach on
 // this runtime; it then counts as met when within 10% of that floor. An app-token post's floor is
 // the I/O it cannot skip (F3: its two rate-limit checks, the D1 read of a user not cached, the
-// append, answering with the conversation's newest messages as the contract's post does); an
-// app-JWT post's is F2s (the same with the one check a server credential passes); a post
-// with a webhook's is F4d: F4 (F3, then the message sent to a queue, and a consumer POSTing it to
-// the same target, sharing the machine with the posts as Parley's consumer does) with what the
-// guarantees require of any design: the job written in the append's transaction and the alarm
-// armed as its safety net (no webhook lost once the message is stored), the delivered ids read
-// and recorded (none sent twice), each POST signed. A read's is F5 (the
+// append, answering with the conversation's newest messages as the contract's post does, and the
+// durable index feed every stored message gets: its job in the append's transaction, the alarm
+// as safety net, a queue, a consumer writing the conversation's and the message's index rows in
+// one D1 batch); an app-JWT post's is F2s (the same with the one check a server credential
+// passes); a post with a webhook's is F4d: F3 with the webhook's job beside the index's, sent to
+// a queue of its own and POSTed by a consumer to the same target (sharing the machine with the
+// posts as Parley's consumer does), with what the guarantees require of any design: the job
+// written in the append's transaction and the alarm armed as its safety net (no webhook lost once
+// the message is stored), the delivered ids read and recorded (none sent twice), each POST
+// signed. A read's is F5 (the
 // two checks, the D1 read of the user, the newest 100 messages of its conversation); posts to one
 // conversation's is F3c (F3's append to one object, answering with its newest 100 messages, as
 // the contract's post answers); an init's is
