@@ -32,7 +32,7 @@ export const FLOOR_USERS = 1_000;
  */
 export const SPREAD = 250;
 
-/** A queue the floor sends to, consumed as Parley's webhook queue is (batches of up to 100, no wait). */
+/** A queue the floor sends to, consumed as Parley's webhook and index queues are (batches of up to 100, no wait). */
 const queue = (binding: string, name: string) => `[[queues.producers]]
 binding = "${binding}"
 queue = "${name}"
@@ -45,10 +45,12 @@ max_batch_timeout = 0
 
 /**
  * The floor worker's config (test/bench/floor/worker.ts) and its one migration, in `dir`: a D1
- * table of FLOOR_USERS users, one of devices, one of delivered webhook ids, and the tables of the
- * copy of Parley's conversation index (entries, messages and their full-text index); a SQLite
- * Durable Object class, two rate limiters (as high as the benchmark's) and two queues consumed as Parley's webhook queue is (batches of up to 100, no
- * wait), posting to `hookTarget`; on wrangler.toml's compatibility date.
+ * table of FLOOR_USERS users, one of devices, one of delivered webhook ids, the tables of the
+ * copy of Parley's conversation index (entries, messages and their full-text index) that F7 and
+ * F8 read, and those the floor's own index feed writes (feed_*: conversations by activity,
+ * messages, their full-text rows); a SQLite Durable Object class, two rate limiters (as high as
+ * the benchmark's) and three queues consumed as Parley's webhook and index queues are (batches of
+ * up to 100, no wait), the webhooks posting to `hookTarget`; on wrangler.toml's compatibility date.
  */
 export function writeFloorConfig(dir: string, hookTarget: string): string {
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1];
@@ -66,6 +68,13 @@ CREATE TABLE conversations (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, last_acti
 CREATE INDEX conversations_by_activity ON conversations (app_id, last_activity);
 CREATE TABLE messages (seq INTEGER PRIMARY KEY, conversation TEXT NOT NULL, message TEXT NOT NULL);
 CREATE VIRTUAL TABLE search USING fts5(app_id, body, content='');
+CREATE TABLE feed_conversations (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, last_activity REAL NOT NULL, last_message TEXT NOT NULL);
+CREATE INDEX feed_conversations_by_activity ON feed_conversations (app_id, last_activity);
+CREATE TABLE feed_messages (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, conversation TEXT NOT NULL, app_id TEXT NOT NULL, message TEXT NOT NULL);
+CREATE VIRTUAL TABLE feed_search USING fts5(app_id, body, content='');
+CREATE TRIGGER feed_messages_searchable AFTER INSERT ON feed_messages BEGIN
+  INSERT INTO feed_search (rowid, app_id, body) VALUES (NEW.seq, NEW.app_id, json_extract(NEW.message, '$.text'));
+END;
 `,
   );
   const path = join(dir, "wrangler.floor.toml");
@@ -97,6 +106,7 @@ simple = { limit = ${BENCH_RATE_LIMIT}, period = 60 }
 
 ${queue("HOOKS", "floor-hooks")}
 ${queue("DURABLE_HOOKS", "floor-durable-hooks")}
+${queue("INDEX_FEED", "floor-index")}
 
 [vars]
 HOOK_TARGET = ${JSON.stringify(hookTarget)}

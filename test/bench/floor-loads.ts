@@ -1,9 +1,12 @@
 // The floor's loads (test/bench/floor/worker.ts on its own wrangler dev), each measured when the
 // benchmark calls it: right beside the Parley scenario judged against it, so that the machine's
 // drift over a run (the same load varies by a third from one run to the next) reaches both alike.
+import { join } from "node:path";
 import { startDevServer, type DevServer } from "../support/dev-server.ts";
 import { pool } from "../support/pace.ts";
+import { readStateDatabases } from "../support/workerd.ts";
 import { SPREAD, writeFloorConfig } from "./config.ts";
+import { waitNone } from "./index-copy.ts";
 import type { Figures, LoadOptions } from "./load.ts";
 
 export type FloorLoad = "trivial" | "append" | "readAppend" | "serverReadAppend" | "limitedReadAppend" | "webhook" | "durableWebhook" | "read" | "oneConversation" | "init" | "list" | "search";
@@ -21,6 +24,11 @@ export interface Floor {
   measure(load: FloorLoad): Promise<Figures>;
   /** Copies Parley's index into the floor's tables: F7 and F8 read it. */
   copyIndex(copy: IndexCopy): Promise<void>;
+  /**
+   * Waits until the floor's index feed holds every message fed to it (or `waitMs` passed);
+   * returns how many it does not hold.
+   */
+  waitFed(waitMs: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -29,6 +37,13 @@ const SETUP_CONCURRENCY = 16;
 const PAGE = 100;
 /** Rows of the index copy per request. */
 const COPY_CHUNK = 500;
+
+/** The sum over the SQLite files under `dir` of `count`'s answer, in those that hold `table`. */
+const countRows = (dir: string, table: string, count: string) =>
+  readStateDatabases(dir, (db) => (db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(table) ? Number(db.prepare(count).get()?.n) : 0)).reduce(
+    (sum, n) => sum + n,
+    0,
+  );
 
 type Load = (baseUrl: string, options: Omit<LoadOptions, "baseUrl" | "connections" | "durationSeconds" | "warmupSeconds">) => Promise<Figures>;
 
@@ -83,5 +98,10 @@ export async function startFloor(dir: string, hookTarget: string, body: string, 
     list: () => load(baseUrl, { path: `/list/${copied().appId}` }),
     search: () => load(baseUrl, { path: `/search/${copied().appId}?q=${encodeURIComponent(copied().q)}` }),
   };
-  return { measure: (name) => loads[name](), copyIndex, stop: () => server.stop() };
+  const state = (kind: string) => join(server.persistTo, "v3", kind);
+  // Counts, not ids: a message the feed indexes is one its objects marked fed.
+  const feedBacklog = () =>
+    countRows(state("do"), "messages", "SELECT COUNT(*) AS n FROM messages WHERE fed = 1") -
+    countRows(state("d1"), "feed_messages", "SELECT COUNT(*) AS n FROM feed_messages");
+  return { measure: (name) => loads[name](), copyIndex, waitFed: (waitMs) => waitNone(feedBacklog, waitMs), stop: () => server.stop() };
 }

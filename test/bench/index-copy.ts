@@ -39,15 +39,24 @@ export function readIndexCopy(persistTo: string, appId: string, q: string): Inde
 }
 
 /**
- * Waits until the index holds every message stored so far (or `waitMs` passed); returns how many
- * it does not hold.
+ * Polls `pending` (a count of what is still to be done) every second until it is 0 or `waitMs`
+ * passed; returns its last count.
  */
-export async function waitIndexed(persistTo: string, waitMs: number): Promise<number> {
+export async function waitNone(pending: () => number, waitMs: number): Promise<number> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const indexed = readIndexedMessages(persistTo);
-    const pending = [...readConversations(persistTo).messageIds].filter((id) => !indexed.has(id)).length;
-    if (pending === 0 || Date.now() > deadline) return pending;
+    const left = pending();
+    if (left === 0 || Date.now() > deadline) return left;
     await sleep(1_000);
   }
 }
+
+/**
+ * Waits until the index holds every message stored so far (or `waitMs` passed); returns how many
+ * it does not hold.
+ */
+export const waitIndexed = (persistTo: string, waitMs: number) =>
+  waitNone(() => {
+    const indexed = readIndexedMessages(persistTo);
+    return [...readConversations(persistTo).messageIds].filter((id) => !indexed.has(id)).length;
+  }, waitMs);

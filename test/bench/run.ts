@@ -3,8 +3,8 @@
 // behind a D1 read: test/bench/floor/) in the same run, each scenario judged against a floor as
 // the median of five pairs of loads; prints the table with each target of issues 12 and 26 and
 // writes test/bench/latest.json, the record the README's table is generated from.
-// `npm run bench -- --only 9,10,11` runs the setup, the baseline and the conversation index's
-// scenarios named (the list, the search, the index lag) only, and leaves latest.json as it was.
+// `npm run bench -- --only 2,3` (any scenario ids) runs the setup, the baseline and the scenarios
+// named (with the floors they are judged against) only, and leaves latest.json as it was.
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,12 +19,12 @@ import { BENCH_RATE_LIMIT, ROOT, SPREAD, writeBenchConfig } from "./config.ts";
 import { startFloor, type Floor, type FloorLoad } from "./floor-loads.ts";
 import { runLoad, type Figures, type LoadOptions } from "./load.ts";
 import { fmt, machine, percentile, table, writeJson, type ScenarioResult } from "./report.ts";
-import { judge, judgeIndex, verdictLines } from "./targets.ts";
+import { judge, verdictLines } from "./targets.ts";
 import type { LagRequest, LagResult } from "./index-probe.ts";
 import { readIndexCopy, waitIndexed } from "./index-copy.ts";
 import type { OpenResult, ProbeRequest, ReceiptResult, Subscribee } from "./realtime-probe.ts";
 import type { SampleRequest, SampleResult, SettleRequest, SettleResult } from "./webhook-probe.ts";
-import { openInspector, readConversations, workerdRss } from "../support/workerd.ts";
+import { openInspector, readConversations, readIndexedMessages, workerdRss } from "../support/workerd.ts";
 
 const CONNECTIONS = 16;
 const DURATION_SECONDS = 10;
@@ -53,13 +53,14 @@ const LAG_SAMPLES = 100;
 const LAG_POLL_MS = 50;
 const LAG_AWAIT_MS = 30_000;
 const INDEX_SCENARIOS = ["9", "10", "11"];
+/** Every scenario, in the order a run measures them (1, the baseline, always runs). */
+const SCENARIOS = ["1", "2", "2j", "2c", "3", "4a", "4b", "5", "6", ...INDEX_SCENARIOS, "7", "8"];
 /**
  * Idle time before each measured load: locally workerd evicts a Durable Object 10 s after its
  * last request, and the objects the last load (Parley's or the floor's) left would otherwise
  * close their databases under the next one.
  */
 const SETTLE_MS = 11_000;
-const settle = (ms = SETTLE_MS) => sleep(ms);
 /**
  * Idle time before each load judged against F4d: the safety-net alarms a webhook load arms (30 s
  * after each object's first post) fire after its end, and would otherwise fire under the next load.
@@ -76,12 +77,14 @@ const log = (text: string) => console.log(text);
 /** A latency, or how long it was waited for in vain. */
 const lateBy = (n: number | null, waitedMs: number) => (n === null ? `over ${waitedMs / 1000} s` : `${fmt(n)} ms`);
 
+/** A latency, or null for one beyond the wait. */
+const finite = (n: number | null) => (n !== null && Number.isFinite(n) ? n : null);
+
 /** Scenario 11's samples of every round together: a message never shown is later than every one that was. */
 function lagFigures(rounds: LagResult[]) {
   const sum = (pick: (round: LagResult) => number) => rounds.reduce((total, round) => total + pick(round), 0);
   const missing = sum((round) => round.missing);
   const lags = [...rounds.flatMap((round) => round.lags), ...Array<number>(missing).fill(Infinity)];
-  const finite = (n: number | null) => (n !== null && Number.isFinite(n) ? n : null);
   return {
     samples: sum((round) => round.posted),
     shown: lags.length - missing,
@@ -94,6 +97,11 @@ function lagFigures(rounds: LagResult[]) {
     max: finite(lags.length ? Math.max(...lags) : null),
   };
 }
+/**
+ * A drain before a load is logged when it took longer than this: the check alone (every state
+ * database read) takes a few seconds once the setup has stored its messages.
+ */
+const DRAIN_LOG_MS = 10_000;
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 interface Prepared {
@@ -198,13 +206,13 @@ async function conversationOrder(baseUrl: string, headers: Record<string, string
   return { stored: received.length, strictlyIncreasing: received.every((r, i) => i === 0 || r > received[i - 1]) };
 }
 
-/** `--only 9,10,11`: the index scenarios to run alone, or null for the whole bench. */
+/** `--only 2,3`: the scenarios to run alone (besides the baseline), or null for the whole bench. */
 function onlyOption(): Set<string> | null {
   const at = process.argv.indexOf("--only");
   if (at < 0) return null;
   const ids = (process.argv[at + 1] ?? "").split(",").filter(Boolean);
-  const unknown = ids.filter((id) => !INDEX_SCENARIOS.includes(id));
-  if (ids.length === 0 || unknown.length > 0) throw new Error(`--only takes some of ${INDEX_SCENARIOS.join(",")} (the index scenarios), not '${process.argv[at + 1] ?? ""}'`);
+  const unknown = ids.filter((id) => !SCENARIOS.includes(id));
+  if (ids.length === 0 || unknown.length > 0) throw new Error(`--only takes scenario ids, some of ${SCENARIOS.join(",")}; not '${process.argv[at + 1] ?? ""}'`);
   return new Set(ids);
 }
 
@@ -230,6 +238,21 @@ async function main() {
     })());
   // Ctrl-C: stop what we started before going.
   process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
+  /**
+   * Before each load: Parley's index and the floor's index feed hold every message stored so far,
+   * so that the last load's index backlog is consumed before the next load, not under it.
+   */
+  const drain = async () => {
+    const since = Date.now();
+    const pending = (await waitIndexed(server!.persistTo, INDEX_WAIT_MS)) + (await floorServer!.waitFed(INDEX_WAIT_MS));
+    if (pending > 0) log(`  NOTE: ${fmt(pending)} messages still not indexed after ${elapsed(since)}`);
+    else if (Date.now() - since > DRAIN_LOG_MS) log(`  (indexes drained in ${elapsed(since)})`);
+  };
+  /** The drain, then the idle pause. */
+  const settle = async (ms = SETTLE_MS) => {
+    await drain();
+    await sleep(ms);
+  };
 
   try {
     // The floor's server runs beside Parley's, each of its loads beside the scenario judged
@@ -256,8 +279,25 @@ async function main() {
     );
     server = await startDevServer({ config, logLevel: "warn", vars: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" } });
     log(`wrangler dev on ${server.baseUrl} (fresh state, --log-level warn) after ${elapsed(started)}`);
+    const prepared = Date.now();
     const { app, users, subscribees, single, small, large } = await prepare(server);
     const s = server;
+    // The seeding's index jobs consumed before any load: the consumer's rate over the whole setup is
+    // a lower bound of its throughput (it waits on the setup's posts as much as it works).
+    const drainStarted = Date.now();
+    const unindexed = await waitIndexed(s.persistTo, INDEX_WAIT_MS);
+    const indexedMessages = readIndexedMessages(s.persistTo).size;
+    const indexDrain = {
+      messages: indexedMessages,
+      unindexed,
+      waitAfterSetupSeconds: (Date.now() - drainStarted) / 1000,
+      jobsPerSecondLowerBound: indexedMessages / ((Date.now() - prepared) / 1000),
+    };
+    log(
+      `  index: ${unindexed > 0 ? `${fmt(unindexed)} stored messages still not indexed` : `holds all ${fmt(indexedMessages)} stored messages`} ` +
+        `${fmt(indexDrain.waitAfterSetupSeconds, 1)} s after the setup; ${fmt(indexDrain.jobsPerSecondLowerBound)} jobs/s from the seeding's start ` +
+        `(a lower bound of the consumer's throughput: it also waited on the seeding)`,
+    );
 
     const results: ScenarioResult[] = [];
     let baseline = 0;
@@ -268,7 +308,9 @@ async function main() {
       log(`  ${id}. ${name}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms, ${codes || "no answers"}`);
       return { id, name, ...figures, ratioToBaseline: baseline ? figures.rps / baseline : 0 };
     };
+    /** A load measured once, after the drain (a judged one's drain is in its pauses). */
     const scenario = async (id: string, name: string, options: Load) => {
+      await drain();
       const result = await measure(id, name, options);
       results.push(result);
       return result;
@@ -368,252 +410,319 @@ async function main() {
       );
       return index;
     };
-    const indexRows = (index: Awaited<ReturnType<typeof indexScenarios>>, floor: Partial<Record<FloorLoad, Figures>>) => [
-      ...(floor.list ? [{ id: "F7", name: "floor: 1 rate limit + D1 query: newest 25 of a plain table", ...floor.list, ratioToBaseline: floor.list.rps / baseline }] : []),
-      ...(floor.search ? [{ id: "F8", name: "floor: 1 rate limit + D1 query: FTS5 match, newest 25", ...floor.search, ratioToBaseline: floor.search.rps / baseline }] : []),
-      ...results.filter((r) => INDEX_SCENARIOS.includes(r.id)),
-      ...(index.lag
-        ? [{ id: "11", name: "index lag: 201 → lastMessage in the list, under 11's load", rps: null, p50: index.lag.p50, p99: index.lag.p99, errors: index.lag.missing + index.lag.postFailures, ratioToBaseline: null }]
-        : []),
-    ];
 
-    log("Scenarios:");
-    await scenario("1", "baseline: GET / (no auth)", { path: "/" });
-    if (only) {
-      const index = await indexScenarios(only);
-      const verdicts = judgeIndex({
-        ratios: Object.fromEntries(results.map((r) => [r.id, r.ratioToBaseline])),
-        floor: { list: (floorFigures.list?.rps ?? 0) / baseline, search: (floorFigures.search?.rps ?? 0) / baseline },
-        indexLagP50: index.lag?.p50 ?? null,
-        indexLagP99: index.lag?.p99 ?? null,
-      });
-      log("");
-      log(table([results[0], ...indexRows(index, floorFigures)]));
-      log("");
-      for (const line of verdictLines(verdicts)) log(line);
-      log("");
-      log(`Only ${[...only].join(", ")} ran (--only): ${RESULTS} is left as it was; whole run ${elapsed(started)}.`);
-      return;
-    }
-    await measureFloor("trivial", "append", "readAppend");
-    await judged("limitedReadAppend", "2", `post message, app token, ${SPREAD} users`, postToUsers, { prepare: touchConversations });
-    const appMakerBody = JSON.stringify({ role: "appMaker", text: "A business reply of ordinary length, about sixty characters." });
-    const postAsBusiness = { ...postToUsers, headers: app.server, body: appMakerBody };
-    await judged("serverReadAppend", "2j", `post message, app JWT (appMaker), ${SPREAD} users`, postAsBusiness, { prepare: touchConversations });
-    // The same as 2 over all the users: slower than 100 posts a second, it comes back to each
-    // object after the local runtime has evicted it, and measures posts that wake their object.
-    let nextOfAll = 0;
-    const anyOfAll = () => ({ path: `/v1/appusers/${users[nextOfAll++ % USERS]}/conversation/messages` });
-    await settle();
-    await pool(USERS, SETUP_CONCURRENCY, (i) => call(s.baseUrl, "GET", `/v1/appusers/${users[i]}/conversation`, app.token));
-    await scenario("2c", `post message, app token, ${fmt(USERS)} users (objects woken)`, { ...postToUsers, ...anyOfAll(), vary: anyOfAll });
-    const singleBefore = await conversationOrder(s.baseUrl, app.token, single);
-    const oneConversationRounds = await judged(
-      "oneConversation",
-      "3",
-      "post message, one conversation",
-      { method: "POST", path: `/v1/appusers/${single}/conversation/messages`, headers: app.token, body: messageBody },
-    );
-    const singleAfter = await conversationOrder(s.baseUrl, app.token, single);
-    const oneConversation = {
-      stored: singleAfter.stored - singleBefore.stored,
-      answered201: oneConversationRounds.all.reduce((sum, round) => sum + (round.statusCodes["201"] ?? 0), 0),
-      receivedStrictlyIncreasing: singleAfter.strictlyIncreasing,
+    const wants = (id: string) => !only || only.has(id);
+
+    const oneConversationScenario = async () => {
+      const singleBefore = await conversationOrder(s.baseUrl, app.token, single);
+      const oneConversationRounds = await judged(
+        "oneConversation",
+        "3",
+        "post message, one conversation",
+        { method: "POST", path: `/v1/appusers/${single}/conversation/messages`, headers: app.token, body: messageBody },
+      );
+      const singleAfter = await conversationOrder(s.baseUrl, app.token, single);
+      const oneConversation = {
+        stored: singleAfter.stored - singleBefore.stored,
+        answered201: oneConversationRounds.all.reduce((sum, round) => sum + (round.statusCodes["201"] ?? 0), 0),
+        receivedStrictlyIncreasing: singleAfter.strictlyIncreasing,
+      };
+      log(`     ${fmt(oneConversation.stored)} messages stored in the one conversation, received ${oneConversation.receivedStrictlyIncreasing ? "strictly increasing" : "NOT strictly increasing"}`);
+      return oneConversation;
     };
-    log(`     ${fmt(oneConversation.stored)} messages stored in the one conversation, received ${oneConversation.receivedStrictlyIncreasing ? "strictly increasing" : "NOT strictly increasing"}`);
+
     // The worker isolate's live memory (its Durable Objects share it), after each conversation read:
     // what an object keeps in memory must not grow with the conversation's length.
     const inspector = await openInspector(s.pid);
     const heapMB = async () => ((await inspector.liveHeap()) ?? NaN) / 2 ** 20;
-    // 4b right after 4a in each round, judged over it; the heap read after each.
-    const reads: { small: ScenarioResult; large: ScenarioResult; heapAfterSmall: number; heapAfterLarge: number }[] = [];
-    const { kept: small4 } = await judged(
-      "read",
-      "4a",
-      `GET conversation, ${SMALL_CONVERSATION} messages`,
-      { path: `/v1/appusers/${small}/conversation`, headers: app.token },
-      {
-        around: async (run) => {
-          const smallRead = await run();
-          const heapAfterSmall = await heapMB();
-          const largeRead = await measure("4b", `GET conversation, ${fmt(LARGE_CONVERSATION)} messages`, {
-            path: `/v1/appusers/${large}/conversation`,
-            headers: app.token,
-          });
-          reads.push({ small: smallRead, large: largeRead, heapAfterSmall, heapAfterLarge: await heapMB() });
-          return smallRead;
+    /** 4a judged against F5, 4b right after 4a in each round, judged over it; the heap read after each. */
+    const readScenarios = async () => {
+      const reads: { small: ScenarioResult; large: ScenarioResult; heapAfterSmall: number; heapAfterLarge: number }[] = [];
+      const { kept: small4 } = await judged(
+        "read",
+        "4a",
+        `GET conversation, ${SMALL_CONVERSATION} messages`,
+        { path: `/v1/appusers/${small}/conversation`, headers: app.token },
+        {
+          around: async (run) => {
+            const smallRead = await run();
+            const heapAfterSmall = await heapMB();
+            const largeRead = await measure("4b", `GET conversation, ${fmt(LARGE_CONVERSATION)} messages`, {
+              path: `/v1/appusers/${large}/conversation`,
+              headers: app.token,
+            });
+            reads.push({ small: smallRead, large: largeRead, heapAfterSmall, heapAfterLarge: await heapMB() });
+            return smallRead;
+          },
         },
-      },
-    );
-    // The last round's heap readings, after every load of the reads.
-    const { heapAfterSmall, heapAfterLarge } = reads[reads.length - 1];
-    const largeOverSmall = (read: (typeof reads)[number]) => read.large.rps / read.small.rps;
-    reads.sort((a, b) => largeOverSmall(a) - largeOverSmall(b));
-    rounds["4b"] = reads.map(largeOverSmall);
-    const medianRead = reads[Math.floor(reads.length / 2)];
-    results.push(medianRead.large);
-    log(`     4b over 4a, round by round: ${rounds["4b"].map((r) => fmt(r, 2)).join(", ")}; the median round's 4b is kept`);
-    let device = 0;
-    await judged("init", "5", "init, a new device each", {
-      method: "POST",
-      path: "/v1/init",
-      headers: app.token,
-      vary: () => ({ body: JSON.stringify({ device: { id: `fresh-${++device}`, platform: "web" } }) }),
-    });
-    const jwt6 = await scenario("6", `GET conversation, ${SMALL_CONVERSATION} messages, app JWT`, {
-      path: `/v1/appusers/${small}/conversation`,
-      headers: app.server,
-    });
-    // Before scenario 7's webhook: scenario 11's loads are scenario 2's.
-    const index = await indexScenarios(new Set(INDEX_SCENARIOS));
+      );
+      // The last round's heap readings, after every load of the reads.
+      const { heapAfterSmall, heapAfterLarge } = reads[reads.length - 1];
+      const largeOverSmall = (read: (typeof reads)[number]) => read.large.rps / read.small.rps;
+      reads.sort((a, b) => largeOverSmall(a) - largeOverSmall(b));
+      rounds["4b"] = reads.map(largeOverSmall);
+      const medianRead = reads[Math.floor(reads.length / 2)];
+      results.push(medianRead.large);
+      log(`     4b over 4a, round by round: ${rounds["4b"].map((r) => fmt(r, 2)).join(", ")}; the median round's 4b is kept`);
+      return { small4, heapAfterSmall, heapAfterLarge, readRatio: largeOverSmall(medianRead) };
+    };
 
-    // Scenario 7: scenario 2's load again, now with a webhook, sampled by the probe.
-    const started7 = await startProbe<{ port: number }>("webhook-probe.ts");
-    probe = started7.child;
-    // Counted from what the server stored, not from what autocannon saw answered (it drops the
-    // requests in flight when its warm-up and its run end, though the server stores them).
-    const storedBefore7 = readConversations(s.persistTo).messageIds;
-    const { webhook: hook7 } = await call(s.baseUrl, "POST", "/v1/webhooks", app.server, {
-      target: `http://127.0.0.1:${started7.ready.port}/hook`,
-      triggers: ["message:appUser"],
-    });
-    const check = await sample(probe, { baseUrl: s.baseUrl, appToken: app.appToken, users, count: 1, startDelayMs: 0, intervalMs: 0, awaitMs: 15_000 });
-    if (check.latencies.length !== 1) throw new Error("webhook: a message posted before the load was not delivered within 15 s");
-    // Each round's load sampled by the probe, the samples of every round taken together.
-    const sampled: SampleResult[] = [];
-    let loadEnded = 0;
-    const sampledLoad = async (run: () => Promise<ScenarioResult>) => {
-      const sampling = sample(probe!, {
+    /** Scenario 7: scenario 2's load again, now with a webhook, sampled by the probe. */
+    const webhookScenario = async () => {
+      const started7 = await startProbe<{ port: number }>("webhook-probe.ts");
+      probe = started7.child;
+      // Counted from what the server stored, not from what autocannon saw answered (it drops the
+      // requests in flight when its warm-up and its run end, though the server stores them).
+      const storedBefore7 = readConversations(s.persistTo).messageIds;
+      const { webhook: hook7 } = await call(s.baseUrl, "POST", "/v1/webhooks", app.server, {
+        target: `http://127.0.0.1:${started7.ready.port}/hook`,
+        triggers: ["message:appUser"],
+      });
+      const check = await sample(probe, { baseUrl: s.baseUrl, appToken: app.appToken, users, count: 1, startDelayMs: 0, intervalMs: 0, awaitMs: 15_000 });
+      if (check.latencies.length !== 1) throw new Error("webhook: a message posted before the load was not delivered within 15 s");
+      // Each round's load sampled by the probe, the samples of every round taken together.
+      const sampled: SampleResult[] = [];
+      let loadEnded = 0;
+      const sampledLoad = async (run: () => Promise<ScenarioResult>) => {
+        const sampling = sample(probe!, {
+          baseUrl: s.baseUrl,
+          appToken: app.appToken,
+          // The users the load posts to: their objects are in memory, as the load keeps them.
+          users: users.slice(0, SPREAD),
+          count: WEBHOOK_SAMPLES,
+          startDelayMs: WARMUP_SECONDS * 1000,
+          intervalMs: (DURATION_SECONDS * 1000) / WEBHOOK_SAMPLES,
+          awaitMs: WEBHOOK_AWAIT_MS,
+        });
+        const result = await run();
+        loadEnded = Date.now();
+        sampled.push(await sampling);
+        return result;
+      };
+      // F4d beside it: the floor's own alarms, and Parley's, fire in the longer pauses.
+      await judged("durableWebhook", "7", "post message as in 2, with a webhook", postToUsers, {
+        prepare: touchConversations,
+        pauseMs: ALARMS_SETTLE_MS,
+        around: sampledLoad,
+      });
+      const hooks = {
+        posted: sampled.reduce((sum, round) => sum + round.posted, 0),
+        postFailures: sampled.reduce((sum, round) => sum + round.postFailures, 0),
+        latencies: sampled.flatMap((round) => round.latencies),
+        missing: sampled.reduce((sum, round) => sum + round.missing, 0),
+        lastArrival: sampled[sampled.length - 1].lastArrival,
+      };
+      const stored7 = [...readConversations(s.persistTo).messageIds].filter((id) => !storedBefore7.has(id));
+      const settled = await ask<SettleResult>(probe, { type: "settle", messageIds: stored7, awaitMs: WEBHOOK_AWAIT_MS } satisfies SettleRequest);
+      await call(s.baseUrl, "DELETE", `/v1/webhooks/${hook7._id}`, app.server);
+      // A sampled message that never arrived is later than every one that did.
+      const latencies = [...hooks.latencies, ...Array<number>(hooks.missing).fill(Infinity)];
+      return {
+        /** The one message posted before the load: delivery on an idle server. */
+        idleLatencyMs: check.latencies[0],
+        samples: hooks.posted,
+        postFailures: hooks.postFailures,
+        delivered: hooks.latencies.length,
+        missing: hooks.missing,
+        /** null: beyond the wait (some sampled messages had not arrived by then). */
+        p50: finite(percentile(latencies, 50)),
+        p99: finite(percentile(latencies, 99)),
+        max: finite(latencies.length ? Math.max(...latencies) : null),
+        /** Every message stored while the webhook existed (the check, the load, the samples). */
+        messagesStored: stored7.length,
+        deliveriesReceived: settled.deliveries,
+        distinctDeliveryIds: settled.distinctDeliveryIds,
+        duplicateDeliveries: settled.duplicates,
+        missingDeliveries: settled.missing,
+        unexpectedDeliveries: settled.unexpected,
+        lastArrivalAfterLoadEndMs: hooks.lastArrival === null ? null : Math.round(hooks.lastArrival - loadEnded),
+      };
+    };
+
+    /**
+     * Scenario 8: scenario 2's load again (no webhook now), with every user's conversation
+     * watched by an idle Bayeux client on a WebSocket, and business replies sampled meanwhile.
+     */
+    const realtimeScenario = async () => {
+      const memoryBefore = workerdRss(s.pid).bytes;
+      realtimeProbe = (await startProbe<{ type: "ready" }>("realtime-probe.ts")).child;
+      const opened = await ask<OpenResult>(realtimeProbe, {
+        type: "open",
         baseUrl: s.baseUrl,
         appToken: app.appToken,
-        // The users the load posts to: their objects are in memory, as the load keeps them.
-        users: users.slice(0, SPREAD),
-        count: WEBHOOK_SAMPLES,
+        users: subscribees,
+        concurrency: SOCKET_CONCURRENCY,
+      } satisfies ProbeRequest);
+      // Long enough for the objects holding idle sockets to hibernate.
+      await new Promise((r) => setTimeout(r, 15_000));
+      const memoryIdle = workerdRss(s.pid).bytes;
+      log(`  ${fmt(opened.opened)} idle subscribers connected in ${fmt(opened.ms / 1000, 1)} s (${opened.failures} failed); workerd RSS ${fmt(memoryBefore / 2 ** 20)} -> ${fmt(memoryIdle / 2 ** 20)} MB`);
+      // Before the samples start: they are timed to the load's.
+      await drain();
+      const receipts = ask<ReceiptResult>(realtimeProbe, {
+        type: "sample",
+        baseUrl: s.baseUrl,
+        appJwt: app.appJwt,
+        count: REALTIME_SAMPLES,
         startDelayMs: WARMUP_SECONDS * 1000,
-        intervalMs: (DURATION_SECONDS * 1000) / WEBHOOK_SAMPLES,
-        awaitMs: WEBHOOK_AWAIT_MS,
+        intervalMs: (DURATION_SECONDS * 1000) / REALTIME_SAMPLES,
+        awaitMs: REALTIME_AWAIT_MS,
+      } satisfies ProbeRequest);
+      await touchConversations();
+      results.push(await measure("8", `post message as in 2, ${fmt(opened.opened)} subscribers connected`, postToUsers));
+      const rt = await receipts;
+      const receiptLatencies = [...rt.receiptLatencies, ...Array<number>(rt.missing).fill(Infinity)];
+      const realtime = {
+        idleSubscribers: opened.opened,
+        openFailures: opened.failures,
+        workerdRssBeforeMB: memoryBefore / 2 ** 20,
+        workerdRssIdleMB: memoryIdle / 2 ** 20,
+        kbPerIdleSubscriber: opened.opened ? (memoryIdle - memoryBefore) / 1024 / opened.opened : null,
+        samples: rt.posted,
+        postFailures: rt.postFailures,
+        missing: rt.missing,
+        postP50: percentile(rt.postLatencies, 50),
+        postP99: percentile(rt.postLatencies, 99),
+        receiptP50: finite(percentile(receiptLatencies, 50)),
+        receiptP99: finite(percentile(receiptLatencies, 99)),
+      };
+      const ratio = (a: number | null, b: number | null) => (a !== null && b ? a / b : null);
+      return { ...realtime, receiptToPostRatio: { p50: ratio(realtime.receiptP50, realtime.postP50), p99: ratio(realtime.receiptP99, realtime.postP99) } };
+    };
+
+    log("Scenarios:");
+    await scenario("1", "baseline: GET / (no auth)", { path: "/" });
+    if (!only) await measureFloor("trivial", "append", "readAppend");
+    if (wants("2")) await judged("limitedReadAppend", "2", `post message, app token, ${SPREAD} users`, postToUsers, { prepare: touchConversations });
+    const appMakerBody = JSON.stringify({ role: "appMaker", text: "A business reply of ordinary length, about sixty characters." });
+    const postAsBusiness = { ...postToUsers, headers: app.server, body: appMakerBody };
+    if (wants("2j")) await judged("serverReadAppend", "2j", `post message, app JWT (appMaker), ${SPREAD} users`, postAsBusiness, { prepare: touchConversations });
+    if (wants("2c")) {
+      // The same as 2 over all the users: slower than 100 posts a second, it comes back to each
+      // object after the local runtime has evicted it, and measures posts that wake their object.
+      let nextOfAll = 0;
+      const anyOfAll = () => ({ path: `/v1/appusers/${users[nextOfAll++ % USERS]}/conversation/messages` });
+      await settle();
+      await pool(USERS, SETUP_CONCURRENCY, (i) => call(s.baseUrl, "GET", `/v1/appusers/${users[i]}/conversation`, app.token));
+      await scenario("2c", `post message, app token, ${fmt(USERS)} users (objects woken)`, { ...postToUsers, ...anyOfAll(), vary: anyOfAll });
+    }
+    const oneConversation = wants("3") ? await oneConversationScenario() : undefined;
+    const reads = wants("4a") || wants("4b") ? await readScenarios() : undefined;
+    let device = 0;
+    if (wants("5")) {
+      await judged("init", "5", "init, a new device each", {
+        method: "POST",
+        path: "/v1/init",
+        headers: app.token,
+        vary: () => ({ body: JSON.stringify({ device: { id: `fresh-${++device}`, platform: "web" } }) }),
       });
-      const result = await run();
-      loadEnded = Date.now();
-      sampled.push(await sampling);
-      return result;
-    };
-    // F4d beside it: the floor's own alarms, and Parley's, fire in the longer pauses.
-    await judged("durableWebhook", "7", "post message as in 2, with a webhook", postToUsers, {
-      prepare: touchConversations,
-      pauseMs: ALARMS_SETTLE_MS,
-      around: sampledLoad,
-    });
-    const hooks = {
-      posted: sampled.reduce((sum, round) => sum + round.posted, 0),
-      postFailures: sampled.reduce((sum, round) => sum + round.postFailures, 0),
-      latencies: sampled.flatMap((round) => round.latencies),
-      missing: sampled.reduce((sum, round) => sum + round.missing, 0),
-      lastArrival: sampled[sampled.length - 1].lastArrival,
-    };
-    const stored7 = [...readConversations(s.persistTo).messageIds].filter((id) => !storedBefore7.has(id));
-    const settled = await ask<SettleResult>(probe, { type: "settle", messageIds: stored7, awaitMs: WEBHOOK_AWAIT_MS } satisfies SettleRequest);
-    // A sampled message that never arrived is later than every one that did.
-    const latencies = [...hooks.latencies, ...Array<number>(hooks.missing).fill(Infinity)];
-    const finite = (n: number | null) => (n !== null && Number.isFinite(n) ? n : null);
-    const webhook = {
-      /** The one message posted before the load: delivery on an idle server. */
-      idleLatencyMs: check.latencies[0],
-      samples: hooks.posted,
-      postFailures: hooks.postFailures,
-      delivered: hooks.latencies.length,
-      missing: hooks.missing,
-      /** null: beyond the wait (some sampled messages had not arrived by then). */
-      p50: finite(percentile(latencies, 50)),
-      p99: finite(percentile(latencies, 99)),
-      max: finite(latencies.length ? Math.max(...latencies) : null),
-      /** Every message stored while the webhook existed (the check, the load, the samples). */
-      messagesStored: stored7.length,
-      deliveriesReceived: settled.deliveries,
-      distinctDeliveryIds: settled.distinctDeliveryIds,
-      duplicateDeliveries: settled.duplicates,
-      missingDeliveries: settled.missing,
-      unexpectedDeliveries: settled.unexpected,
-      lastArrivalAfterLoadEndMs: hooks.lastArrival === null ? null : Math.round(hooks.lastArrival - loadEnded),
-    };
-
-    // Scenario 8: scenario 2's load again (no webhook now), with every user's conversation
-    // watched by an idle Bayeux client on a WebSocket, and business replies sampled meanwhile.
-    await call(s.baseUrl, "DELETE", `/v1/webhooks/${hook7._id}`, app.server);
-    const memoryBefore = workerdRss(s.pid).bytes;
-    realtimeProbe = (await startProbe<{ type: "ready" }>("realtime-probe.ts")).child;
-    const opened = await ask<OpenResult>(realtimeProbe, {
-      type: "open",
-      baseUrl: s.baseUrl,
-      appToken: app.appToken,
-      users: subscribees,
-      concurrency: SOCKET_CONCURRENCY,
-    } satisfies ProbeRequest);
-    // Long enough for the objects holding idle sockets to hibernate.
-    await new Promise((r) => setTimeout(r, 15_000));
-    const memoryIdle = workerdRss(s.pid).bytes;
-    log(`  ${fmt(opened.opened)} idle subscribers connected in ${fmt(opened.ms / 1000, 1)} s (${opened.failures} failed); workerd RSS ${fmt(memoryBefore / 2 ** 20)} -> ${fmt(memoryIdle / 2 ** 20)} MB`);
-    const receipts = ask<ReceiptResult>(realtimeProbe, {
-      type: "sample",
-      baseUrl: s.baseUrl,
-      appJwt: app.appJwt,
-      count: REALTIME_SAMPLES,
-      startDelayMs: WARMUP_SECONDS * 1000,
-      intervalMs: (DURATION_SECONDS * 1000) / REALTIME_SAMPLES,
-      awaitMs: REALTIME_AWAIT_MS,
-    } satisfies ProbeRequest);
-    await touchConversations();
-    await scenario("8", `post message as in 2, ${fmt(opened.opened)} subscribers connected`, postToUsers);
-    const rt = await receipts;
-    const receiptLatencies = [...rt.receiptLatencies, ...Array<number>(rt.missing).fill(Infinity)];
-    const realtime = {
-      idleSubscribers: opened.opened,
-      openFailures: opened.failures,
-      workerdRssBeforeMB: memoryBefore / 2 ** 20,
-      workerdRssIdleMB: memoryIdle / 2 ** 20,
-      kbPerIdleSubscriber: opened.opened ? (memoryIdle - memoryBefore) / 1024 / opened.opened : null,
-      samples: rt.posted,
-      postFailures: rt.postFailures,
-      missing: rt.missing,
-      postP50: percentile(rt.postLatencies, 50),
-      postP99: percentile(rt.postLatencies, 99),
-      receiptP50: finite(percentile(receiptLatencies, 50)),
-      receiptP99: finite(percentile(receiptLatencies, 99)),
-    };
-    const ratio = (a: number | null, b: number | null) => (a !== null && b ? a / b : null);
-    const realtimeRatios = { p50: ratio(realtime.receiptP50, realtime.postP50), p99: ratio(realtime.receiptP99, realtime.postP99) };
-
+    }
+    const jwt6 = wants("6")
+      ? await scenario("6", `GET conversation, ${SMALL_CONVERSATION} messages, app JWT`, { path: `/v1/appusers/${small}/conversation`, headers: app.server })
+      : undefined;
+    // Before scenario 7's webhook: scenario 11's loads are scenario 2's.
+    const indexWanted = INDEX_SCENARIOS.filter(wants);
+    const index = indexWanted.length > 0 ? await indexScenarios(new Set(indexWanted)) : undefined;
+    const webhook = wants("7") ? await webhookScenario() : undefined;
+    const realtime = wants("8") ? await realtimeScenario() : undefined;
     // Last, with F4 (not judged): the alarms its loads leave fire after every load.
-    await measureFloor("webhook");
-    const floor = floorFigures as Record<FloorLoad, Figures>;
+    if (!only) await measureFloor("webhook");
 
-    const memory = { heapAfterSmallReadMB: heapAfterSmall, heapAfterLargeReadMB: heapAfterLarge, heapAfterAllLoadMB: await heapMB() };
+    const memory = reads && { heapAfterSmallReadMB: reads.heapAfterSmall, heapAfterLargeReadMB: reads.heapAfterLarge, heapAfterAllLoadMB: await heapMB() };
     inspector.close();
 
-    const readRatio = largeOverSmall(medianRead);
-    const floorRatios = {
-      append: floor.append.rps / baseline,
-      readAppend: floor.readAppend.rps / baseline,
-      serverReadAppend: floor.serverReadAppend.rps / baseline,
-      limitedReadAppend: floor.limitedReadAppend.rps / baseline,
-      webhook: floor.webhook.rps / baseline,
-      durableWebhook: floor.durableWebhook.rps / baseline,
-      read: floor.read.rps / baseline,
-      oneConversation: floor.oneConversation.rps / baseline,
-      init: floor.init.rps / baseline,
-      list: floor.list.rps / baseline,
-      search: floor.search.rps / baseline,
-    };
+    const floorRatios = Object.fromEntries(Object.entries(floorFigures).map(([name, figures]) => [name, figures.rps / baseline])) as Partial<Record<FloorLoad, number>>;
     const verdicts = judge({
       ratios: Object.fromEntries(results.map((r) => [r.id, r.ratioToBaseline])),
       floor: floorRatios,
-      largeReadOverSmall: readRatio,
-      webhookP50: webhook.p50,
-      webhookP99: webhook.p99,
-      oneConversationIncreasing: oneConversation.receivedStrictlyIncreasing,
-      indexLagP50: index.lag?.p50 ?? null,
-      indexLagP99: index.lag?.p99 ?? null,
+      largeReadOverSmall: reads?.readRatio,
+      webhookP50: webhook?.p50,
+      webhookP99: webhook?.p99,
+      oneConversationIncreasing: oneConversation?.receivedStrictlyIncreasing,
+      indexLagP50: index?.lag?.p50,
+      indexLagP99: index?.lag?.p99,
     });
+
+    /** The floors in the table's order, each with what it does, the ones measured shown. */
+    const floorRow = (id: string, load: FloorLoad, name: string) => {
+      const figures = floorFigures[load];
+      return figures ? [{ id, name: `floor: ${name}`, ...figures, ratioToBaseline: figures.rps / baseline }] : [];
+    };
+    const late = (n: number | null) => lateBy(n, WEBHOOK_AWAIT_MS);
+    log("");
+    log(
+      table([
+        results[0],
+        ...floorRow("F1", "append", "bare Durable Object append"),
+        ...floorRow("F2", "readAppend", "D1 read + Durable Object append"),
+        ...floorRow("F2s", "serverReadAppend", "1 rate limit + D1 read + DO append + durable index feed"),
+        ...floorRow("F3", "limitedReadAppend", "2 rate limits + D1 read + DO append + durable index feed"),
+        ...floorRow("F4", "webhook", "2 rate limits + D1 read + DO append + queue send + webhook POST"),
+        ...floorRow("F4d", "durableWebhook", "F3 + webhook kept durable (outbox, alarm), deduplicated, signed"),
+        ...floorRow("F5", "read", "2 rate limits + D1 read + newest 100 messages"),
+        ...floorRow("F3c", "oneConversation", "F3 to one conversation, answering its newest 100"),
+        ...floorRow("F6", "init", "2 rate limits + D1 read + D1 batch: device, user"),
+        ...results.slice(1).filter((r) => !INDEX_SCENARIOS.includes(r.id)),
+        ...floorRow("F7", "list", "1 rate limit + D1 query: newest 25 of a plain table"),
+        ...floorRow("F8", "search", "1 rate limit + D1 query: FTS5 match, newest 25"),
+        ...results.filter((r) => INDEX_SCENARIOS.includes(r.id)),
+        ...(index?.lag
+          ? [{ id: "11", name: "index lag: 201 → lastMessage in the list, under 11's load", rps: null, p50: index.lag.p50, p99: index.lag.p99, errors: index.lag.missing + index.lag.postFailures, ratioToBaseline: null }]
+          : []),
+        ...(webhook
+          ? [{ id: "7", name: "webhook delivery: 2xx → arrival, under 7's load", rps: null, p50: webhook.p50, p99: webhook.p99, errors: webhook.missing + webhook.postFailures, ratioToBaseline: null }]
+          : []),
+        ...(realtime
+          ? [{ id: "8", name: "realtime: REST post sent → subscriber receipt", rps: null, p50: realtime.receiptP50, p99: realtime.receiptP99, errors: realtime.missing + realtime.postFailures, ratioToBaseline: null }]
+          : []),
+      ]),
+    );
+    log("");
+    for (const line of verdictLines(verdicts)) log(line);
+    log("");
+    log(
+      `Index: ${fmt(indexDrain.messages)} messages indexed ${fmt(indexDrain.waitAfterSetupSeconds, 1)} s after the setup, ` +
+        `${fmt(indexDrain.jobsPerSecondLowerBound)} jobs/s from the seeding's start (a lower bound of the consumer's throughput).`,
+    );
+    if (reads) log(`4: reading the newest page of ${fmt(LARGE_CONVERSATION)} messages runs at ${fmt(reads.readRatio, 2)}× the rate of ${SMALL_CONVERSATION}.`);
+    if (reads && jwt6) log(`6: the app JWT read runs at ${fmt(jwt6.rps / reads.small4.rps, 2)}× the app-token read (4a).`);
+    if (webhook) {
+      log(
+        `7: webhook delivery, from the message's 2xx to its arrival at a target on 127.0.0.1, during scenario 7's load: ` +
+          `p50 ${late(webhook.p50)}, p99 ${late(webhook.p99)}, max ${late(webhook.max)} ` +
+          `(${webhook.delivered} of ${webhook.samples} sampled messages arrived within ${WEBHOOK_AWAIT_MS / 1000} s` +
+          `${webhook.postFailures ? `, ${webhook.postFailures} sample posts failed` : ""}; ` +
+          `${fmt(webhook.messagesStored)} messages stored, ${fmt(webhook.deliveriesReceived)} deliveries received under ` +
+          `${fmt(webhook.distinctDeliveryIds)} distinct delivery ids: ` +
+          `${webhook.duplicateDeliveries} duplicates, ${webhook.missingDeliveries} missing, ${webhook.unexpectedDeliveries} unexpected` +
+          `${webhook.duplicateDeliveries + webhook.missingDeliveries + webhook.unexpectedDeliveries === 0 ? " (every stored message delivered exactly once)" : ""}; ` +
+          `last ${webhook.lastArrivalAfterLoadEndMs === null ? "n/a" : `${fmt(webhook.lastArrivalAfterLoadEndMs / 1000, 1)} s`} after the load ended; ` +
+          `${fmt(webhook.idleLatencyMs)} ms for one message before the load).`,
+      );
+    }
+    if (realtime) {
+      log(
+        `8: ${fmt(realtime.idleSubscribers)} idle WebSocket subscribers held at once, workerd RSS ${fmt(realtime.workerdRssBeforeMB)} -> ` +
+          `${fmt(realtime.workerdRssIdleMB)} MB (${realtime.kbPerIdleSubscriber === null ? "n/a" : fmt(realtime.kbPerIdleSubscriber)} KB each); ` +
+          `under 8's load, a business reply reached its subscriber ${late(realtime.receiptP50)} (p50) / ${late(realtime.receiptP99)} (p99) after ` +
+          `it was sent, against ${fmt(realtime.postP50 ?? 0)} / ${fmt(realtime.postP99 ?? 0)} ms for the post's own response: ` +
+          `${fmt(realtime.receiptToPostRatio.p50 ?? 0, 2)}× / ${fmt(realtime.receiptToPostRatio.p99 ?? 0, 2)}× (${realtime.samples - realtime.missing} of ${realtime.samples} arrived).`,
+      );
+    }
+    if (memory) {
+      log(
+        `Worker live memory (after a full collection): ${fmt(memory.heapAfterSmallReadMB, 1)} MB after reading the ${SMALL_CONVERSATION}-message ` +
+          `conversation, ${fmt(memory.heapAfterLargeReadMB, 1)} MB after the ${fmt(LARGE_CONVERSATION)}-message one, ` +
+          `${fmt(memory.heapAfterAllLoadMB, 1)} MB after all the load.`,
+      );
+    }
+    if (only) {
+      log(`Only ${[...only].join(", ")} ran (--only): ${RESULTS} is left as it was; whole run ${elapsed(started)}.`);
+      return;
+    }
+
+    const floor = floorFigures as Record<FloorLoad, Figures>;
+    const floorRecord = (load: FloorLoad) => ({ ...floor[load], ratioToBaseline: floor[load].rps / baseline });
     const record = {
       date: new Date().toISOString(),
       machine: machine(),
@@ -626,103 +735,42 @@ async function main() {
         wranglerLogLevel: "warn",
         conversationSeeding: `${SEED_BATCH} whisper rules on one event; each tracked event appends ${SEED_BATCH} messages in one call`,
       },
+      /**
+       * The index's consumer after the setup: the messages it held, how long after the setup it held
+       * them all, and their count over the seconds from the seeding's start (a lower bound of its throughput).
+       */
+      indexDrainAfterSetup: indexDrain,
       scenarios: results,
       floor: {
         worker: "test/bench/floor/worker.ts",
-        bareDurableObjectAppend: { ...floor.append, ratioToBaseline: floorRatios.append },
-        d1ReadThenAppend: { ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
-        oneRateLimitThenD1ReadThenAppend: { ...floor.serverReadAppend, ratioToBaseline: floorRatios.serverReadAppend },
-        twoRateLimitsThenD1ReadThenAppend: { ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
-        thatThenQueueSendAndWebhookPost: { ...floor.webhook, ratioToBaseline: floorRatios.webhook },
-        thatKeptDurableDeduplicatedAndSigned: { ...floor.durableWebhook, ratioToBaseline: floorRatios.durableWebhook },
-        twoRateLimitsThenD1ReadThenNewest100: { ...floor.read, ratioToBaseline: floorRatios.read },
-        twoRateLimitsThenD1ReadThenAppendToOneConversationAnsweringItsNewest100: { ...floor.oneConversation, ratioToBaseline: floorRatios.oneConversation },
-        twoRateLimitsThenD1ReadThenDeviceAndUserWritten: { ...floor.init, ratioToBaseline: floorRatios.init },
-        oneRateLimitThenNewest25OfAPlainTable: { ...floor.list, ratioToBaseline: floorRatios.list },
-        oneRateLimitThenFts5MatchNewest25: { ...floor.search, ratioToBaseline: floorRatios.search },
+        bareDurableObjectAppend: floorRecord("append"),
+        d1ReadThenAppend: floorRecord("readAppend"),
+        oneRateLimitThenD1ReadThenAppendWithDurableIndexFeed: floorRecord("serverReadAppend"),
+        twoRateLimitsThenD1ReadThenAppendWithDurableIndexFeed: floorRecord("limitedReadAppend"),
+        twoRateLimitsThenD1ReadThenAppendThenQueueSendAndWebhookPost: floorRecord("webhook"),
+        withDurableIndexFeedAndWebhookKeptDurableDeduplicatedAndSigned: floorRecord("durableWebhook"),
+        twoRateLimitsThenD1ReadThenNewest100: floorRecord("read"),
+        withDurableIndexFeedToOneConversationAnsweringItsNewest100: floorRecord("oneConversation"),
+        twoRateLimitsThenD1ReadThenDeviceAndUserWritten: floorRecord("init"),
+        oneRateLimitThenNewest25OfAPlainTable: floorRecord("list"),
+        oneRateLimitThenFts5MatchNewest25: floorRecord("search"),
         ownTrivialRoute: floor.trivial,
       },
       targets: verdicts,
       /** Each pair's scenario rate over its floor's, lowest first; the median pair is the one in `scenarios` and `floor`. */
       roundsOverFloor: rounds,
       oneConversation,
-      conversationReadRatio: { largeToSmallRps: readRatio, small: SMALL_CONVERSATION, large: LARGE_CONVERSATION },
-      jwtToAppTokenReadRatio: jwt6.rps / small4.rps,
+      conversationReadRatio: { largeToSmallRps: reads!.readRatio, small: SMALL_CONVERSATION, large: LARGE_CONVERSATION },
+      jwtToAppTokenReadRatio: jwt6!.rps / reads!.small4.rps,
       webhookDelivery: webhook,
       /** The index the reads ran on, and scenario 11's lag samples taken together (ms; null: beyond the wait). */
       conversationIndex: index,
-      realtime: { ...realtime, receiptToPostRatio: realtimeRatios },
+      realtime,
       workerMemory: memory,
       totalSeconds: (Date.now() - started) / 1000,
     };
     writeJson(RESULTS, record);
-
     const m = record.machine;
-    log("");
-    const late = (n: number | null) => lateBy(n, WEBHOOK_AWAIT_MS);
-    log(
-      table([
-        results[0],
-        { id: "F1", name: "floor: bare Durable Object append", ...floor.append, ratioToBaseline: floorRatios.append },
-        { id: "F2", name: "floor: D1 read + Durable Object append", ...floor.readAppend, ratioToBaseline: floorRatios.readAppend },
-        { id: "F2s", name: "floor: 1 rate limit + D1 read + DO append", ...floor.serverReadAppend, ratioToBaseline: floorRatios.serverReadAppend },
-        { id: "F3", name: "floor: 2 rate limits + D1 read + DO append", ...floor.limitedReadAppend, ratioToBaseline: floorRatios.limitedReadAppend },
-        { id: "F4", name: "floor: F3 + queue send + consumer POST to a webhook target", ...floor.webhook, ratioToBaseline: floorRatios.webhook },
-        { id: "F4d", name: "floor: F4 durable (outbox, alarm), deduplicated, signed", ...floor.durableWebhook, ratioToBaseline: floorRatios.durableWebhook },
-        { id: "F5", name: "floor: 2 rate limits + D1 read + newest 100 messages", ...floor.read, ratioToBaseline: floorRatios.read },
-        { id: "F3c", name: "floor: F3 to one conversation, answering its newest 100", ...floor.oneConversation, ratioToBaseline: floorRatios.oneConversation },
-        { id: "F6", name: "floor: 2 rate limits + D1 read + D1 batch: device, user", ...floor.init, ratioToBaseline: floorRatios.init },
-        ...results.slice(1).filter((r) => !INDEX_SCENARIOS.includes(r.id)),
-        ...indexRows(index, floor),
-        {
-          id: "7",
-          name: "webhook delivery: 2xx → arrival, under 7's load",
-          rps: null,
-          p50: webhook.p50,
-          p99: webhook.p99,
-          errors: webhook.missing + webhook.postFailures,
-          ratioToBaseline: null,
-        },
-        {
-          id: "8",
-          name: "realtime: REST post sent → subscriber receipt",
-          rps: null,
-          p50: realtime.receiptP50,
-          p99: realtime.receiptP99,
-          errors: realtime.missing + realtime.postFailures,
-          ratioToBaseline: null,
-        },
-      ]),
-    );
-    log("");
-    for (const line of verdictLines(verdicts)) log(line);
-    log("");
-    log(`4: reading the newest page of ${fmt(LARGE_CONVERSATION)} messages runs at ${fmt(readRatio, 2)}× the rate of ${SMALL_CONVERSATION}.`);
-    log(`6: the app JWT read runs at ${fmt(record.jwtToAppTokenReadRatio, 2)}× the app-token read (4a).`);
-    log(
-      `7: webhook delivery, from the message's 2xx to its arrival at a target on 127.0.0.1, during scenario 7's load: ` +
-        `p50 ${late(webhook.p50)}, p99 ${late(webhook.p99)}, max ${late(webhook.max)} ` +
-        `(${webhook.delivered} of ${webhook.samples} sampled messages arrived within ${WEBHOOK_AWAIT_MS / 1000} s` +
-        `${webhook.postFailures ? `, ${webhook.postFailures} sample posts failed` : ""}; ` +
-        `${fmt(webhook.messagesStored)} messages stored, ${fmt(webhook.deliveriesReceived)} deliveries received under ` +
-        `${fmt(webhook.distinctDeliveryIds)} distinct delivery ids: ` +
-        `${webhook.duplicateDeliveries} duplicates, ${webhook.missingDeliveries} missing, ${webhook.unexpectedDeliveries} unexpected` +
-        `${webhook.duplicateDeliveries + webhook.missingDeliveries + webhook.unexpectedDeliveries === 0 ? " (every stored message delivered exactly once)" : ""}; ` +
-        `last ${webhook.lastArrivalAfterLoadEndMs === null ? "n/a" : `${fmt(webhook.lastArrivalAfterLoadEndMs / 1000, 1)} s`} after the load ended; ` +
-        `${fmt(webhook.idleLatencyMs)} ms for one message before the load).`,
-    );
-    log(
-      `8: ${fmt(realtime.idleSubscribers)} idle WebSocket subscribers held at once, workerd RSS ${fmt(realtime.workerdRssBeforeMB)} -> ` +
-        `${fmt(realtime.workerdRssIdleMB)} MB (${realtime.kbPerIdleSubscriber === null ? "n/a" : fmt(realtime.kbPerIdleSubscriber)} KB each); ` +
-        `under 8's load, a business reply reached its subscriber ${late(realtime.receiptP50)} (p50) / ${late(realtime.receiptP99)} (p99) after ` +
-        `it was sent, against ${fmt(realtime.postP50 ?? 0)} / ${fmt(realtime.postP99 ?? 0)} ms for the post's own response: ` +
-        `${fmt(realtimeRatios.p50 ?? 0, 2)}× / ${fmt(realtimeRatios.p99 ?? 0, 2)}× (${realtime.samples - realtime.missing} of ${realtime.samples} arrived).`,
-    );
-    log(
-      `Worker live memory (after a full collection): ${fmt(memory.heapAfterSmallReadMB, 1)} MB after reading the ${SMALL_CONVERSATION}-message ` +
-        `conversation, ${fmt(memory.heapAfterLargeReadMB, 1)} MB after the ${fmt(LARGE_CONVERSATION)}-message one, ` +
-        `${fmt(memory.heapAfterAllLoadMB, 1)} MB after all the load.`,
-    );
     log(`Machine: ${m.os}, ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}; ${record.date}.`);
     log(`Figures written to ${RESULTS}; whole run ${elapsed(started)}.`);
   } finally {

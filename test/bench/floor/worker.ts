@@ -1,24 +1,31 @@
 // The benchmark's floor: the naive design Parley's post must compete with, measured in the same
 // run on the same machine. F1, a bare Durable Object append (one SQLite insert, the stored message
 // back). Every other post answers as the contract's post does, with the message and its
-// conversation's newest messages (up to 100): F2, the append behind one D1 read by primary key;
-// F2s, that behind the one rate-limit check a server credential's request must pass; F3, that
-// behind the two an app-token request must pass (the caller's budget, then its app's); F3c, F3 to one busy conversation. No auth, no validation. The naive webhook
-// (F4): F3 sending the message to a queue right after its insert (no outbox, no alarm), and a
-// consumer that POSTs each to the webhook target, as scenario 7 does. The durable webhook (F4d):
-// what a webhook must cost with the guarantees Parley keeps (no webhook lost once its message is
-// stored, none sent twice once delivered, each signed): the job written in the append's
-// transaction, the alarm armed as the safety net when none is pending, the job sent to a queue
-// right after the answer's append; a consumer that reads the batch's delivered ids in one D1
+// conversation's newest messages (up to 100): F2, the append behind one D1 read by primary key.
+// The posts Parley's are judged against feed the conversation index durably, as every message
+// Parley stores does: the index job written to the object's outbox in the append's transaction,
+// the alarm armed as the safety net when none is pending, the job sent to a queue right after the
+// answer's append and its outbox row deleted; a consumer that writes each queue batch in one D1
+// batch, per job an upsert of the conversation's row (its newest activity and message) and the
+// message's row with its full-text (FTS5) row. F2s, F2 with that feed behind the one rate-limit
+// check a server credential's request must pass; F3, the same behind the two an app-token request
+// must pass (the caller's budget, then its app's); F3c, F3 to one busy conversation. No auth, no
+// validation. The naive webhook (F4): F2 behind the two checks, sending the message to a queue
+// right after its insert (no outbox, no alarm, no index feed), and a consumer that POSTs each to
+// the webhook target. The durable webhook (F4d): F3 with a second job, the webhook's, through the
+// same outbox to a queue of its own (as scenario 7's posts write both), and what a webhook must
+// cost with the guarantees Parley keeps (no webhook lost once its message is stored, none sent
+// twice once delivered, each signed): a consumer that reads the batch's delivered ids in one D1
 // read, POSTs each signed, and records the delivered ones in one D1 batch. The naive read (F5):
 // the two rate limits, the D1 read of the user, and the newest 100 messages of its conversation
 // as JSON. The naive init (F6): the two rate limits, a D1 read (the app), and one D1 batch
 // writing the new device and its user. The naive conversation list (F7) and message search (F8),
 // over a plain copy of Parley's conversation index (its entries and its messages, as the benchmark
-// read them from it): the one rate-limit check an app JWT passes, then one D1 query, its answer
-// spliced from the stored JSON. F7 reads the 25 (and one) newest entries by an index on
-// (app_id, last_activity); F8 the newest messages matching the words in a full-text (FTS5) table
-// of the messages' text with the app as a token of its own, as Parley's search does.
+// read them from it; tables of their own, apart from the feed's): the one rate-limit check an app
+// JWT passes, then one D1 query, its answer spliced from the stored JSON. F7 reads the 25 (and
+// one) newest entries by an index on (app_id, last_activity); F8 the newest messages matching the
+// words in a full-text (FTS5) table of the messages' text with the app as a token of its own, as
+// Parley's search does.
 import { DurableObject } from "cloudflare:workers";
 
 interface FloorEnv {
@@ -28,12 +35,27 @@ interface FloorEnv {
   LOG: DurableObjectNamespace<Log>;
   HOOKS: Queue<string>;
   DURABLE_HOOKS: Queue<string>;
+  INDEX_FEED: Queue<string>;
   /** Where the consumer POSTs each message (the benchmark's webhook probe). */
   HOOK_TARGET: string;
 }
 
-/** The durable webhook's safety net fires this long after the append that armed it. */
+/** The durable jobs' safety net fires this long after the append that armed it. */
 const SAFETY_NET_MS = 30_000;
+
+/** The app every floor conversation belongs to, as the index's rows name it. */
+const FLOOR_APP = "floor-app";
+
+/** A durable job's queue, as its outbox row names it. */
+type Feed = "hooks" | "index";
+
+const feedQueue = (env: FloorEnv, feed: Feed) => (feed === "hooks" ? env.DURABLE_HOOKS : env.INDEX_FEED);
+
+/** Each feed's job for a stored message of `conversation`. */
+const jobOf: Record<Feed, (message: string, conversation: string) => string> = {
+  hooks: (message) => `{"deliveryId":"${crypto.randomUUID()}","messages":[${message}]}`,
+  index: (message, conversation) => `{"appId":"${FLOOR_APP}","conversation":${JSON.stringify(conversation)},"message":${message}}`,
+};
 
 /** A stored message's JSON: its fields, then its `received` in seconds. */
 const withReceived = (fields: string, receivedMs: number) => `${fields},"received":${receivedMs / 1000}}`;
@@ -52,21 +74,22 @@ export class Log extends DurableObject<FloorEnv> {
 
   constructor(ctx: DurableObjectState, env: FloorEnv) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS messages (received_ms INTEGER PRIMARY KEY, id TEXT NOT NULL, body TEXT NOT NULL)");
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL)");
+    // `fed`: the message's index job was written (the bench waits until the index holds every such message).
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS messages (received_ms INTEGER PRIMARY KEY, id TEXT NOT NULL, body TEXT NOT NULL, fed INTEGER NOT NULL DEFAULT 0)");
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, feed TEXT NOT NULL, job TEXT NOT NULL)");
   }
 
   /**
    * Stores the posted message with the fields every message of the contract carries, so that
    * the floor's answers weigh what Parley's do; returns it as JSON.
    */
-  append(body: string): string {
+  append(body: string, fed = false): string {
     const receivedMs = Math.max(Date.now(), this.lastMs + 1);
     this.lastMs = receivedMs;
     const id = crypto.randomUUID().replaceAll("-", "").slice(0, 24);
     const { text, role } = JSON.parse(body) as { text: string; role: string };
     const fields = `{"_id":"${id}","type":"text","text":${JSON.stringify(text)},"role":${JSON.stringify(role)},"authorId":"${this.ctx.id.toString().slice(0, 24)}","actions":[],"source":{"type":"api"}`;
-    this.ctx.storage.sql.exec("INSERT INTO messages (received_ms, id, body) VALUES (?, ?, ?)", receivedMs, id, fields);
+    this.ctx.storage.sql.exec("INSERT INTO messages (received_ms, id, body, fed) VALUES (?, ?, ?, ?)", receivedMs, id, fields, Number(fed));
     return withReceived(fields, receivedMs);
   }
 
@@ -85,12 +108,14 @@ export class Log extends DurableObject<FloorEnv> {
     return { message, messagesJson: this.newest() };
   }
 
-  /** The append and its job in one transaction, the safety net armed, the job sent beside the answer. */
-  async appendDurably(body: string): Promise<Posted> {
+  /**
+   * The append and a job for each of `feeds` in one transaction, the safety net armed, the jobs
+   * sent beside the answer. `conversation` is the object's name, which the index job carries.
+   */
+  async appendDurably(body: string, conversation: string, feeds: Feed[]): Promise<Posted> {
     const message = this.ctx.storage.transactionSync(() => {
-      const stored = this.append(body);
-      const job = `{"deliveryId":"${crypto.randomUUID()}","messages":[${stored}]}`;
-      this.ctx.storage.sql.exec("INSERT INTO outbox (job) VALUES (?)", job);
+      const stored = this.append(body, feeds.includes("index"));
+      for (const feed of feeds) this.ctx.storage.sql.exec("INSERT INTO outbox (feed, job) VALUES (?, ?)", feed, jobOf[feed](stored, conversation));
       return stored;
     });
     if (!this.armed) {
@@ -106,10 +131,16 @@ export class Log extends DurableObject<FloorEnv> {
     await this.sendOutbox();
   }
 
+  /** The outbox's oldest jobs, each feed's to its queue in one batch, then deleted. */
   private async sendOutbox(): Promise<void> {
-    const rows = this.ctx.storage.sql.exec<{ seq: number; job: string }>("SELECT seq, job FROM outbox ORDER BY seq LIMIT 100").toArray();
+    const rows = this.ctx.storage.sql.exec<{ seq: number; feed: Feed; job: string }>("SELECT seq, feed, job FROM outbox ORDER BY seq LIMIT 100").toArray();
     if (rows.length === 0) return;
-    await this.env.DURABLE_HOOKS.sendBatch(rows.map((row) => ({ body: row.job, contentType: "text" as const })));
+    await Promise.all(
+      (["hooks", "index"] as const).map((feed) => {
+        const jobs = rows.filter((row) => row.feed === feed).map((row) => ({ body: row.job, contentType: "text" as const }));
+        return jobs.length > 0 ? feedQueue(this.env, feed).sendBatch(jobs) : undefined;
+      }),
+    );
     this.ctx.storage.sql.exec("DELETE FROM outbox WHERE seq <= ?", rows[rows.length - 1].seq);
   }
 
@@ -121,7 +152,8 @@ export class Log extends DurableObject<FloorEnv> {
   }
 }
 
-type Hook = "none" | "naive" | "durable";
+/** What a post does besides its append: nothing, the naive webhook (F4), the durable index feed, or that and the durable webhook (F4d). */
+type Extra = "none" | "naiveHook" | "indexed" | "indexedHook";
 
 /** The contract's answer to a post: the message, and its conversation's newest messages. */
 const answer = ({ message, messagesJson }: Posted) =>
@@ -130,13 +162,23 @@ const answer = ({ message, messagesJson }: Posted) =>
     headers: { "content-type": "application/json" },
   });
 
-const post = async (env: FloorEnv, conversation: string, request: Request, hook: Hook) => {
+const post = async (env: FloorEnv, conversation: string, request: Request, extra: Extra) => {
   const log = env.LOG.get(env.LOG.idFromName(conversation));
   const body = await request.text();
-  return answer(await (hook === "naive" ? log.appendAndSend(body) : hook === "durable" ? log.appendDurably(body) : log.appendAndPage(body)));
+  if (extra === "naiveHook") return answer(await log.appendAndSend(body));
+  if (extra === "none") return answer(await log.appendAndPage(body));
+  return answer(await log.appendDurably(body, conversation, extra === "indexedHook" ? ["hooks", "index"] : ["index"]));
 };
 
-const hookOf: Record<string, Hook> = { "webhook-append": "naive", "durable-webhook-append": "durable" };
+/** The posting routes after a user's D1 read, and what each does besides its append. */
+const extraOf: Record<string, Extra> = {
+  "read-append": "none",
+  "server-read-append": "indexed",
+  "limited-read-append": "indexed",
+  "conversation-append": "indexed",
+  "webhook-append": "naiveHook",
+  "durable-webhook-append": "indexedHook",
+};
 
 /** The signing key, imported once per isolate. */
 let signingKey: Promise<CryptoKey> | undefined;
@@ -165,6 +207,38 @@ async function deliverDurably(batch: MessageBatch<string>, env: FloorEnv): Promi
   const delivered = ids.filter((id, i) => outcomes[i] && !already.has(id));
   if (delivered.length > 0) await env.DB.batch(delivered.map((id) => env.DB.prepare("INSERT OR IGNORE INTO delivered (id) VALUES (?)").bind(id)));
   batch.messages.forEach((message, i) => (outcomes[i] ? message.ack() : message.retry()));
+}
+
+/** An index job: a stored message of a conversation. */
+interface IndexJob {
+  appId: string;
+  conversation: string;
+  message: { _id: string; received: number };
+}
+
+/**
+ * The naive index consumer: the batch's jobs in one D1 batch, each its conversation's row
+ * (its newest activity and message) and its message's row (the FTS5 row with it, by trigger).
+ */
+async function indexBatch(batch: MessageBatch<string>, env: FloorEnv): Promise<void> {
+  const statements = batch.messages.flatMap(({ body }) => {
+    const { appId, conversation, message } = JSON.parse(body) as IndexJob;
+    const json = JSON.stringify(message);
+    return [
+      env.DB.prepare(
+        `INSERT INTO feed_conversations (id, app_id, last_activity, last_message) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET last_activity = excluded.last_activity, last_message = excluded.last_message
+         WHERE excluded.last_activity > last_activity`,
+      ).bind(conversation, appId, message.received, json),
+      env.DB.prepare("INSERT INTO feed_messages (id, conversation, app_id, message) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING").bind(
+        message._id,
+        conversation,
+        appId,
+        json,
+      ),
+    ];
+  });
+  await env.DB.batch(statements);
 }
 
 /** A stored conversation entry and its messages, copied from Parley's index (POST /index-rows). */
@@ -249,20 +323,15 @@ export default {
       await env.APP_LIMIT.limit({ key: "app" });
     }
     if (route === "init") return init(env, id);
-    if (route === "conversation-append") {
-      const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
-      if (!user) return new Response("no such user", { status: 404 });
-      return post(env, user.conversation, request, "none");
-    }
     if (route === "read") {
       const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
       if (!user) return new Response("no such user", { status: 404 });
       const messages = await env.LOG.get(env.LOG.idFromName(user.conversation)).newest();
       return new Response(`{"conversation":{"messages":${messages}}}`, { headers: { "content-type": "application/json" } });
     }
-    if (route === "read-append" || route === "server-read-append" || route === "limited-read-append" || route in hookOf) {
+    if (route in extraOf) {
       const user = await env.DB.prepare("SELECT conversation FROM users WHERE id = ?").bind(id).first<{ conversation: string }>();
-      return user ? post(env, user.conversation, request, hookOf[route] ?? "none") : new Response("no such user", { status: 404 });
+      return user ? post(env, user.conversation, request, extraOf[route]) : new Response("no such user", { status: 404 });
     }
     return new Response("ok");
   },
@@ -270,6 +339,7 @@ export default {
   /** Each message POSTed to the target, and acknowledged once it answered 2xx (else retried). */
   async queue(batch, env) {
     if (batch.queue === "floor-durable-hooks") return deliverDurably(batch, env);
+    if (batch.queue === "floor-index") return indexBatch(batch, env);
     await Promise.all(
       batch.messages.map(async (message) => {
         const response = await fetch(env.HOOK_TARGET, { method: "POST", headers: { "content-type": "application/json" }, body: message.body });
