@@ -40,12 +40,9 @@ export async function findApp(db: D1Database, id: string): Promise<App | null> {
   return row && toApp(row);
 }
 
-/** A row when the app exists and is not being deleted: a read can run it in its own D1 batch. */
-export const appLiveStatement = (db: D1Database, id: string) => db.prepare("SELECT 1 FROM apps WHERE id = ? AND deleted_at IS NULL").bind(id);
-
 /** Whether the app exists and is not being deleted: one row's key, nothing to map. */
 export async function isAppLive(db: D1Database, id: string): Promise<boolean> {
-  return (await appLiveStatement(db, id).first()) !== null;
+  return (await db.prepare("SELECT 1 FROM apps WHERE id = ? AND deleted_at IS NULL").bind(id).first()) !== null;
 }
 
 /** Whether the app is live, being deleted, or gone entirely: what its eraser acts on. */

@@ -1,5 +1,4 @@
 import type { ConversationStatus } from "../enums";
-import { appLiveStatement } from "./apps";
 
 /**
  * Where the business stands with a conversation: open or closed, and who answers it. Its
@@ -232,44 +231,41 @@ export interface ListFilter {
 /** `%`, `_` and the escape itself taken literally in a LIKE pattern. */
 const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
-/** Whether a read's batch found its app live (its first statement, appLiveStatement). */
-const foundLive = (result: D1Result<unknown>) => result.results.length > 0;
+/**
+ * A row the app (?1) answers with only while it is live: a read's query starts with it, so that
+ * one statement both checks the app and reads its rows (one D1 round trip, one statement).
+ */
+const LIVE_MARK = "SELECT NULL AS app_user_id, NULL AS last_activity, NULL AS entry FROM apps WHERE id = ?1 AND deleted_at IS NULL";
+type LiveMark = { app_user_id: null; last_activity: null; entry: null };
+const isLiveMark = (row: EntryRow | LiveMark): row is LiveMark => row.entry === null;
 
 /**
  * A page of the app's conversations, newest activity first, plus one to tell whether there are
- * more; null when the app is gone or being deleted (checked in the same D1 batch). Each status is
+ * more; null when the app is gone or being deleted (checked by the same statement). Each status is
  * read by conversation_index_by_status (or _by_assignee) in activity order, stopped at the page's
  * end; `all` reads both and merges. The user filter is the trigram index conversation_users (a
  * substring of three characters or more; shorter ones scan that table).
  */
 export async function listConversations(db: D1Database, filter: ListFilter): Promise<EntryJson[] | null> {
-  const where = ["c.app_id = ?1", "c.status = ?2", "c.last_activity IS NOT NULL", "c.last_activity < ?3"];
-  if (filter.assignee === null) where.push("c.assignee IS NULL");
-  else if (filter.assignee !== undefined) where.push("c.assignee = ?4");
-  if (filter.userText !== undefined) {
-    where.push("c.seq IN (SELECT rowid FROM conversation_users WHERE user_text LIKE ?5 ESCAPE '\\')");
-  }
-  const query = db.prepare(
-    `SELECT c.app_user_id, c.last_activity, ${ENTRY_JSON} AS entry
-     FROM conversation_index c JOIN app_users u ON u.id = c.app_user_id
-     WHERE ${where.join(" AND ")} ORDER BY c.last_activity DESC LIMIT ?6`,
-  );
   const statuses = filter.status === "all" ? CONVERSATION_STATES : [filter.status];
-  const [live, ...pages] = await db.batch<EntryRow>([
-    appLiveStatement(db, filter.appId),
-    ...statuses.map((status) =>
-      query.bind(
-        filter.appId,
-        status,
-        filter.before ?? Number.MAX_VALUE,
-        filter.assignee ?? null,
-        `%${likeLiteral(filter.userText ?? "")}%`,
-        filter.limit + 1,
-      ),
-    ),
-  ]);
-  if (!foundLive(live)) return null;
-  const rows = pages.flatMap((page) => page.results).sort((a, b) => (b.last_activity ?? 0) - (a.last_activity ?? 0));
+  const where = (statusParam: string) => {
+    const conditions = ["c.app_id = ?1", `c.status = ${statusParam}`, "c.last_activity IS NOT NULL", "c.last_activity < ?3"];
+    if (filter.assignee === null) conditions.push("c.assignee IS NULL");
+    else if (filter.assignee !== undefined) conditions.push("c.assignee = ?4");
+    if (filter.userText !== undefined) conditions.push("c.seq IN (SELECT rowid FROM conversation_users WHERE user_text LIKE ?5 ESCAPE '\\')");
+    return conditions.join(" AND ");
+  };
+  const pages = statuses.map(
+    (_, i) => `SELECT * FROM (SELECT c.app_user_id, c.last_activity, ${ENTRY_JSON} AS entry
+       FROM conversation_index c JOIN app_users u ON u.id = c.app_user_id
+       WHERE ${where(i === 0 ? "?2" : "?7")} ORDER BY c.last_activity DESC LIMIT ?6)`,
+  );
+  const { results } = await db
+    .prepare([LIVE_MARK, ...pages].join(" UNION ALL "))
+    .bind(filter.appId, statuses[0], filter.before ?? Number.MAX_VALUE, filter.assignee ?? null, `%${likeLiteral(filter.userText ?? "")}%`, filter.limit + 1, ...statuses.slice(1))
+    .all<EntryRow | LiveMark>();
+  if (!results.some(isLiveMark)) return null;
+  const rows = results.filter((row): row is EntryRow => !isLiveMark(row)).sort((a, b) => (b.last_activity ?? 0) - (a.last_activity ?? 0));
   return rows.slice(0, filter.limit + 1).map(toEntryJson);
 }
 
@@ -289,23 +285,23 @@ export async function findEntries(db: D1Database, appId: string, appUserIds: str
 /**
  * A page of the app's messages matching an FTS5 query, newest indexed first, plus one, each with
  * its user (as JSON: `{"appUser", "message"}`); null when the app is gone or being deleted
- * (checked in the same D1 batch). Served by conversation_search: the app's token and the words'
+ * (checked by the same statement). Served by conversation_search: the app's token and the words'
  * posting lists intersected, walked in descending rowid (indexing) order, stopped at the page's end.
  */
 export async function searchMessages(db: D1Database, appId: string, match: string, limit: number, before: number | null): Promise<string[] | null> {
-  const [live, hits] = await db.batch<{ hit: string }>([
-    appLiveStatement(db, appId),
-    db
-      .prepare(
-        `SELECT json_object('appUser', ${USER_JSON}, 'message', json(m.message)) AS hit
+  const { results } = await db
+    .prepare(
+      `${LIVE_MARK} UNION ALL SELECT * FROM (
+         SELECT NULL, NULL, json_object('appUser', ${USER_JSON}, 'message', json(m.message))
          FROM conversation_search s
          JOIN conversation_messages m ON m.seq = s.rowid
          JOIN app_users u ON u.id = m.app_user_id
          JOIN conversation_index c ON c.app_user_id = m.app_user_id
-         WHERE conversation_search MATCH ?1 AND m.app_id = ?2 AND m.received < ?3
-         ORDER BY s.rowid DESC LIMIT ?4`,
-      )
-      .bind(match, appId, before ?? Number.MAX_VALUE, limit + 1),
-  ]);
-  return foundLive(live) ? hits.results.map((row) => row.hit) : null;
+         WHERE conversation_search MATCH ?2 AND m.app_id = ?1 AND m.received < ?3
+         ORDER BY s.rowid DESC LIMIT ?4)`,
+    )
+    .bind(appId, match, before ?? Number.MAX_VALUE, limit + 1)
+    .all<EntryRow | LiveMark>();
+  if (!results.some(isLiveMark)) return null;
+  return results.filter((row): row is EntryRow => !isLiveMark(row)).map((row) => row.entry);
 }

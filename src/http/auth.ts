@@ -56,7 +56,7 @@ export const authenticateServerForAppUser = authenticateFor(true, appUser);
 /** For routes whose every effect is a write D1 refuses for an app being deleted (migrations/0008). */
 export const authenticateForAppWrites = authenticateFor(false, async () => {});
 export const authenticateServerForApp = authenticateFor(true, liveApp);
-/** For the reads that check the app is live in their own D1 batch (one round trip, not two). */
+/** For the reads that check the app is live in their own query (one D1 round trip, not two). */
 export const authenticateServerForAppReads = authenticateFor(true, async () => {});
 
 export const requireAccount = createMiddleware<AppEnv>(async (c, next) => {

@@ -427,7 +427,7 @@ describe("DELETE /v1/apps/{appId}", () => {
     // What another isolate sees: D1 says the app is being deleted, its caches do not know yet.
     await env.DB.prepare("UPDATE apps SET deleted_at = ? WHERE id = ?").bind(Date.now(), doomed.appId).run();
     expectError(await call("GET", "/v1/webhooks", doomed.server), 404);
-    // The list and the search read the app's liveness in their own D1 batch.
+    // The list and the search check that the app is live in their own query.
     expectError(await call("GET", "/v1/conversations", doomed.server), 404);
     expectError(await call("GET", "/v1/conversations/search?q=hello", doomed.server), 404);
     expectError(await call("POST", "/v1/init", doomed.token, { body: { device: { id: "d", platform: "web" } } }), 404);
