@@ -1,7 +1,8 @@
 // Scenario 8's far end, in its own process so that the load generator's event loop does not
 // delay its clocks: many idle Bayeux clients on WebSockets, one per user, each subscribed to its
-// user's conversation; then sampled business replies over REST, timed from the post to the
-// response and from the post to the subscriber's receipt.
+// user's conversation and sending its next connect whenever one is answered, as faye does; then
+// sampled business replies over REST, timed from the post to the response and from the post to
+// the subscriber's receipt.
 import { performance } from "node:perf_hooks";
 import { pool, sleep } from "../support/pace.ts";
 
@@ -49,10 +50,14 @@ async function openOne(baseUrl: string, appToken: string, user: Subscribee): Pro
     socket.addEventListener("open", () => resolve(), { once: true });
     socket.addEventListener("error", () => reject(new Error("socket failed to open")), { once: true });
   });
+  let connects = 0;
+  const connect = () => ({ channel: "/meta/connect", clientId, connectionType: "websocket", id: `c${connects++}` });
   const subscribed = new Promise<void>((resolve, reject) => {
     socket.addEventListener("message", (event) => {
       for (const frame of JSON.parse(String(event.data))) {
         if (frame.data?.text && !received.has(frame.data.text)) received.set(frame.data.text, now());
+        // As faye does: each answered connect is followed by the next, or the server closes the socket as gone quiet.
+        if (frame.channel === "/meta/connect" && frame.successful) socket.send(JSON.stringify([connect()]));
         if (frame.id === "s") {
           if (frame.successful) resolve();
           else reject(new Error(frame.error));
@@ -62,7 +67,7 @@ async function openOne(baseUrl: string, appToken: string, user: Subscribee): Pro
   });
   socket.send(
     JSON.stringify([
-      { channel: "/meta/connect", clientId, connectionType: "websocket", id: "c" },
+      connect(),
       { channel: "/meta/subscribe", clientId, subscription: `/v1/conversations/${user.conversationId}`, id: "s", ext: { appUserId: user.id, appToken } },
     ]),
   );
