@@ -1,10 +1,10 @@
-import { decodeProtectedHeader } from "jose";
 import { ApiError, ErrorCode } from "../errors";
 import { sha256Hex } from "../lib/hex";
 import { callerNetwork } from "../lib/ip-address";
 import { TtlCache } from "../lib/ttl-cache";
 import { authenticate, type PresentedCredentials } from "./authenticate";
 import type { Credential } from "./credential";
+import { kidOf } from "./jwt";
 import { findSigner } from "./lookup";
 
 /** AUTH_FAILURE_LIMITER counts over 60 seconds (wrangler.toml). */
@@ -17,18 +17,6 @@ const tooManyFailures = () =>
   new ApiError(ErrorCode.TooManyRequests, "credentials: too many failed authentications from this caller, retry later", {
     "Retry-After": String(PERIOD_SECONDS),
   });
-
-/** The `kid` a bearer token names, if it is a JWT at all. */
-function kidOf(authorization: string | undefined): string | undefined {
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
-  if (!token) return undefined;
-  try {
-    const { kid } = decodeProtectedHeader(token);
-    return typeof kid === "string" && kid !== "" ? kid : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * What a failure is counted against: the caller's network, and the app when the credential names

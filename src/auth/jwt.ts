@@ -92,6 +92,23 @@ export async function verifyJwt(env: Env, token: string): Promise<Credential> {
   return credential;
 }
 
+/**
+ * The `kid` a bearer credential names, if it is a JWT at all: read from a token that verified
+ * before (every request of a business server), decoded otherwise.
+ */
+export function kidOf(authorization: string | undefined): string | undefined {
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+  if (!token) return undefined;
+  const known = verified.peek(token)?.value;
+  if (known) return known.kid;
+  try {
+    const { kid } = decodeProtectedHeader(token);
+    return typeof kid === "string" && kid !== "" ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The credential a verified token's claims make, or why they make none. */
 function credentialOf(appId: string | null, kid: string, payload: JWTPayload): Credential {
   const scope = payload.scope;
