@@ -1,6 +1,6 @@
 import { unauthorized } from "../errors";
 import type { Credential } from "./credential";
-import { verifyJwt } from "./jwt";
+import { bearerToken, verifyJwt } from "./jwt";
 import { findAppIdByToken } from "./lookup";
 
 export interface PresentedCredentials {
@@ -11,9 +11,9 @@ export interface PresentedCredentials {
 /** Establishes the caller from `Authorization: Bearer <jwt>` (preferred) or `app-token`. */
 export async function authenticate(env: Env, headers: PresentedCredentials): Promise<Credential> {
   if (headers.authorization) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization);
-    if (!match) throw unauthorized("authorization: expected 'Bearer <jwt>'");
-    return verifyJwt(env, match[1]);
+    const token = bearerToken(headers.authorization);
+    if (!token) throw unauthorized("authorization: expected 'Bearer <jwt>'");
+    return verifyJwt(env, token);
   }
   if (headers.appToken) {
     const appId = await findAppIdByToken(env, headers.appToken);

@@ -92,12 +92,15 @@ export async function verifyJwt(env: Env, token: string): Promise<Credential> {
   return credential;
 }
 
+/** The token of an `Authorization: Bearer <token>` header; undefined for any other form. */
+export const bearerToken = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+
 /**
  * The `kid` a bearer credential names, if it is a JWT at all: read from a token that verified
  * before (every request of a business server), decoded otherwise.
  */
 export function kidOf(authorization: string | undefined): string | undefined {
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+  const token = bearerToken(authorization);
   if (!token) return undefined;
   const known = verified.peek(token)?.value;
   if (known) return known.kid;

@@ -238,6 +238,9 @@ const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`)
 const LIVE_MARK = "SELECT NULL AS app_user_id, NULL AS last_activity, NULL AS entry FROM apps WHERE id = ?1 AND deleted_at IS NULL";
 type LiveMark = { app_user_id: null; last_activity: null; entry: null };
 const isLiveMark = (row: EntryRow | LiveMark): row is LiveMark => row.entry === null;
+/** A read's rows without its live mark, or null when the mark is missing (the app is gone or being deleted). */
+const rowsIfLive = (results: (EntryRow | LiveMark)[]): EntryRow[] | null =>
+  results.some(isLiveMark) ? results.filter((row): row is EntryRow => !isLiveMark(row)) : null;
 
 /**
  * A page of the app's conversations, newest activity first, plus one to tell whether there are
@@ -264,9 +267,8 @@ export async function listConversations(db: D1Database, filter: ListFilter): Pro
     .prepare([LIVE_MARK, ...pages].join(" UNION ALL "))
     .bind(filter.appId, statuses[0], filter.before ?? Number.MAX_VALUE, filter.assignee ?? null, `%${likeLiteral(filter.userText ?? "")}%`, filter.limit + 1, ...statuses.slice(1))
     .all<EntryRow | LiveMark>();
-  if (!results.some(isLiveMark)) return null;
-  const rows = results.filter((row): row is EntryRow => !isLiveMark(row)).sort((a, b) => (b.last_activity ?? 0) - (a.last_activity ?? 0));
-  return rows.slice(0, filter.limit + 1).map(toEntryJson);
+  const rows = rowsIfLive(results);
+  return rows && rows.sort((a, b) => (b.last_activity ?? 0) - (a.last_activity ?? 0)).slice(0, filter.limit + 1).map(toEntryJson);
 }
 
 /** The entries of those of the app's users who are still there (each by its primary key), indexed or not. */
@@ -302,6 +304,5 @@ export async function searchMessages(db: D1Database, appId: string, match: strin
     )
     .bind(appId, match, before ?? Number.MAX_VALUE, limit + 1)
     .all<EntryRow | LiveMark>();
-  if (!results.some(isLiveMark)) return null;
-  return results.filter((row): row is EntryRow => !isLiveMark(row)).map((row) => row.entry);
+  return rowsIfLive(results)?.map((row) => row.entry) ?? null;
 }
