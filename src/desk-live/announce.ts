@@ -14,6 +14,16 @@ export async function announceChanges(env: Env, appId: string, appUserIds: strin
     .catch((error: unknown) => console.error(`desk live: telling app ${appId}'s room failed`, error));
 }
 
+/**
+ * One message of the user's conversation was erased: the app's open Desks drop it from the
+ * conversation they show (the list hears of it through announceChanges, when it was the newest).
+ */
+export async function announceErased(env: Env, user: { appId: string; id: string }, messageId: string): Promise<void> {
+  await roomOf(env, user.appId)
+    .erased(user.id, messageId)
+    .catch((error: unknown) => console.error(`desk live: the erasure of ${messageId} in app ${user.appId} not shown`, error));
+}
+
 /** The app user started or stopped typing: shown in the app's open Desks. */
 export async function announceTyping(env: Env, user: { appId: string; id: string }, active: boolean): Promise<void> {
   await roomOf(env, user.appId)

@@ -15,6 +15,7 @@ export const AGENT_REMOVED = { code: 4003, reason: "no longer an agent of this a
 export type LiveFrame =
   | { type: "conversation"; conversation: z.output<typeof conversationEntrySchema> }
   | { type: "removed"; appUserId: string }
+  | { type: "erased"; appUserId: string; messageId: string }
   | { type: "typing"; appUserId: string; active: boolean };
 
 /** What a socket carries through hibernation: who opened it, and until when its Access token holds (ms; null: the local agent). */
@@ -66,6 +67,11 @@ export class DeskRoom extends DurableObject<Env> {
     });
     this.sending = sent.catch(() => {});
     return sent;
+  }
+
+  /** One message of the user's conversation was erased: an open Desk showing it drops it. */
+  async erased(appUserId: string, messageId: string): Promise<void> {
+    this.broadcast({ type: "erased", appUserId, messageId });
   }
 
   /** The app user started or stopped typing. */

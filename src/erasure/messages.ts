@@ -1,6 +1,6 @@
 import { conversationStub } from "../conversation/stub";
 import { userAndMergedRows, type AppUser } from "../db/app-users";
-import { announceChanges } from "../desk-live/announce";
+import { announceChanges, announceErased } from "../desk-live/announce";
 import { notFound } from "../errors";
 import { tombstone } from "./tombstones";
 
@@ -21,5 +21,5 @@ export async function eraseMessage(env: Env, user: AppUser, messageId: string): 
   const erased = await conversationStub(env, user.conversationId).eraseMessage(user.appId, await uploaders(env, user), messageId);
   if (erased === null) throw notFound(`messageId: no message '${messageId}' in this conversation`);
   await tombstone(env, erased);
-  await announceChanges(env, user.appId, [user.id]);
+  await Promise.all([announceChanges(env, user.appId, [user.id]), announceErased(env, user, messageId)]);
 }

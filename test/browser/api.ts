@@ -65,6 +65,16 @@ export async function createUser(app: App, userId: string, fields: Record<string
   return (await expectStatus(send, "POST", "/v1/appusers", app.server, 201, { userId, ...fields })).appUser;
 }
 
+/** PUT /v1/appusers/{id} with the app's JWT: the business updates the user's profile. */
+export async function updateUser(app: App, appUserId: string, fields: Record<string, unknown>) {
+  await expectStatus(send, "PUT", `/v1/appusers/${encodeURIComponent(appUserId)}`, app.server, 200, fields);
+}
+
+/** DELETE /v1/appusers/{id}/messages/{messageId} with the app's JWT: one message erased. */
+export async function eraseMessage(app: App, appUserId: string, messageId: string) {
+  await expectStatus(send, "DELETE", `/v1/appusers/${encodeURIComponent(appUserId)}/messages/${messageId}`, app.server, 200);
+}
+
 /** GET /v1/appusers/{id}/conversation with the app's JWT. */
 export async function conversationOf(app: App, appUserId: string) {
   return expectStatus(send, "GET", `/v1/appusers/${encodeURIComponent(appUserId)}/conversation`, app.server, 200);

@@ -4,7 +4,7 @@
 // in light and dark and at 360 px.
 import { describe, expect, it, type TestContext } from "vitest";
 import type { App } from "../support/apps.ts";
-import { addAgent, baseUrl, businessSays, conversationOf, createUser, newApp, pageOrigin, triage, typing } from "./api.ts";
+import { addAgent, baseUrl, businessSays, conversationOf, createUser, eraseMessage, newApp, pageOrigin, triage, typing, updateUser } from "./api.ts";
 import { DeskPage, type DeskOptions } from "./desk-page.ts";
 import { browserSuite } from "./suite.ts";
 
@@ -165,6 +165,32 @@ describe("Parley Desk against wrangler dev", () => {
       document.dispatchEvent(new Event("visibilitychange"));
     });
     await expect.poll(() => desk.page.title()).toBe("Parley Desk");
+    await desk.expectClean();
+  });
+
+  it("live: a message erased on its own leaves the open conversation, and the profile follows the user's updates", async (ctx) => {
+    const app = await newApp("Desk erasure");
+    const user = await createUser(app, "eve-1", { givenName: "Eve" });
+    const erased = await businessSays(app, user._id, { text: "Soon erased" });
+    await businessSays(app, user._id, { text: "Still here" });
+    await indexed(app, user._id, "Still here");
+    const desk = await openDesk(ctx, { appId: app.appId });
+    await desk.entry("Eve").click();
+    await desk.log.getByText("Soon erased").waitFor();
+    // The live channel is open once a message sent now shows.
+    await businessSays(app, user._id, { text: "Live now" });
+    await desk.log.getByText("Live now").waitFor({ timeout: LIVE_BUDGET_MS * 2 });
+
+    // Not the newest: the list's entry stays as it was, the conversation drops it.
+    await eraseMessage(app, user._id, erased._id);
+    await expect.poll(() => desk.log.getByText("Soon erased").count(), { timeout: LIVE_BUDGET_MS * 2 }).toBe(0);
+    expect(await desk.log.getByText("Still here").count()).toBe(1);
+
+    const profile = desk.page.getByRole("complementary", { name: "Profile" });
+    await updateUser(app, user._id, { surname: "Moss", properties: { plan: "pro" } });
+    await profile.getByText("Moss", { exact: true }).waitFor({ timeout: LIVE_BUDGET_MS * 2 });
+    await profile.getByText("pro", { exact: true }).waitFor();
+    await desk.page.getByRole("heading", { name: "Eve Moss" }).waitFor();
     await desk.expectClean();
   });
 

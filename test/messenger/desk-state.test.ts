@@ -1,7 +1,7 @@
 // The Desk's list and history logic (src/browser/desk/state.ts): live changes land where the
 // server would have put them.
 import { describe, expect, it } from "vitest";
-import { appendPage, applyChange, keeps, mergeMessages, userLabel } from "../../src/browser/desk/state.ts";
+import { appendPage, applyChange, keeps, mergeMessages, userLabel, withListed } from "../../src/browser/desk/state.ts";
 import type { Entry, Message } from "../../src/browser/desk/types.ts";
 
 const entry = (id: string, lastActivity: number, fields: Partial<Entry> = {}): Entry => ({
@@ -42,5 +42,19 @@ describe("the Desk's list state", () => {
     expect(userLabel({ _id: "0123456789", givenName: "Ada", surname: "Lovelace", email: "ada@example.com" })).toBe("Ada Lovelace");
     expect(userLabel({ _id: "0123456789", userId: "ada-1" })).toBe("ada-1");
     expect(userLabel({ _id: "0123456789" })).toBe("Visitor 456789");
+  });
+
+  it("takes the open user's listed fields from a live entry, a field it lacks as removed, the rest as read", () => {
+    const read = { _id: "u1", userId: "ada-1", givenName: "Ada", surname: "L", email: "ada@example.com", signedUpAt: "2026-01-01", properties: { plan: "free" } };
+    expect(withListed(read, { _id: "u1", userId: "ada-1", givenName: "Ada", surname: "Lovelace", properties: { plan: "pro" } })).toEqual({
+      _id: "u1",
+      userId: "ada-1",
+      givenName: "Ada",
+      surname: "Lovelace",
+      email: undefined,
+      signedUpAt: "2026-01-01",
+      properties: { plan: "pro" },
+    });
+    expect(withListed(read, { _id: "u1" }).properties).toEqual({});
   });
 });

@@ -4,7 +4,7 @@ import { AppApi, DeskError, deskApps } from "./api.ts";
 import { Attention } from "./attention.ts";
 import { LiveChannel } from "./live.ts";
 import { renderProfile } from "./profile-view.ts";
-import { appendPage, applyChange, keeps, mergeMessages, userLabel } from "./state.ts";
+import { appendPage, applyChange, keeps, mergeMessages, userLabel, withListed } from "./state.ts";
 import type { Agent, AppUser, Device, Entry, ListFilter, LiveEvent, Message, SearchResult, Status } from "./types.ts";
 import { DeskView } from "./view.ts";
 
@@ -290,6 +290,8 @@ export class Desk {
     this.remember(entry);
     this.entries = applyChange(this.entries, entry, keeps(this.filter, this.me.email, entry), this.hasMore);
     if (this.open?.appUserId === appUserId) {
+      this.open.appUser = withListed(this.open.appUser, entry.appUser);
+      renderProfile(this.view.profile, this.open.appUser, this.open.devices);
       this.view.setConversation(entry, userLabel(this.open.appUser), this.me, this.agents);
       if (isNew && message && !this.open.messages.some((m) => m._id === message._id)) {
         if (message.role === "appUser") this.view.setTyping(null);
@@ -311,6 +313,9 @@ export class Desk {
       this.entries = this.entries.filter((entry) => entry.appUser._id !== event.appUserId);
       if (this.open?.appUserId === event.appUserId) this.closeConversation();
       this.renderList();
+    } else if (event.type === "erased" && this.open?.appUserId === event.appUserId) {
+      this.open.messages = this.open.messages.filter((message) => message._id !== event.messageId);
+      this.renderMessages("newer");
     } else if (event.type === "typing" && this.open?.appUserId === event.appUserId) {
       clearTimeout(this.userTypingTimer);
       this.view.setTyping(event.active ? userLabel(this.open.appUser) : null);

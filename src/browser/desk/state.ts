@@ -1,6 +1,6 @@
 // The conversation list and history as the page holds them, decided without the DOM (Node tests
 // read it): which entries a filter keeps, where a changed entry goes, how pages of messages merge.
-import type { Entry, EntryUser, ListFilter, Message } from "./types.ts";
+import type { AppUser, Entry, EntryUser, ListFilter, Message } from "./types.ts";
 
 /** What the list shows for a user: their name, else their email or userId, else their id. */
 export function userLabel(user: EntryUser): string {
@@ -44,4 +44,13 @@ export function mergeMessages(known: Message[], incoming: Message[]): Message[] 
   const byId = new Map(known.map((m) => [m._id, m]));
   for (const message of incoming) byId.set(message._id, message);
   return [...byId.values()].sort((a, b) => a.received - b.received);
+}
+
+/**
+ * The open user's profile after a live change to their entry: the fields the list shows taken
+ * from it, where one the entry lacks was removed (a profile erased, say); the rest as read.
+ */
+export function withListed(user: AppUser, listed: EntryUser): AppUser {
+  const { givenName, surname, email, properties = {} } = listed;
+  return { ...user, givenName, surname, email, properties };
 }

@@ -62,6 +62,7 @@ export interface SearchResult {
 export type LiveEvent =
   | { type: "conversation"; conversation: Entry }
   | { type: "removed"; appUserId: string }
+  | { type: "erased"; appUserId: string; messageId: string }
   | { type: "typing"; appUserId: string; active: boolean };
 
 /** The list's filters: which status, only the signed-in agent's, the user filter. */

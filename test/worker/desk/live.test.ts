@@ -130,6 +130,18 @@ describe("the Desk's live channel", () => {
     }
   });
 
+  it("names a message erased on its own, so that an open Desk drops it even when it was not the newest", async () => {
+    const socket = await openedSocket();
+    const user = await freshUser(app);
+    const post = (text: string) => call("POST", `/v1/appusers/${user.id}/messages`, app.token, { body: { role: "appUser", text } });
+    const { json: older } = await post("older");
+    const { json: newer } = await post("newer");
+    await socket.next((f) => about(user.id)(f) && f.conversation.lastMessage._id === newer.message._id);
+    expect((await call("DELETE", `/v1/appusers/${user.id}/messages/${older.message._id}`, app.server)).status).toBe(200);
+    expect(await socket.next((f) => f.type === "erased" && f.appUserId === user.id)).toEqual({ type: "erased", appUserId: user.id, messageId: older.message._id });
+    socket.ws.close(1000);
+  });
+
   it("sends the entry again when the user's profile is updated or erased (the names the list shows)", async () => {
     const socket = await openedSocket();
     const user = await freshUser(app, { givenName: "Pat", email: "pat@example.com" });
