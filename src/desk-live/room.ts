@@ -2,10 +2,21 @@ import { DurableObject } from "cloudflare:workers";
 import { findEntries } from "../db/conversation-index";
 import type { z } from "zod";
 import type { conversationEntrySchema } from "../presenters/conversation-entry";
+import { ApiError, ErrorCode } from "../errors";
 
 /** What the worker tells the room about the socket it hands over (request headers, set by the worker only). */
 export const WATCHER_EMAIL = "x-desk-email";
 export const WATCHER_EXPIRES = "x-desk-expires";
+
+/**
+ * Open Desks an app's room holds, and those one agent may hold in it (a tab each). Every change is
+ * sent to each socket, so the room's work per change grows with them: bounded, a signed-in agent
+ * opening sockets in a loop cannot make every change of the app cost without end.
+ */
+export const MAX_SOCKETS_PER_APP = 500;
+export const MAX_SOCKETS_PER_AGENT = 20;
+/** When a page refused for a full room tries again (it reopens after a growing delay anyway). */
+const FULL_RETRY_SECONDS = 30;
 
 /** A close code of the application range: the page signs in again (or learns it may no longer watch). */
 export const ACCESS_EXPIRED = { code: 4001, reason: "access expired" } as const;
@@ -46,6 +57,8 @@ export class DeskRoom extends DurableObject<Env> {
     const email = request.headers.get(WATCHER_EMAIL) ?? "";
     const expires = Number(request.headers.get(WATCHER_EXPIRES));
     const watcher: Watcher = { email, expiresAtMs: expires > 0 ? expires * 1000 : null };
+    const full = this.fullFor(email);
+    if (full) return new ApiError(ErrorCode.TooManyRequests, full, { "Retry-After": String(FULL_RETRY_SECONDS) }).toResponse();
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [email]);
     server.serializeAttachment(watcher);
@@ -101,6 +114,14 @@ export class DeskRoom extends DurableObject<Env> {
       if (watcher && watcher.expiresAtMs !== null && watcher.expiresAtMs <= now) close(ws, ACCESS_EXPIRED);
     }
     await this.scheduleExpiry();
+  }
+
+  /** Why the room takes no further socket of this agent, if it does not. */
+  private fullFor(email: string): string | null {
+    const open = (sockets: WebSocket[]) => sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
+    if (open(this.ctx.getWebSockets(email)) >= MAX_SOCKETS_PER_AGENT) return `live: at most ${MAX_SOCKETS_PER_AGENT} open Desks per agent and app; close one`;
+    if (open(this.ctx.getWebSockets()) >= MAX_SOCKETS_PER_APP) return `live: at most ${MAX_SOCKETS_PER_APP} open Desks per app; retry later`;
+    return null;
   }
 
   private async scheduleExpiry(): Promise<void> {

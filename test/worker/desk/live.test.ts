@@ -4,6 +4,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
+import { MAX_SOCKETS_PER_AGENT, MAX_SOCKETS_PER_APP } from "../../../src/desk-live/room";
 import { accessEnv, DESK, fakeAccessTeam, type TokenOptions } from "../support/access-team";
 import { account, call, createApp, expectError, freshUser, type TestApp } from "../support/helpers";
 
@@ -47,9 +48,9 @@ class LiveSocket {
   }
 }
 
-async function openLive(headers: Record<string, string>, { environment = accessEnv as Env, origin = DESK, upgrade = true } = {}) {
+async function openLive(headers: Record<string, string>, { environment = accessEnv as Env, origin = DESK, upgrade = true, appId = app.appId } = {}) {
   const ctx = createExecutionContext();
-  const request = new Request(`${origin}/desk/api/apps/${app.appId}/live`, { headers: { ...headers, ...(upgrade && { upgrade: "websocket" }) } });
+  const request = new Request(`${origin}/desk/api/apps/${appId}/live`, { headers: { ...headers, ...(upgrade && { upgrade: "websocket" }) } });
   const response = await worker.fetch!(request as never, environment, ctx);
   await waitOnExecutionContext(ctx);
   if (response.status === 101 && response.webSocket) return { status: 101, socket: new LiveSocket(response.webSocket) };
@@ -173,6 +174,31 @@ describe("the Desk's live channel", () => {
       { type: "typing", appUserId: user.id, active: false },
     ]);
     socket.ws.close(1000);
+  });
+
+  it(`holds at most ${MAX_SOCKETS_PER_AGENT} open Desks per agent and ${MAX_SOCKETS_PER_APP} per app (429 beyond, with Retry-After); a closed one frees its place`, async () => {
+    const crowded = await createApp("desk live crowd");
+    const agents = Array.from({ length: MAX_SOCKETS_PER_APP / MAX_SOCKETS_PER_AGENT }, (_, i) => `agent${i}@example.com`);
+    const auth = await account();
+    for (const email of agents) await call("POST", `/v1/apps/${crowded.appId}/agents`, auth, { body: { email } });
+    const open = async (email: string) => openLive(await signedIn({ email }), { appId: crowded.appId });
+    const sockets: LiveSocket[] = [];
+    for (let i = 0; i < MAX_SOCKETS_PER_AGENT; i++) sockets.push((await open(agents[0])).socket!);
+    const refused = await open(agents[0]);
+    expectError(refused as never, 429, "live");
+    expect(refused.headers?.get("retry-after")).toBe("30");
+    sockets.pop()!.ws.close(1000);
+    sockets.push((await vi.waitUntil(async () => (await open(agents[0])).socket, { timeout: 5_000, interval: 50 }))!);
+
+    for (const email of agents.slice(1)) for (let i = 0; i < MAX_SOCKETS_PER_AGENT; i++) sockets.push((await open(email)).socket!);
+    expect(sockets.every(Boolean)).toBe(true);
+    expect((await call("POST", `/v1/apps/${crowded.appId}/agents`, auth, { body: { email: "late@example.com" } })).status).toBe(201);
+    expectError((await open("late@example.com")) as never, 429, "live");
+    // Another app's room is its own.
+    const elsewhere = await openLive(await signedIn());
+    expect(elsewhere.status).toBe(101);
+    elsewhere.socket!.ws.close(1000);
+    for (const socket of sockets) socket.ws.close(1000);
   });
 
   it("closes the socket (4001) when the Access token that opened it expires", async () => {
