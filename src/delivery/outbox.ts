@@ -154,13 +154,11 @@ export class Outbox {
         this.drained = true;
         return;
       }
-      const sent = await this.send(batch);
-      if (sent === batch.length) {
+      const done = await this.send(batch);
+      if (done.length === batch.length) {
         this.sql.exec("DELETE FROM outbox WHERE seq <= ?", batch[batch.length - 1].seq);
       } else {
-        this.sql.exec("DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))", JSON.stringify(batch.slice(0, sent).map((row) => row.seq)));
-      }
-      if (sent < batch.length) {
+        this.sql.exec("DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))", JSON.stringify(done.map((row) => row.seq)));
         this.failedEnqueues++;
         const backoff = Math.min(1000 * 2 ** this.failedEnqueues, MAX_ENQUEUE_BACKOFF_MS);
         await this.alarm.schedule(Date.now() + backoff);
@@ -173,31 +171,35 @@ export class Outbox {
   }
 
   /**
-   * Sends a batch's jobs, each channel's to its queue, in the order they were written; returns
-   * how many rows from the batch's start are done with (sent, or of a channel no longer known).
+   * Sends a batch's jobs: each channel's to its queue in one sendBatch, in the order they were
+   * written, the channels side by side (a queue keeps its own order, and none is promised across
+   * queues). Returns the rows done with: sent, or of a channel no longer known. A refused
+   * channel's rows stay, the oldest of that channel, so they still go before its later ones.
    */
-  private async send(batch: Row[]): Promise<number> {
-    let done = 0;
-    while (done < batch.length) {
-      const kind = batch[done].channel;
-      let end = done;
-      while (end < batch.length && batch[end].channel === kind) end++;
-      const channel = this.channels.get(kind);
-      if (!channel) {
-        console.error(`outbox: ${end - done} jobs of an unknown channel '${kind}' dropped`);
-      } else {
+  private async send(batch: Row[]): Promise<Row[]> {
+    const byChannel = new Map<string, Row[]>();
+    for (const row of batch) {
+      const rows = byChannel.get(row.channel);
+      if (rows) rows.push(row);
+      else byChannel.set(row.channel, [row]);
+    }
+    const done = await Promise.all(
+      [...byChannel].map(async ([kind, rows]) => {
+        const channel = this.channels.get(kind);
+        if (!channel) {
+          console.error(`outbox: ${rows.length} jobs of an unknown channel '${kind}' dropped`);
+          return rows;
+        }
         try {
-          await this.queueOf(channel).sendBatch(
-            batch.slice(done, end).map((row) => ({ body: this.channels.queued(channel, JSON.parse(row.job)), contentType: "json" as const })),
-          );
+          await this.queueOf(channel).sendBatch(rows.map((row) => ({ body: this.channels.queued(channel, JSON.parse(row.job)), contentType: "json" as const })));
+          return rows;
         } catch (error) {
           console.error(`${kind} enqueue failed, retrying with backoff`, error);
-          return done;
+          return [];
         }
-      }
-      done = end;
-    }
-    return done;
+      }),
+    );
+    return done.flat();
   }
 
   /** The oldest jobs, within a queue batch's limits, and whether the outbox holds more. */

@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Conversation } from "../../../src/conversation/object/conversation";
-import { call, conversationOf, createApp, holdOutboxAlarms, interceptFetch, outboxJobs, type SentRequest, type TestApp } from "../support/helpers";
+import { call, conversationOf, createApp, holdOutboxAlarms, interceptFetch, outboxJobs, textMessages, type SentRequest, type TestApp } from "../support/helpers";
 
 const TARGET = "https://hooks.example.com/outbox";
 
@@ -137,6 +137,39 @@ describe("the outbox", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await waitFor(() => sent.length >= 105);
     for (const hook of hooks) expect(sentTo(sent, hook.target).map(messageIdOf)).toEqual(ids);
+    expect((await outboxJobs(stub)).length).toBe(0);
+  });
+
+  it("sends each channel's jobs beside the others': a queue that refuses keeps back only its own channel's, which later go in order", async () => {
+    const { app, userId, stub } = await setup();
+    const user = { appId: app.appId, id: userId };
+    const fanout = { appUser: { _id: userId }, webhooks: [{ id: "hook", triggers: ["message:appUser" as const] }] };
+    const { webhook, index } = await runInDurableObject(stub, async (instance) => {
+      const calls = { webhook: [] as string[][], index: [] as string[][] };
+      const outbox = (instance as unknown as { outbox: { queueOf: (channel: { kind: string }) => Queue } }).outbox;
+      let refusing = true;
+      vi.spyOn(outbox, "queueOf").mockImplementation(({ kind }) => ({
+        sendBatch: async (messages: Iterable<MessageSendRequest<{ messageId: string }>>) => {
+          if (kind === "webhook" && refusing) throw new Error("queue unavailable");
+          calls[kind as "webhook" | "index"].push([...messages].map((m) => m.body.messageId));
+          return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+        },
+      }) as unknown as Queue);
+      vi.spyOn(instance, "alarm").mockResolvedValue();
+      const first = await instance.append(textMessages(userId, 2), { webhook: fanout, index: user });
+      await vi.waitUntil(() => calls.index.length === 1, { timeout: 5_000, interval: 10 });
+      refusing = false;
+      const second = await instance.append(textMessages(userId, 1, "later"), { webhook: fanout, index: user });
+      await vi.waitUntil(() => calls.webhook.length === 1 && calls.index.length === 2, { timeout: 5_000, interval: 10 });
+      const ids = (appended: { _id: string }[]) => appended.map((m) => m._id);
+      return {
+        webhook: { sent: calls.webhook, expected: [...ids(first.appended), ...ids(second.appended)] },
+        index: { sent: calls.index, expected: [ids(first.appended), ids(second.appended)] },
+      };
+    });
+    // The index's jobs left at once, the refused webhook's waited, then went oldest first with the later one.
+    expect(index.sent).toEqual(index.expected);
+    expect(webhook.sent).toEqual([webhook.expected]);
     expect((await outboxJobs(stub)).length).toBe(0);
   });
 });
