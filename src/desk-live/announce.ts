@@ -15,12 +15,12 @@ export async function announceChanges(env: Env, appId: string, appUserIds: strin
 }
 
 /**
- * One message of the user's conversation was erased: the app's open Desks drop it from the
- * conversation they show (the list hears of it through announceChanges, when it was the newest).
+ * One message of the user's conversation was erased (committed): the app's open Desks drop it
+ * from the conversation they show, and get the user's entry as announceChanges sends it.
  */
 export async function announceErased(env: Env, user: { appId: string; id: string }, messageId: string): Promise<void> {
   await roomOf(env, user.appId)
-    .erased(user.id, messageId)
+    .erased(user.appId, user.id, messageId)
     .catch((error: unknown) => console.error(`desk live: the erasure of ${messageId} in app ${user.appId} not shown`, error));
 }
 

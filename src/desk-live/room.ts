@@ -82,9 +82,10 @@ export class DeskRoom extends DurableObject<Env> {
     return sent;
   }
 
-  /** One message of the user's conversation was erased: an open Desk showing it drops it. */
-  async erased(appUserId: string, messageId: string): Promise<void> {
+  /** One message of the user's conversation was erased: an open Desk showing it drops it, then hears of the entry as it now stands. */
+  async erased(appId: string, appUserId: string, messageId: string): Promise<void> {
     this.broadcast({ type: "erased", appUserId, messageId });
+    await this.changed(appId, [appUserId]);
   }
 
   /** The app user started or stopped typing. */

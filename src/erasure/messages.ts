@@ -21,5 +21,5 @@ export async function eraseMessage(env: Env, user: AppUser, messageId: string): 
   const erased = await conversationStub(env, user.conversationId).eraseMessage(user.appId, await uploaders(env, user), messageId);
   if (erased === null) throw notFound(`messageId: no message '${messageId}' in this conversation`);
   await tombstone(env, erased);
-  await Promise.all([announceChanges(env, user.appId, [user.id]), announceErased(env, user, messageId)]);
+  await announceErased(env, user, messageId);
 }

@@ -136,10 +136,16 @@ describe("the Desk's live channel", () => {
     const user = await freshUser(app);
     const post = (text: string) => call("POST", `/v1/appusers/${user.id}/messages`, app.token, { body: { role: "appUser", text } });
     const { json: older } = await post("older");
-    const { json: newer } = await post("newer");
-    await socket.next((f) => about(user.id)(f) && f.conversation.lastMessage._id === newer.message._id);
-    expect((await call("DELETE", `/v1/appusers/${user.id}/messages/${older.message._id}`, app.server)).status).toBe(200);
-    expect(await socket.next((f) => f.type === "erased" && f.appUserId === user.id)).toEqual({ type: "erased", appUserId: user.id, messageId: older.message._id });
+    const { json: middle } = await post("middle");
+    const { json: newest } = await post("newest");
+    await socket.next((f) => about(user.id)(f) && f.conversation.lastMessage._id === newest.message._id);
+    const erase = (id: string) => call("DELETE", `/v1/appusers/${user.id}/messages/${id}`, app.server);
+    expect((await erase(older.message._id)).status).toBe(200);
+    expect(await socket.next((f) => f.type === "erased" && f.messageId === older.message._id)).toEqual({ type: "erased", appUserId: user.id, messageId: older.message._id });
+    // The newest erased: the frame, and the entry whose last message is the one before it.
+    expect((await erase(newest.message._id)).status).toBe(200);
+    await socket.next((f) => f.type === "erased" && f.messageId === newest.message._id);
+    await socket.next((f) => about(user.id)(f) && f.conversation.lastMessage._id === middle.message._id);
     socket.ws.close(1000);
   });
 
