@@ -125,6 +125,18 @@ export const triageStatement = (db: D1Database, appId: string, appUserId: string
     )
     .bind(appUserId, appId, triage.status, triage.assignee, triage.seq);
 
+/**
+ * Rebuilds the users' stored list entries (migrations/0018), for the statements that rewrite many
+ * of a conversation's messages at once: the triggers rebuild an entry per message indexed or gone.
+ */
+const rebuiltEntries = (db: D1Database, appUserIds: string[]) =>
+  db
+    .prepare(
+      `UPDATE conversation_index SET (user_json, entry) = (SELECT user_json, entry FROM conversation_entries e WHERE e.app_user_id = conversation_index.app_user_id)
+       WHERE app_user_id IN (SELECT value FROM json_each(?))`,
+    )
+    .bind(JSON.stringify(appUserIds));
+
 /** The read mark a fold keeps: the earlier of the two, of the rows that hold messages. */
 const KEPT_READ = `CASE
   WHEN conversation_index.last_activity IS NULL THEN excluded.business_read_at
@@ -160,6 +172,7 @@ export function foldIndexedStatements(db: D1Database, mergedId: string, survivor
       .prepare(`UPDATE conversation_messages SET app_user_id = ?2, message = ${authoredBy("message", "?1", "?2")} WHERE app_user_id = ?1`)
       .bind(mergedId, survivorId),
     db.prepare("DELETE FROM conversation_index WHERE app_user_id = ?").bind(mergedId),
+    rebuiltEntries(db, [survivorId]),
   ];
 }
 
@@ -172,33 +185,16 @@ export const redactIndexedAuthorsStatements = (db: D1Database, appUserIds: strin
     )
     .bind(JSON.stringify(appUserIds)),
   db.prepare("UPDATE conversation_index SET avatar_url = NULL WHERE app_user_id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(appUserIds)),
+  rebuiltEntries(db, appUserIds),
 ];
 
 /**
- * The reads below answer with JSON that SQLite builds in the shapes the contract's list shows
- * (src/presenters/conversation-entry.ts has their schemas): a page goes out as its rows' text,
- * never parsed into objects and serialised again. `json_patch` onto `{}` leaves out the user's
- * fields that are null, as the API's other user objects do; `properties` is set after it, whole.
+ * The reads below answer with JSON in the shapes the contract's list shows
+ * (src/presenters/conversation-entry.ts has their schemas), built by SQLite where its inputs
+ * change: each indexed conversation's row stores its user and its entry, as the view
+ * conversation_entries defines them and migrations/0018's triggers keep them. A page goes out
+ * as its rows' text, never parsed into objects and serialised again.
  */
-const USER_JSON = `json_set(
-    json_patch('{}', json_object('_id', u.id, 'userId', u.user_id, 'givenName', u.given_name, 'surname', u.surname, 'email', u.email, 'avatarUrl', c.avatar_url)),
-    '$.properties', json(coalesce(nullif(u.properties, ''), '{}')))`;
-
-/**
- * A conversation's entry: the user (its primary key), the newest message (conversation_messages_by_user,
- * one row), the unread count the row keeps and the assignee's name (agents' unique key; an assignee
- * removed as an agent keeps the assignment, shown by address). Read with the user's row LEFT JOINed
- * to its index row, a conversation not indexed yet shows as every conversation starts: open,
- * unassigned, no message.
- */
-const ENTRY_JSON = `json_object(
-    'appUser', ${USER_JSON},
-    'lastMessage', json((SELECT m.message FROM conversation_messages m WHERE m.app_user_id = u.id ORDER BY m.received DESC LIMIT 1)),
-    'lastActivity', c.last_activity,
-    'businessUnreadCount', coalesce(c.business_unread, 0),
-    'status', coalesce(c.status, 'open'),
-    'assignee', json(CASE WHEN c.assignee IS NOT NULL THEN json_object('email', c.assignee,
-      'name', coalesce((SELECT a.name FROM agents a WHERE a.app_id = c.app_id AND a.email = c.assignee), c.assignee)) END))`;
 
 /** A conversation's list entry as JSON, and when it was last active (null before its first indexed message). */
 export interface EntryJson {
@@ -259,8 +255,7 @@ export async function listConversations(db: D1Database, filter: ListFilter): Pro
     return conditions.join(" AND ");
   };
   const pages = statuses.map(
-    (_, i) => `SELECT * FROM (SELECT c.app_user_id, c.last_activity, ${ENTRY_JSON} AS entry
-       FROM conversation_index c JOIN app_users u ON u.id = c.app_user_id
+    (_, i) => `SELECT * FROM (SELECT c.app_user_id, c.last_activity, c.entry FROM conversation_index c
        WHERE ${where(i === 0 ? "?2" : "?7")} ORDER BY c.last_activity DESC LIMIT ?6)`,
   );
   const { results } = await db
@@ -275,9 +270,8 @@ export async function listConversations(db: D1Database, filter: ListFilter): Pro
 export async function findEntries(db: D1Database, appId: string, appUserIds: string[]): Promise<EntryJson[]> {
   const { results } = await db
     .prepare(
-      `SELECT u.id AS app_user_id, c.last_activity, ${ENTRY_JSON} AS entry
-       FROM app_users u LEFT JOIN conversation_index c ON c.app_user_id = u.id
-       WHERE u.id IN (SELECT value FROM json_each(?2)) AND u.app_id = ?1 AND u.merged_into IS NULL`,
+      `SELECT app_user_id, last_activity, entry FROM conversation_entries
+       WHERE app_user_id IN (SELECT value FROM json_each(?2)) AND app_id = ?1 AND merged_into IS NULL`,
     )
     .bind(appId, JSON.stringify(appUserIds))
     .all<EntryRow>();
@@ -294,10 +288,9 @@ export async function searchMessages(db: D1Database, appId: string, match: strin
   const { results } = await db
     .prepare(
       `${LIVE_MARK} UNION ALL SELECT * FROM (
-         SELECT NULL, NULL, json_object('appUser', ${USER_JSON}, 'message', json(m.message))
+         SELECT NULL, NULL, '{"appUser":' || c.user_json || ',"message":' || m.message || '}'
          FROM conversation_search s
          JOIN conversation_messages m ON m.seq = s.rowid
-         JOIN app_users u ON u.id = m.app_user_id
          JOIN conversation_index c ON c.app_user_id = m.app_user_id
          WHERE conversation_search MATCH ?2 AND m.app_id = ?1 AND m.received < ?3
          ORDER BY s.rowid DESC LIMIT ?4)`,
