@@ -241,10 +241,13 @@ export function eraseProfileStatement(db: D1Database, ids: string[]): D1Prepared
     .bind(JSON.stringify(ids));
 }
 
-/** Deletes these rows of the app; their device links go with them (ON DELETE CASCADE). */
+/**
+ * Deletes these rows of the app; their device links go with them (ON DELETE CASCADE). Each by its
+ * primary key: `+app_id` keeps SQLite from walking the app's users by app_users_by_app instead.
+ */
 export function deleteUsersStatement(db: D1Database, appId: string, ids: string[]): D1PreparedStatement {
   return db
-    .prepare("DELETE FROM app_users WHERE app_id = ? AND id IN (SELECT value FROM json_each(?))")
+    .prepare("DELETE FROM app_users WHERE id IN (SELECT value FROM json_each(?2)) AND +app_id = ?1")
     .bind(appId, JSON.stringify(ids));
 }
 

@@ -266,12 +266,16 @@ export async function listConversations(db: D1Database, filter: ListFilter): Pro
   return rows && rows.sort((a, b) => (b.last_activity ?? 0) - (a.last_activity ?? 0)).slice(0, filter.limit + 1).map(toEntryJson);
 }
 
-/** The entries of those of the app's users who are still there (each by its primary key), indexed or not. */
+/**
+ * The entries of those of the app's users who are still there, indexed or not. Each is found by its
+ * primary key: CROSS JOIN keeps SQLite from reading the app's users by app_users_by_app instead,
+ * which it otherwise prefers, knowing nothing of the ids' count.
+ */
 export async function findEntries(db: D1Database, appId: string, appUserIds: string[]): Promise<EntryJson[]> {
   const { results } = await db
     .prepare(
-      `SELECT app_user_id, last_activity, entry FROM conversation_entries
-       WHERE app_user_id IN (SELECT value FROM json_each(?2)) AND app_id = ?1 AND merged_into IS NULL`,
+      `SELECT e.app_user_id, e.last_activity, e.entry FROM json_each(?2) ids CROSS JOIN conversation_entries e ON e.app_user_id = ids.value
+       WHERE e.app_id = ?1 AND e.merged_into IS NULL`,
     )
     .bind(appId, JSON.stringify(appUserIds))
     .all<EntryRow>();

@@ -199,13 +199,16 @@ export function releaseAnonymousStatement(db: D1Database, appId: string, anonymo
 }
 
 const inList = (param: string) => `(SELECT value FROM json_each(${param}))`;
+/** The devices these users were linked to, by device_users_by_user (`+app_id`: not by the app's every link). */
+const linkedDevices = (appParam: string, usersParam: string) =>
+  `(SELECT device_id FROM device_users WHERE app_user_id IN ${inList(usersParam)} AND +app_id = ${appParam})`;
 
 /** Clears what identifies a person on the users' devices: push tokens and reported info. */
 export function eraseDeviceDetailsStatement(db: D1Database, appId: string, appUserIds: string[]) {
   return db
     .prepare(
       `UPDATE devices SET push_notification_token = NULL, info = '{}'
-       WHERE app_id = ?1 AND id IN (SELECT device_id FROM device_users WHERE app_id = ?1 AND app_user_id IN ${inList("?2")})`,
+       WHERE app_id = ?1 AND id IN ${linkedDevices("?1", "?2")}`,
     )
     .bind(appId, JSON.stringify(appUserIds));
 }
@@ -220,7 +223,7 @@ export function forgetUsersDevicesStatements(db: D1Database, appId: string, appU
     db
       .prepare(
         `DELETE FROM devices WHERE app_id = ?1
-           AND id IN (SELECT device_id FROM device_users WHERE app_id = ?1 AND app_user_id IN ${inList("?2")})
+           AND id IN ${linkedDevices("?1", "?2")}
            AND NOT EXISTS (SELECT 1 FROM device_users o WHERE o.app_id = ?1 AND o.device_id = devices.id
                            AND o.app_user_id NOT IN ${inList("?2")})`,
       )
