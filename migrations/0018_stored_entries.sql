@@ -46,14 +46,17 @@ CREATE TRIGGER conversation_messages_indexed AFTER INSERT ON conversation_messag
   UPDATE conversation_index SET (user_json, entry) = (SELECT user_json, entry FROM conversation_entries e WHERE e.app_user_id = NEW.app_user_id)
   WHERE app_user_id = NEW.app_user_id;
 END;
--- (An erased unread message is no longer unread; a conversation left without messages leaves the list.)
+-- (An erased unread message is no longer unread; a conversation left without messages leaves the
+-- list. Only a message the entry showed, as its newest or among its unread, rebuilds it: erasing a
+-- long conversation's history rebuilds its entry for those, not for every message.)
 CREATE TRIGGER conversation_messages_gone AFTER DELETE ON conversation_messages BEGIN
   UPDATE conversation_index SET
     last_activity = (SELECT MAX(received) FROM conversation_messages WHERE app_user_id = OLD.app_user_id),
     business_unread = business_unread - (OLD.role = 'appUser' AND OLD.received > business_read_at)
   WHERE app_user_id = OLD.app_user_id;
   UPDATE conversation_index SET (user_json, entry) = (SELECT user_json, entry FROM conversation_entries e WHERE e.app_user_id = OLD.app_user_id)
-  WHERE app_user_id = OLD.app_user_id;
+  WHERE app_user_id = OLD.app_user_id
+    AND (OLD.received >= coalesce(last_activity, 0) OR (OLD.role = 'appUser' AND OLD.received > business_read_at));
 END;
 -- ... the row created, its state, its avatar, the business's read (the activity and the unread
 -- count move with a message, above; the merge's fold and the profile's redaction, which rewrite

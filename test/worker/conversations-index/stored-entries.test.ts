@@ -86,4 +86,24 @@ describe("stored list entries", () => {
     expect(await listed(owner, user.id)).toEqual(closed);
     await expectNoneStale();
   });
+
+  it("stay exact when older messages the business has read are erased, and then the newest", async () => {
+    const owner = await createApp("entries history");
+    const user = await freshUser(owner);
+    const old = await post(owner, user.id, "old question");
+    const answer = await post(owner, user.id, "answer", "appMaker");
+    const newest = await post(owner, user.id, "newest");
+    await vi.waitUntil(async () => (await listed(owner, user.id))?.lastMessage._id === newest._id, { timeout: 5_000, interval: 25 });
+    expect((await call("POST", `/v1/appusers/${user.id}/conversation/read`, owner.server, { body: { role: "appMaker" } })).status).toBe(200);
+    await vi.waitUntil(async () => (await listed(owner, user.id)).businessUnreadCount === 0, { timeout: 5_000, interval: 25 });
+
+    for (const erased of [old, answer]) {
+      expect((await call("DELETE", `/v1/appusers/${user.id}/messages/${erased._id}`, owner.server)).status).toBe(200);
+      expect((await listed(owner, user.id)).lastMessage._id).toBe(newest._id);
+      await expectNoneStale();
+    }
+    expect((await call("DELETE", `/v1/appusers/${user.id}/messages/${newest._id}`, owner.server)).status).toBe(200);
+    expect(await listed(owner, user.id)).toBeUndefined();
+    await expectNoneStale();
+  });
 });
