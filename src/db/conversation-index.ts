@@ -127,7 +127,8 @@ export const triageStatement = (db: D1Database, appId: string, appUserId: string
 
 /**
  * Rebuilds the users' stored list entries (migrations/0018), for the statements that rewrite many
- * of a conversation's messages at once: the triggers rebuild an entry per message indexed or gone.
+ * of a conversation's messages at once: no trigger watches those rewrites, so that each rebuilds an
+ * entry once per conversation rather than once per message.
  */
 const rebuiltEntries = (db: D1Database, appUserIds: string[]) =>
   db

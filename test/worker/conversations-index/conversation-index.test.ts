@@ -17,6 +17,7 @@ import {
   outboxJobs,
   type TestApp,
 } from "../support/helpers";
+import { listedEntry as entryOf, listPage as list, postMessage as post } from "../support/conversation-index";
 
 let app: TestApp;
 let other: TestApp;
@@ -32,17 +33,6 @@ beforeAll(async () => {
 
 afterEach(() => vi.restoreAllMocks());
 
-const post = async (owner: TestApp, appUserId: string, text: string, role = "appUser") => {
-  const response = await call("POST", `/v1/appusers/${appUserId}/messages`, owner.server, { body: { role, text } });
-  expect(response.status, JSON.stringify(response.json)).toBe(201);
-  return response.json.message as { _id: string; received: number };
-};
-
-const list = async (owner: TestApp, query = "") => {
-  const response = await call("GET", `/v1/conversations${query}`, owner.server);
-  expect(response.status, JSON.stringify(response.json)).toBe(200);
-  return response.json as { conversations: any[]; hasMore: boolean };
-};
 
 const search = async (owner: TestApp, q: string, extra = "") => {
   const response = await call("GET", `/v1/conversations/search?q=${encodeURIComponent(q)}${extra}`, owner.server);
@@ -53,8 +43,6 @@ const search = async (owner: TestApp, q: string, extra = "") => {
 /** Waits (at most the 2 s the index promises, with slack for the test runner) for a condition on the index. */
 const indexed = <T>(read: () => Promise<T | undefined | false>) => vi.waitUntil(read, { timeout: 5_000, interval: 25 });
 
-const entryOf = async (owner: TestApp, appUserId: string, query = "?status=all") =>
-  (await list(owner, query)).conversations.find((entry) => entry.appUser._id === appUserId);
 
 describe("the conversation list", () => {
   it("shows each conversation once, newest activity first, with its last message and unread count", async () => {

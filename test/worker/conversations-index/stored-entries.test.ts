@@ -4,18 +4,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { account, call, createApp, freshUser, type TestApp } from "../support/helpers";
+import { listedEntry as listed, postMessage as post } from "../support/conversation-index";
 
-const post = async (owner: TestApp, appUserId: string, text: string, role = "appUser") => {
-  const response = await call("POST", `/v1/appusers/${appUserId}/messages`, owner.server, { body: { role, text } });
-  expect(response.status, JSON.stringify(response.json)).toBe(201);
-  return response.json.message as { _id: string; received: number };
-};
-
-const listed = async (owner: TestApp, appUserId: string) => {
-  const response = await call("GET", "/v1/conversations?status=all", owner.server);
-  expect(response.status, JSON.stringify(response.json)).toBe(200);
-  return (response.json.conversations as any[]).find((entry) => entry.appUser._id === appUserId);
-};
 
 /** The entry as read live for one user: what the stored one must equal. */
 const live = async (owner: TestApp, appUserId: string, body: object = { status: "open" }) => {

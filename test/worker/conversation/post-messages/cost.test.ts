@@ -58,8 +58,8 @@ const EMAILED_MESSAGE: Tally = {
  * the activity it moves), the message's row and its two indexes, one for its words in the FTS5
  * search index (D1 counts an insert into an FTS5 table as one row, whatever FTS5 writes in its own
  * tables), and the conversation's row twice more, by the message's trigger: its unread count moved
- * on, then its stored entry rebuilt (which reads 4 rows: the conversation's, its user's, its newest
- * message by conversation_messages_by_user).
+ * on, then its stored entry rebuilt (which reads 4 rows: the conversation's, once to update it and
+ * once for the view, its user's, and its newest message by conversation_messages_by_user).
  */
 const INDEX_CONSUMER: Tally = { ...emptyTally(), workerRequests: 1, durableObjectRequests: 1, d1RowsRead: 14, d1RowsWritten: 9, queueOperations: 2 };
 /**
