@@ -1,7 +1,13 @@
-// Builds the browser files the worker serves as static assets into src/static/ (gitignored): the
-// Parley Messenger and the Desk's page script, bundled from src/browser/messenger/ and
-// src/browser/desk/ by esbuild, and Scalar's script from node_modules. wrangler.toml's `[build] command` runs it before `wrangler dev`,
-// `wrangler deploy` and `wrangler types`; `npm test` runs it (`npm run build:assets`) before vitest.
+// Builds the browser files the worker serves into src/static/ (gitignored), as modules of its own
+// bundle: the Parley Messenger and the Desk's page script, bundled from src/browser/messenger/ and
+// src/browser/desk/ by esbuild, as text modules (.txt), and Scalar's script from node_modules,
+// gzipped, as a data module (.bin: wrangler's default rules give .txt and .bin those types).
+// wrangler.toml's `[build] command` runs it before `wrangler dev`, `wrangler deploy` and
+// `wrangler types`; `npm test` runs it (`npm run build:assets`) before vitest.
+//
+// Modules rather than Workers Static Assets: a worker with assets has every request pass through
+// the asset router first (under wrangler dev another worker's request on the same thread, a tenth
+// to a quarter of an API read's cost), for files that are few and small once gzipped.
 //
 // Files are written only when their content changes, and atomically: wrangler dev re-runs this on
 // every change under its watch_dir, and several dev servers (tests, benchmarks) may run it at once.
@@ -10,22 +16,21 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { buildSync } from "esbuild";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-/** The `[assets] directory` of wrangler.toml. */
-export const ASSETS_DIR = join(root, "src/static");
+/** Where the modules are written; src/http/static-files.ts imports them. */
+const ASSETS_DIR = join(root, "src/static");
 
 // Scalar's API reference: one self-contained script (its CSS is injected by the script itself and
 // it loads no chunks). Its 20 MB source map is left out, and so is the comment that points at it.
 const scalarDist = dirname(createRequire(import.meta.url).resolve("@scalar/api-reference"));
 
 interface Asset {
-  /** Path under ASSETS_DIR, which is also the URL path. */
+  /** Path under ASSETS_DIR. */
   path: string;
   content: () => Buffer;
-  /** Served by the worker (behind its own checks) rather than straight by the assets server. */
-  viaWorker?: boolean;
 }
 
 /** The messenger's version (src/browser/messenger/version.ts): the name of its immutable, versioned copy. */
@@ -52,19 +57,8 @@ function bundleBrowser(entry: string): Buffer {
 /** The messenger: sets window.Parley. */
 export const bundleMessenger = () => bundleBrowser("src/browser/messenger/index.ts");
 
-/** The Desk's page script (src/browser/desk/), served at DESK_SCRIPT behind the Desk's Access check. */
+/** The Desk's page script (src/browser/desk/), served at /desk/desk.js behind the Desk's Access check. */
 export const bundleDesk = () => bundleBrowser("src/browser/desk/index.ts");
-export const DESK_SCRIPT = "desk/desk.js";
-
-// Both copies of the messenger may be fetched by any page (CORS, for the integrity check of a
-// cross-origin <script crossorigin>); the versioned one never changes, /messenger.js follows deploys.
-const HEADERS = `/messenger.js
-  Access-Control-Allow-Origin: *
-  Cache-Control: public, max-age=300
-/messenger-${MESSENGER_VERSION}.js
-  Access-Control-Allow-Origin: *
-  Cache-Control: public, max-age=31536000, immutable
-`;
 
 /** The subresource-integrity value of a script: what the README's script tag carries. */
 export const integrity = (content: Buffer) => `sha384-${createHash("sha384").update(content).digest("base64")}`;
@@ -74,19 +68,14 @@ const messengerBundle = () => (messenger ??= bundleMessenger());
 
 const ASSETS: Asset[] = [
   {
-    path: "docs/scalar.js",
+    // 4.9 MB as text, 1.4 MB gzipped: the worker sends these bytes as they are (Content-Encoding: gzip).
+    path: "scalar.bin",
     content: () =>
-      Buffer.from(readFileSync(join(scalarDist, "browser/standalone.js"), "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n")),
+      gzipSync(readFileSync(join(scalarDist, "browser/standalone.js"), "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n"), { level: 9 }),
   },
-  { path: "messenger.js", content: messengerBundle },
-  { path: `messenger-${MESSENGER_VERSION}.js`, content: messengerBundle },
-  { path: DESK_SCRIPT, content: bundleDesk, viaWorker: true },
-  // Read by the assets server (wrangler dev and Cloudflare alike), never served.
-  { path: "_headers", content: () => Buffer.from(HEADERS) },
+  { path: "messenger.txt", content: messengerBundle },
+  { path: "desk.txt", content: bundleDesk },
 ];
-
-/** The URL paths of the files the assets server serves by itself (the worker serves the others from it). */
-export const SERVED_PATHS = ASSETS.filter((asset) => asset.path !== "_headers" && !asset.viaWorker).map((asset) => `/${asset.path}`);
 
 function writeIfChanged(path: string, content: Buffer): boolean {
   if (existsSync(path) && readFileSync(path).equals(content)) return false;
@@ -110,7 +99,7 @@ export function buildAssets(): { written: string[]; removed: string[] } {
   for (const asset of ASSETS) {
     if (writeIfChanged(join(ASSETS_DIR, asset.path), asset.content())) written.push(asset.path);
   }
-  // Anything else there (an asset since renamed) would be deployed too: remove it.
+  // Anything else there is a file since renamed: remove it.
   const wanted = new Set(ASSETS.map((asset) => asset.path));
   const removed = listFiles(ASSETS_DIR).filter((path) => !wanted.has(path) && !path.endsWith(".tmp"));
   for (const path of removed) rmSync(join(ASSETS_DIR, path));

@@ -4,7 +4,7 @@ import type { AppEnv } from "./context";
 /**
  * Sets headers on the response a middleware's `next()` produced. In place when its headers are
  * mutable, as those of every response the routes build are; copying a response costs a post
- * about a tenth of its CPU. A response passed through from a binding (a static asset) has
+ * about a tenth of its CPU. A response passed through from an object's fetch (realtime) has
  * immutable headers, and only that one is copied.
  */
 export function setResponseHeaders(c: Context<AppEnv>, headers: [name: string, value: string][]): void {

@@ -1,6 +1,8 @@
-// The API reference page end to end: `wrangler dev` ran the assets build and serves the page from
-// the worker and Scalar's script from the asset server, as production does.
+// The API reference page end to end: `wrangler dev` ran the assets build, and the worker serves the
+// page and Scalar's script from its bundle, as production does.
 import { execFileSync } from "node:child_process";
+import { request } from "node:http";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { baseUrl } from "./client.ts";
 
@@ -28,6 +30,22 @@ describe("/docs on wrangler dev", () => {
       expect(response.headers.get("content-type"), url).toMatch(/^(text|application)\/(javascript|css)\b/);
       expect((await response.arrayBuffer()).byteLength, url).toBeGreaterThan(100_000);
     }
+  });
+
+  // Node's fetch decodes what it receives: node:http shows the bytes as sent.
+  it("sends Scalar's script gzipped once, as built, to a client that takes gzip", async () => {
+    const { headers, body } = await new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      request(`${baseUrl}/docs/scalar.js`, { headers: { "accept-encoding": "gzip" } }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+      })
+        .on("error", reject)
+        .end();
+    });
+    expect(headers["content-encoding"]).toBe("gzip");
+    expect(body.length).toBeLessThan(2_000_000);
+    expect(gunzipSync(body).toString("utf8")).toContain("api-reference");
   });
 
   it("redirects /docs/ to /docs", async () => {

@@ -2,11 +2,12 @@ import { Hono } from "hono";
 import { config } from "../../config";
 import { deskIdentity } from "../../desk/access";
 import { notFound } from "../../errors";
+import { DESK_SCRIPT, serveStaticFile } from "../../http/static-files";
 import { deskApi, deskErrorResponse } from "./routes";
 
 /**
  * Parley Desk: the inbox page (`/desk`), its script (`/desk/desk.js`, bundled from
- * src/browser/desk/ by src/cli/build-assets.ts into the static assets, but served through here)
+ * src/browser/desk/ by src/cli/build-assets.ts into the worker)
  * and its API (`/desk/api`). All three behind the same Access check: 401 without a valid token,
  * and without Access configured, 404 off loopback hosts.
  */
@@ -76,19 +77,10 @@ deskRoutes.get("/", (c) => {
   });
 });
 
-deskRoutes.get("/desk.js", async (c) => {
-  // The browser's If-None-Match goes along: an unchanged script is a 304.
-  const asset = await c.env.ASSETS.fetch(new Request(new URL("/desk/desk.js", c.req.url), { headers: c.req.raw.headers }));
-  if (asset.status !== 200 && asset.status !== 304) {
-    await asset.body?.cancel();
-    throw notFound("path: the Desk's script is not built (npm run build:assets)");
-  }
-  const response = new Response(asset.body, asset);
-  // Revalidated on every load: it follows deploys, and only the signed-in may read it.
-  response.headers.set("cache-control", "private, no-cache");
-  response.headers.set("x-content-type-options", "nosniff");
-  return response;
-});
+// Revalidated on every load: it follows deploys, and only the signed-in may read it.
+deskRoutes.get("/desk.js", (c) =>
+  serveStaticFile(c.req.raw, DESK_SCRIPT, { "cache-control": "private, no-cache", "x-content-type-options": "nosniff" }),
+);
 
 deskRoutes.notFound((c) => notFound(`path: no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse());
 deskRoutes.onError(deskErrorResponse);

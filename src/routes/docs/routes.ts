@@ -1,18 +1,18 @@
 import { Hono } from "hono";
 import { publicAccess } from "../../http/access";
-import { serveAsset } from "../../http/assets";
 import type { AppEnv } from "../../http/context";
 import { describe } from "../../http/openapi";
+import { SCALAR_SCRIPT, serveStaticFile } from "../../http/static-files";
 
 /**
  * The API reference for people: Scalar rendering /v1/openapi.json, entirely from this worker.
- * Scalar's script is a static asset (src/static/docs/scalar.js, copied from node_modules by
+ * Scalar's script is part of the worker's bundle (gzipped from node_modules by
  * src/cli/build-assets.ts); nothing is loaded from a CDN and the page contacts no other host.
  */
 export const docsRoutes = new Hono<AppEnv>();
 
 const OPENAPI_URL = "/v1/openapi.json";
-const SCALAR_SCRIPT = "/docs/scalar.js";
+const SCALAR_PATH = "/docs/scalar.js";
 
 /** Scalar's configuration: everything that would reach a Scalar service or a font CDN turned off. */
 const SCALAR_CONFIGURATION = {
@@ -43,7 +43,7 @@ const PAGE = `<!doctype html>
 <body>
 <noscript>The API reference needs JavaScript. The OpenAPI document is at <a href="${OPENAPI_URL}">${OPENAPI_URL}</a>.</noscript>
 <script id="api-reference" type="application/json" data-url="${OPENAPI_URL}" data-configuration="${escapeAttribute(JSON.stringify(SCALAR_CONFIGURATION))}"></script>
-<script src="${SCALAR_SCRIPT}"></script>
+<script src="${SCALAR_PATH}"></script>
 </body>
 </html>
 `;
@@ -98,13 +98,12 @@ docsRoutes.get(
 );
 
 docsRoutes.get(
-  "/docs/:file{.+}",
+  SCALAR_PATH,
   describe({
     summary: "The API reference's script",
     tags,
-    errors: [404],
     responses: { 200: { description: "The file.", contentType: "text/javascript", schema: null } },
   }),
   publicAccess,
-  serveAsset,
+  (c) => serveStaticFile(c.req.raw, SCALAR_SCRIPT),
 );
