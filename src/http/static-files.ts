@@ -26,7 +26,13 @@ export const SCALAR_SCRIPT: StaticFile = {
 /** Each file's ETag, computed once per isolate. */
 const etags = new WeakMap<StaticFile, Promise<string>>();
 
-async function etagOf(file: StaticFile): Promise<string> {
+function etagOf(file: StaticFile): Promise<string> {
+  let etag = etags.get(file);
+  if (!etag) etags.set(file, (etag = digestOf(file)));
+  return etag;
+}
+
+async function digestOf(file: StaticFile): Promise<string> {
   const bytes = typeof file.body === "string" ? new TextEncoder().encode(file.body) : file.body;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return `"${Array.from(digest.subarray(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("")}"`;
@@ -56,12 +62,11 @@ function quality(acceptEncoding: string, coding: string): number {
  * bytes as they are when the client takes them, `extra` headers over the file's own.
  */
 export async function serveStaticFile(request: Request, file: StaticFile, extra: Record<string, string> = {}): Promise<Response> {
-  let etag = etags.get(file);
-  if (!etag) etags.set(file, (etag = etagOf(file)));
-  const headers = new Headers({ ...file.headers, ...extra, etag: await etag });
+  const etag = await etagOf(file);
+  const headers = new Headers({ ...file.headers, ...extra, etag });
   if (file.gzipped) headers.set("vary", "accept-encoding");
   const ifNoneMatch = request.headers.get("if-none-match");
-  if (ifNoneMatch !== null && matches(ifNoneMatch, headers.get("etag")!)) return new Response(null, { status: 304, headers });
+  if (ifNoneMatch !== null && matches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers });
   if (!file.gzipped) return new Response(file.body, { headers });
   if (quality(request.headers.get("accept-encoding") ?? "", "gzip") > 0) {
     headers.set("content-encoding", "gzip");
