@@ -159,7 +159,8 @@ describe("Parley Messenger against wrangler dev", () => {
     await visitor.launcher.click();
     await expect.poll(() => visitor.badge.isVisible()).toBe(false);
     await expect.poll(async () => (await conversationOf(app, appUser._id)).conversation.unreadCount, { timeout: 5_000 }).toBe(0);
-    expect(visitor.widget.calls.some((c) => c.method === "POST" && c.path.endsWith("/conversation/read") && c.status === 200)).toBe(true);
+    // The server stores the read before the browser sees its answer: wait for the answer too.
+    await expect.poll(() => visitor.widget.calls.some((c) => c.method === "POST" && c.path.endsWith("/conversation/read") && c.status === 200)).toBe(true);
     const counts = (await visitor.state()).events.filter((e: { name: string }) => e.name === "unreadCount").map((e: { value: number }) => e.value);
     expect(counts).toEqual([1, 2, 0]);
     await expectClean(visitor);
