@@ -22,6 +22,8 @@ export interface IndexCopy {
 
 export interface Floor {
   measure(load: FloorLoad): Promise<Figures>;
+  /** The URLs the durable webhook's load posts to, one for each of its users. */
+  durableWebhookUrls(): string[];
   /** Copies Parley's index into the floor's tables: F7 and F8 read it. */
   copyIndex(copy: IndexCopy): Promise<void>;
   /**
@@ -103,5 +105,11 @@ export async function startFloor(dir: string, hookTarget: string, body: string, 
   const feedBacklog = () =>
     countRows(state("do"), "messages", "SELECT COUNT(*) AS n FROM messages WHERE fed = 1") -
     countRows(state("d1"), "feed_messages", "SELECT COUNT(*) AS n FROM feed_messages");
-  return { measure: (name) => loads[name](), copyIndex, waitFed: (waitMs) => waitNone(feedBacklog, waitMs), stop: () => server.stop() };
+  return {
+    measure: (name) => loads[name](),
+    durableWebhookUrls: () => Array.from({ length: SPREAD }, (_, i) => `${baseUrl}/durable-webhook-append/u${i}`),
+    copyIndex,
+    waitFed: (waitMs) => waitNone(feedBacklog, waitMs),
+    stop: () => server.stop(),
+  };
 }

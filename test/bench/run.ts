@@ -37,6 +37,8 @@ const SEED_BATCH = 100;
 const SMALL_CONVERSATION = 100;
 const LARGE_CONVERSATION = 20_000;
 const WEBHOOK_SAMPLES = 200;
+/** The read of the small conversation before the heap is read after it (not measured). */
+const HEAP_READ_SECONDS = 3;
 const WEBHOOK_AWAIT_MS = 60_000;
 /** Sockets opened at once while connecting the idle subscribers. */
 const SOCKET_CONCURRENCY = 32;
@@ -262,9 +264,9 @@ async function main() {
     floorServer = await startFloor(dir, `http://127.0.0.1:${floorHook.ready.port}/hook`, messageBody, load);
     log(`Floor: test/bench/floor/worker.ts on its own wrangler dev, measured beside Parley's scenarios.`);
     const floorFigures: Partial<Record<FloorLoad, Figures>> = {};
-    const floorOnce = async (name: FloorLoad, pauseMs = SETTLE_MS) => {
+    const floorOnce = async (name: FloorLoad, pauseMs = SETTLE_MS, around = (run: () => Promise<Figures>) => run()) => {
       await settle(pauseMs);
-      const figures = await floorServer!.measure(name);
+      const figures = await around(() => floorServer!.measure(name));
       log(`  floor, ${name}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms`);
       return figures;
     };
@@ -325,16 +327,18 @@ async function main() {
       pauseMs?: number;
       /** Runs the scenario's load, with whatever must run beside it. */
       around?: (run: () => Promise<ScenarioResult>) => Promise<ScenarioResult>;
+      /** Runs the floor's load with the same beside it: the pair compares like with like. */
+      aroundFloor?: (run: () => Promise<Figures>) => Promise<Figures>;
     }
     /**
      * ROUNDS pairs: the floor's load, then the scenario's; the pair whose scenario-to-floor ratio
      * is the median is kept, as the scenario's and the floor's figures.
      */
     const judged = async (floorLoad: FloorLoad, id: string, name: string, options: Load, round: Round = {}) => {
-      const { prepare = async () => {}, pauseMs = SETTLE_MS, around = (run) => run() } = round;
+      const { prepare = async () => {}, pauseMs = SETTLE_MS, around = (run) => run(), aroundFloor } = round;
       const pairs: { floor: Figures; result: ScenarioResult }[] = [];
       for (let i = 0; i < ROUNDS; i++) {
-        const floor = await floorOnce(floorLoad, pauseMs);
+        const floor = await floorOnce(floorLoad, pauseMs, aroundFloor);
         await settle(pauseMs);
         await prepare();
         pairs.push({ floor, result: await around(() => measure(id, name, options)) });
@@ -435,29 +439,26 @@ async function main() {
     // what an object keeps in memory must not grow with the conversation's length.
     const inspector = await openInspector(s.pid);
     const heapMB = async () => ((await inspector.liveHeap()) ?? NaN) / 2 ** 20;
-    /** 4a judged against F5, 4b right after 4a in each round, judged over it; the heap read after each. */
+    /**
+     * 4a judged against F5, 4b right after 4a in each round, judged over it; the heap read once the
+     * rounds are over, after a read of each conversation. Not between 4a and 4b: a heap snapshot
+     * stops the isolate and leaves it colder, which the load after it would pay alone.
+     */
     const readScenarios = async () => {
-      const reads: { small: ScenarioResult; large: ScenarioResult; heapAfterSmall: number; heapAfterLarge: number }[] = [];
-      const { kept: small4 } = await judged(
-        "read",
-        "4a",
-        `GET conversation, ${SMALL_CONVERSATION} messages`,
-        { path: `/v1/appusers/${small}/conversation`, headers: app.token },
-        {
-          around: async (run) => {
-            const smallRead = await run();
-            const heapAfterSmall = await heapMB();
-            const largeRead = await measure("4b", `GET conversation, ${fmt(LARGE_CONVERSATION)} messages`, {
-              path: `/v1/appusers/${large}/conversation`,
-              headers: app.token,
-            });
-            reads.push({ small: smallRead, large: largeRead, heapAfterSmall, heapAfterLarge: await heapMB() });
-            return smallRead;
-          },
+      const smallPath = { path: `/v1/appusers/${small}/conversation`, headers: app.token };
+      const largePath = { path: `/v1/appusers/${large}/conversation`, headers: app.token };
+      const reads: { small: ScenarioResult; large: ScenarioResult }[] = [];
+      const { kept: small4 } = await judged("read", "4a", `GET conversation, ${SMALL_CONVERSATION} messages`, smallPath, {
+        around: async (run) => {
+          const smallRead = await run();
+          reads.push({ small: smallRead, large: await measure("4b", `GET conversation, ${fmt(LARGE_CONVERSATION)} messages`, largePath) });
+          return smallRead;
         },
-      );
-      // The last round's heap readings, after every load of the reads.
-      const { heapAfterSmall, heapAfterLarge } = reads[reads.length - 1];
+      });
+      // The last load read the large conversation; a short one reads the small one again.
+      const heapAfterLarge = await heapMB();
+      await runLoad({ baseUrl: s.baseUrl, connections: CONNECTIONS, durationSeconds: HEAP_READ_SECONDS, warmupSeconds: 0, ...smallPath });
+      const heapAfterSmall = await heapMB();
       const largeOverSmall = (read: (typeof reads)[number]) => read.large.rps / read.small.rps;
       reads.sort((a, b) => largeOverSmall(a) - largeOverSmall(b));
       rounds["4b"] = reads.map(largeOverSmall);
@@ -478,33 +479,56 @@ async function main() {
         target: `http://127.0.0.1:${started7.ready.port}/hook`,
         triggers: ["message:appUser"],
       });
-      const check = await sample(probe, { baseUrl: s.baseUrl, appToken: app.appToken, users, count: 1, startDelayMs: 0, intervalMs: 0, awaitMs: 15_000 });
+      const postUrls = users.map((user) => `${s.baseUrl}/v1/appusers/${user}/conversation/messages`);
+      const headers = { "app-token": app.appToken };
+      const check = await sample(probe, { postUrls, headers, count: 1, startDelayMs: 0, intervalMs: 0, awaitMs: 15_000 });
       if (check.latencies.length !== 1) throw new Error("webhook: a message posted before the load was not delivered within 15 s");
-      // Each round's load sampled by the probe, the samples of every round taken together.
-      const sampled: SampleResult[] = [];
-      let loadEnded = 0;
-      const sampledLoad = async (run: () => Promise<ScenarioResult>) => {
-        const sampling = sample(probe!, {
-          baseUrl: s.baseUrl,
-          appToken: app.appToken,
-          // The users the load posts to: their objects are in memory, as the load keeps them.
-          users: users.slice(0, SPREAD),
+      /**
+       * A load with a probe's samples beside it: posts timed to the load's measured seconds, to
+       * the users the load posts to (their objects are in memory, as the load keeps them).
+       */
+      const withSamples = async <R>(child: ChildProcess, urls: string[], sampleHeaders: Record<string, string>, run: () => Promise<R>) => {
+        const sampling = sample(child, {
+          postUrls: urls,
+          headers: sampleHeaders,
           count: WEBHOOK_SAMPLES,
           startDelayMs: WARMUP_SECONDS * 1000,
           intervalMs: (DURATION_SECONDS * 1000) / WEBHOOK_SAMPLES,
           awaitMs: WEBHOOK_AWAIT_MS,
         });
         const result = await run();
-        loadEnded = Date.now();
-        sampled.push(await sampling);
-        return result;
+        return { result, sampled: await sampling, ended: Date.now() };
+      };
+      // Each round's load sampled by the probe, the samples of every round taken together.
+      const sampled: SampleResult[] = [];
+      const floorSampled: SampleResult[] = [];
+      let loadEnded = 0;
+      const sampledLoad = async (run: () => Promise<ScenarioResult>) => {
+        const round = await withSamples(probe!, postUrls.slice(0, SPREAD), headers, run);
+        loadEnded = round.ended;
+        sampled.push(round.sampled);
+        return round.result;
+      };
+      // F4d's loads carry the same samples, posted by the floor's own probe: both sides of a pair
+      // serve the load's posts and the samples' alike, and only the load's are counted.
+      const sampledFloorLoad = async (run: () => Promise<Figures>) => {
+        const round = await withSamples(floorProbe!, floorServer!.durableWebhookUrls(), {}, run);
+        floorSampled.push(round.sampled);
+        return round.result;
       };
       // F4d beside it: the floor's own alarms, and Parley's, fire in the longer pauses.
       await judged("durableWebhook", "7", "post message as in 2, with a webhook", postToUsers, {
         prepare: touchConversations,
         pauseMs: ALARMS_SETTLE_MS,
         around: sampledLoad,
+        aroundFloor: sampledFloorLoad,
       });
+      // A sampled message that never arrived is later than every one that did.
+      const arrivalsOf = (rounds: SampleResult[]) => rounds.flatMap((round) => [...round.latencies, ...Array<number>(round.missing).fill(Infinity)]);
+      const floorLatencies = arrivalsOf(floorSampled);
+      const floorP50 = finite(percentile(floorLatencies, 50));
+      const floorP99 = finite(percentile(floorLatencies, 99));
+      log(`     F4d's own samples: webhook arrival p50 ${lateBy(floorP50, WEBHOOK_AWAIT_MS)}, p99 ${lateBy(floorP99, WEBHOOK_AWAIT_MS)}`);
       const hooks = {
         posted: sampled.reduce((sum, round) => sum + round.posted, 0),
         postFailures: sampled.reduce((sum, round) => sum + round.postFailures, 0),
@@ -515,8 +539,7 @@ async function main() {
       const stored7 = [...readConversations(s.persistTo).messageIds].filter((id) => !storedBefore7.has(id));
       const settled = await ask<SettleResult>(probe, { type: "settle", messageIds: stored7, awaitMs: WEBHOOK_AWAIT_MS } satisfies SettleRequest);
       await call(s.baseUrl, "DELETE", `/v1/webhooks/${hook7._id}`, app.server);
-      // A sampled message that never arrived is later than every one that did.
-      const latencies = [...hooks.latencies, ...Array<number>(hooks.missing).fill(Infinity)];
+      const latencies = arrivalsOf(sampled);
       return {
         /** The one message posted before the load: delivery on an idle server. */
         idleLatencyMs: check.latencies[0],
@@ -536,6 +559,8 @@ async function main() {
         missingDeliveries: settled.missing,
         unexpectedDeliveries: settled.unexpected,
         lastArrivalAfterLoadEndMs: hooks.lastArrival === null ? null : Math.round(hooks.lastArrival - loadEnded),
+        /** The same samples posted to the floor during F4d's loads, for comparison (not judged). */
+        floor: { samples: floorLatencies.length, p50: floorP50, p99: floorP99 },
       };
     };
 

@@ -11,7 +11,8 @@
 // posts as Parley's consumer does), with what the guarantees require of any design: the job
 // written in the append's transaction and the alarm armed as its safety net (no webhook lost once
 // the message is stored), the delivered ids read and recorded (none sent twice), each POST
-// signed. A read's is F5 (the
+// signed; its loads carry the same sampled posts beside them as 7's (the arrival probe's, not
+// counted in either rate). A read's is F5 (the
 // two checks, the D1 read of the user, the newest 100 messages of its conversation); posts to one
 // conversation's is F3c (F3's append to one object, answering with its newest 100 messages, as
 // the contract's post answers); an init's is

@@ -1,15 +1,16 @@
 // Scenario 7's measuring end, in its own process so that the load generator's busy event loop
 // does not delay its clocks: a webhook target on 127.0.0.1 that notes when each message arrives,
 // and a sampling client that posts messages during the load and notes when each 2xx came back.
+// Parley's scenario and its floor (F4d) each have a probe of their own, sampling alike.
 import { createServer } from "node:http";
 import { performance } from "node:perf_hooks";
 import { sleep } from "../support/pace.ts";
 
 export interface SampleRequest {
   type: "sample";
-  baseUrl: string;
-  appToken: string;
-  users: string[];
+  /** Where to post: a message's URL for each user the load posts to, and the headers it needs. */
+  postUrls: string[];
+  headers: Record<string, string>;
   count: number;
   startDelayMs: number;
   intervalMs: number;
@@ -84,11 +85,11 @@ async function sample(request: SampleRequest): Promise<SampleResult> {
   const start = now();
   for (let i = 0; i < request.count; i++) {
     await sleep(start + i * request.intervalMs - now());
-    const user = request.users[(i * 7919) % request.users.length];
+    const url = request.postUrls[(i * 7919) % request.postUrls.length];
     try {
-      const response = await fetch(`${request.baseUrl}/v1/appusers/${user}/conversation/messages`, {
+      const response = await fetch(url, {
         method: "POST",
-        headers: { "app-token": request.appToken, "content-type": "application/json" },
+        headers: { ...request.headers, "content-type": "application/json" },
         body: JSON.stringify({ role: "appUser", text: `sampled message ${i}` }),
         signal: AbortSignal.timeout(10_000),
       });
