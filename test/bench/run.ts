@@ -37,9 +37,9 @@ const SEED_BATCH = 100;
 const SMALL_CONVERSATION = 100;
 const LARGE_CONVERSATION = 20_000;
 const WEBHOOK_SAMPLES = 200;
+const WEBHOOK_AWAIT_MS = 60_000;
 /** The read of the small conversation before the heap is read after it (not measured). */
 const HEAP_READ_SECONDS = 3;
-const WEBHOOK_AWAIT_MS = 60_000;
 /** Sockets opened at once while connecting the idle subscribers. */
 const SOCKET_CONCURRENCY = 32;
 const REALTIME_SAMPLES = 200;
